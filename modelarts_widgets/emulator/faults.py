@@ -1,0 +1,81 @@
+"""Fault injection: latency, throttling, server errors and dropped connections, changeable live."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+# What a random fault can be: an HTTP error, or a connection dropped before or after the work.
+FAULT_KINDS = ("429", "500", "503", "drop", "drop_after")
+
+
+@dataclass
+class Faults:
+    """Settings of the fault injector; every field can be changed while the emulator runs."""
+
+    latency: float = 0.0
+    error_rate: float = 0.0
+    kinds: list[str] = field(default_factory=lambda: list(FAULT_KINDS))
+    retry_after: float = 1.0
+    rate_limit: float = 0.0  # requests per second; 0 means unlimited
+    clock_offset: float = 0.0  # seconds added to the emulator's clock (simulates skew)
+    fail_names: dict[str, list[Any]] = field(default_factory=dict)  # name -> [status, code, msg]
+    drop_after_names: list[str] = field(default_factory=list)  # DELETE done, answer lost, once
+    deny: list[str] = field(default_factory=list)  # operations refused with ModelArts.0108
+    seed: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class FaultInjector:
+    """Decides, per request, which fault (if any) to inject."""
+
+    def __init__(self, faults: Faults | None = None) -> None:
+        self.faults = faults or Faults()
+        self._lock = threading.Lock()
+        self._rng = random.Random(self.faults.seed)
+        self._bucket_time = time.monotonic()
+        self._bucket = 0.0
+
+    def update(self, changes: dict[str, Any]) -> Faults:
+        known = {f.name for f in fields(Faults)}
+        unknown = set(changes) - known
+        if unknown:
+            raise ValueError(f"Unknown fault settings: {', '.join(sorted(unknown))}")
+        with self._lock:
+            for key, value in changes.items():
+                setattr(self.faults, key, value)
+            if "seed" in changes:
+                self._rng = random.Random(changes["seed"])
+        return self.faults
+
+    def throttled(self) -> bool:
+        """Token bucket of ``rate_limit`` requests per second, with a burst of one second."""
+        rate = self.faults.rate_limit
+        if rate <= 0:
+            return False
+        with self._lock:
+            now = time.monotonic()
+            self._bucket = min(rate, self._bucket + (now - self._bucket_time) * rate)
+            self._bucket_time = now
+            if self._bucket >= 1:
+                self._bucket -= 1
+                return False
+            return True
+
+    def random_fault(self) -> str | None:
+        with self._lock:
+            if not self.faults.kinds or self._rng.random() >= self.faults.error_rate:
+                return None
+            return self._rng.choice(self.faults.kinds)
+
+    def take_drop_after(self, name: str) -> bool:
+        with self._lock:
+            if name in self.faults.drop_after_names:
+                self.faults.drop_after_names.remove(name)
+                return True
+            return False

@@ -1,0 +1,541 @@
+"""A local ModelArts: the v1 training-job-configs API, IAM tokens and the metadata service over HTTP.
+
+It verifies AK/SK signatures, security tokens and IAM tokens as the real gateway does, and can
+inject faults. It binds 127.0.0.1 unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import secrets
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from modelarts_widgets.sdk import signer
+
+from .faults import FaultInjector, Faults
+from .seed import seed_configs
+from .store import ApiFailure, ConfigStore
+
+DEFAULT_PROJECT = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+DEFAULT_REGION = "cn-north-4"
+DEFAULT_AK = "EMULATORAK0000000001"
+DEFAULT_SK = "emulator-secret-key-0001"
+MAX_SKEW = 15 * 60
+
+_CONFIGS = re.compile(r"^/v1/(?P<project>[^/]+)/training-job-configs(?:/(?P<name>[^/]*))?/?$")
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass
+class TemporaryKey:
+    secret: str
+    token: str
+    expires_at: float
+
+
+@dataclass
+class Identities:
+    """Who may call: permanent keys, issued temporary keys, IAM users and issued tokens."""
+
+    keys: dict[str, str] = field(default_factory=lambda: {DEFAULT_AK: DEFAULT_SK})
+    temporary: dict[str, TemporaryKey] = field(default_factory=dict)
+    users: dict[tuple[str, str], str] = field(default_factory=dict)  # (domain, user) -> password
+    tokens: dict[str, float] = field(default_factory=dict)  # token -> expires_at
+    temporary_ttl: float = 900.0
+    token_ttl: float = 86_400.0
+    metadata_hardened: bool = True
+    metadata_tokens: set[str] = field(default_factory=set)
+    metadata_requests: int = 0
+
+    def issue_temporary(self) -> tuple[str, TemporaryKey]:
+        access = "TMP" + secrets.token_hex(8).upper()
+        key = TemporaryKey(
+            secrets.token_urlsafe(24), secrets.token_urlsafe(48), time.time() + self.temporary_ttl
+        )
+        self.temporary[access] = key
+        return access, key
+
+    def issue_token(self) -> tuple[str, float]:
+        token = "MIIT" + secrets.token_urlsafe(96)
+        expires = time.time() + self.token_ttl
+        self.tokens[token] = expires
+        return token, expires
+
+    def revoke_all(self) -> None:
+        """Make every issued and permanent credential invalid (a revoked key, a changed password)."""
+        self.keys.clear()
+        self.temporary.clear()
+        self.tokens.clear()
+
+
+class _Dropped(Exception):
+    """Close the connection without an answer."""
+
+
+class Emulator:
+    """The emulator; use it as a context manager or call :meth:`start` and :meth:`stop`."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        configs: int = 40,
+        seed: int = 0,
+        project_id: str = DEFAULT_PROJECT,
+        region: str = DEFAULT_REGION,
+        faults: Faults | None = None,
+    ) -> None:
+        self.host, self.port = host, port
+        self.project_id, self.region = project_id, region
+        self.store = ConfigStore(seed_configs(configs, seed=seed), seed_configs(3, seed=seed + 1))
+        self.injector = FaultInjector(faults)
+        self.identities = Identities()
+        self.requests: list[tuple[str, str, int]] = []  # (method, path, status), in order
+        self._log_lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def faults(self) -> Faults:
+        return self.injector.faults
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point the SDK core at this emulator with AK/SK."""
+        ak, sk = next(iter(self.identities.keys.items()))
+        return {
+            "MODELARTS_ENDPOINT": self.endpoint,
+            "HUAWEICLOUD_SDK_IAM_ENDPOINT": self.endpoint,
+            "MODELARTS_REGION": self.region,
+            "HUAWEICLOUD_SDK_AK": ak,
+            "HUAWEICLOUD_SDK_SK": sk,
+            "HUAWEICLOUD_SDK_PROJECT_ID": self.project_id,
+        }
+
+    def start(self) -> Emulator:
+        emulator = self
+
+        class Handler(_Handler):
+            pass
+
+        Handler.emulator = emulator
+        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="modelarts-emulator", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def log(self, method: str, path: str, status: int) -> None:
+        with self._log_lock:
+            self.requests.append((method, path, status))
+
+    def count(self, method: str, name: str | None = None) -> int:
+        """How many ``method`` requests reached the configs API (for ``name`` if given)."""
+        suffix = f"/training-job-configs/{name}" if name else "/training-job-configs"
+        with self._log_lock:
+            return sum(
+                1
+                for m, p, _ in self.requests
+                if m == method and (p.endswith(suffix) if name else suffix in p)
+            )
+
+    def now(self) -> float:
+        return time.time() + self.faults.clock_offset
+
+
+class _Handler(BaseHTTPRequestHandler):
+    emulator: Emulator
+    protocol_version = "HTTP/1.1"
+    server_version = "ModelArtsEmulator/1.0"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the request log is kept in Emulator.requests; stderr stays quiet
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("X-request-id", secrets.token_hex(8))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+        self.emulator.log(self.command, urlsplit(self.path).path, status)
+
+    def _fail(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        gateway: bool = False,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        body: dict[str, Any]
+        if gateway:
+            body = {"error_msg": message, "error_code": code, "request_id": secrets.token_hex(16)}
+        else:
+            body = {"is_success": False, "error_message": message, "error_code": code}
+        self._send(status, body, headers)
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        self.emulator.log(self.command, urlsplit(self.path).path, 0)
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    # -- routing -----------------------------------------------------------------------------
+
+    def _dispatch(self) -> None:
+        body = self._body()
+        url = urlsplit(self.path)
+        try:
+            if url.path.startswith("/_emulator/"):
+                self._control(url.path, body)
+            elif url.path.startswith(("/openstack/", "/meta-data/")):
+                self._metadata(url.path)
+            elif url.path.startswith(("/v3/", "/v3.0/")):
+                self._iam(url.path, url.query, body)
+            elif _CONFIGS.match(url.path):
+                self._configs(url.path, url.query, body)
+            else:
+                self._fail(
+                    404, "APIGW.0101", "The API does not exist or has not been published", gateway=True
+                )
+        except _Dropped:
+            self._drop()
+        except ApiFailure as failure:
+            self._fail(failure.status, failure.code, failure.message)
+
+    def _control(self, path: str, body: bytes) -> None:
+        em = self.emulator
+        if path == "/_emulator/state" and self.command == "GET":
+            self._send(200, {"configs": sorted(em.store.names()), "faults": em.faults.as_dict()})
+        elif path == "/_emulator/faults" and self.command in ("POST", "PUT"):
+            try:
+                faults = em.injector.update(json.loads(body or b"{}"))
+            except (ValueError, TypeError) as exc:
+                self._send(400, {"error": str(exc)})
+                return
+            self._send(200, faults.as_dict())
+        else:
+            self._send(404, {"error": "unknown control path"})
+
+    # -- metadata service ----------------------------------------------------------------------
+
+    def _metadata(self, path: str) -> None:
+        ids = self.emulator.identities
+        if path == "/meta-data/latest/api/token" and self.command == "PUT":
+            if not ids.metadata_hardened:
+                self._send(404, {"error": "not supported"})
+                return
+            token = secrets.token_urlsafe(24)
+            ids.metadata_tokens.add(token)
+            data = token.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        if ids.metadata_hardened and self.headers.get("X-Metadata-Token") not in ids.metadata_tokens:
+            self._send(401, {"error": "metadata token required"})
+            return
+        if path == "/openstack/latest/securitykey":
+            ids.metadata_requests += 1
+            access, key = ids.issue_temporary()
+            self._send(
+                200,
+                {
+                    "credential": {
+                        "access": access,
+                        "secret": key.secret,
+                        "securitytoken": key.token,
+                        "expires_at": _iso(key.expires_at),
+                    }
+                },
+            )
+        elif path == "/openstack/latest/meta_data.json":
+            self._send(200, {"project_id": self.emulator.project_id, "region_id": self.emulator.region})
+        else:
+            self._send(404, {"error": "not found"})
+
+    # -- IAM -----------------------------------------------------------------------------------
+
+    def _iam(self, path: str, query: str, body: bytes) -> None:
+        em = self.emulator
+        if path == "/v3/auth/tokens" and self.command == "POST":
+            self._password_token(body)
+        elif path == "/v3/projects" and self.command == "GET":
+            if self._authenticate(body) is not None:
+                return
+            name = dict(parse_qsl(query)).get("name")
+            projects = [{"id": em.project_id, "name": em.region}] if name in (None, em.region) else []
+            self._send(200, {"projects": projects})
+        else:
+            self._send(404, {"error": {"code": 404, "message": "not found"}})
+
+    def _password_token(self, body: bytes) -> None:
+        em = self.emulator
+        try:
+            auth = json.loads(body)["auth"]
+            user = auth["identity"]["password"]["user"]
+            key = (user["domain"]["name"], user["name"])
+            scope = auth["scope"]["project"]
+        except (ValueError, KeyError, TypeError):
+            self._send(400, {"error": {"code": 400, "message": "The request body is invalid."}})
+            return
+        if em.identities.users.get(key) != user.get("password"):
+            self._send(401, {"error": {"code": 401, "message": "The username or password is wrong."}})
+            return
+        if scope.get("id", em.project_id) != em.project_id or scope.get("name", em.region) != em.region:
+            self._send(400, {"error": {"code": 400, "message": "The project does not exist."}})
+            return
+        token, expires = em.identities.issue_token()
+        body_out = {
+            "token": {"expires_at": _iso(expires), "project": {"id": em.project_id, "name": em.region}}
+        }
+        self._send(201, body_out, {"X-Subject-Token": token})
+
+    # -- authentication --------------------------------------------------------------------------
+
+    def _authenticate(self, body: bytes) -> str | None:
+        """Check the request's credentials; on failure send the gateway's answer and say why."""
+        em = self.emulator
+        ids = em.identities
+        token = self.headers.get("X-Auth-Token")
+        if token:
+            expires = ids.tokens.get(token)
+            if expires is None:
+                self._fail(401, "ModelArts.0203", "Invalid token.")
+                return "bad token"
+            if expires < time.time():
+                self._fail(401, "ModelArts.0202", "Invalid Token header. Token expired, please refresh it.")
+                return "expired token"
+            return None
+        parts = signer.parse_authorization(self.headers.get("Authorization", ""))
+        if parts is None:
+            self._fail(
+                401,
+                "APIGW.0301",
+                "Incorrect IAM authentication information: no valid Authorization header",
+                gateway=True,
+            )
+            return "no auth"
+        access = parts["Access"]
+        secret = ids.keys.get(access)
+        temporary = ids.temporary.get(access)
+        if secret is None and temporary is None:
+            self._fail(
+                401,
+                "APIGW.0301",
+                "Incorrect IAM authentication information: unknown access key",
+                gateway=True,
+            )
+            return "unknown key"
+        date = self.headers.get("X-Sdk-Date", "")
+        try:
+            signed_at = datetime.strptime(date, signer.DATE_FORMAT).replace(tzinfo=timezone.utc).timestamp()
+        except ValueError:
+            self._fail(
+                401, "APIGW.0301", "Incorrect IAM authentication information: bad X-Sdk-Date", gateway=True
+            )
+            return "bad date"
+        if abs(em.now() - signed_at) > MAX_SKEW:
+            self._fail(
+                401, "APIGW.0303", "Incorrect app authentication information: signature expired", gateway=True
+            )
+            return "skew"
+        signed_names = parts["SignedHeaders"].split(";")
+        if not {"host", "x-sdk-date"} <= set(signed_names):
+            self._fail(
+                401,
+                "APIGW.0301",
+                "Incorrect IAM authentication information: host and x-sdk-date must be signed",
+                gateway=True,
+            )
+            return "unsigned headers"
+        if temporary is not None:
+            if (
+                self.headers.get("X-Security-Token") != temporary.token
+                or "x-security-token" not in signed_names
+            ):
+                self._fail(
+                    401,
+                    "APIGW.0301",
+                    "Incorrect IAM authentication information: security token missing or wrong",
+                    gateway=True,
+                )
+                return "security token"
+            if temporary.expires_at < em.now():
+                self._fail(
+                    401,
+                    "APIGW.0301",
+                    "Incorrect IAM authentication information: the security token has expired",
+                    gateway=True,
+                )
+                return "expired temporary key"
+            secret = temporary.secret
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        missing = [n for n in signed_names if n not in headers]
+        if missing:
+            self._fail(
+                401,
+                "APIGW.0301",
+                "Incorrect IAM authentication information: signed header missing",
+                gateway=True,
+            )
+            return "missing header"
+        url = urlsplit(self.path)
+        query = signer.canonical_query(parse_qsl(url.query, keep_blank_values=True))
+        canonical = signer.canonical_request(self.command, url.path, query, headers, signed_names, body)
+        assert secret is not None
+        expected = signer.signature(secret, signer.string_to_sign(date, canonical))
+        if not secrets.compare_digest(expected, parts["Signature"]):
+            self._fail(
+                401,
+                "APIGW.0301",
+                "Incorrect IAM authentication information: verify aksk signature fail",
+                gateway=True,
+            )
+            return "signature"
+        return None
+
+    # -- the training-job-configs API ------------------------------------------------------------
+
+    def _configs(self, path: str, query: str, body: bytes) -> None:
+        em = self.emulator
+        injector = em.injector
+        if injector.throttled():
+            self._fail(
+                429,
+                "APIG.0308",
+                "The throttling threshold has been reached: policy user over ratelimit,limit:"
+                f"{em.faults.rate_limit:g},time:1 second",
+                gateway=True,
+                headers={"Retry-After": str(math.ceil(em.faults.retry_after))},
+            )
+            return
+        fault = injector.random_fault()
+        if fault == "drop":
+            raise _Dropped
+        if fault in ("429", "500", "503"):
+            status = int(fault)
+            code = {429: "ModelArts.6101", 500: "ModelArts.0010", 503: "ModelArts.6102"}[status]
+            extra = {"Retry-After": str(math.ceil(em.faults.retry_after))} if status in (429, 503) else {}
+            self._fail(status, code, "Injected fault", headers=extra)
+            return
+        if em.faults.latency:
+            time.sleep(em.faults.latency)
+        if self._authenticate(body) is not None:
+            return
+        match = _CONFIGS.match(path)
+        assert match is not None
+        if match["project"] != em.project_id:
+            self._fail(403, "ModelArts.0210", "The project id in the request URL does not match the token.")
+            return
+        name = match["name"]
+        params = dict(parse_qsl(query, keep_blank_values=True))
+        operation = {
+            ("GET", False): "list",
+            ("POST", False): "create",
+            ("GET", True): "get",
+            ("PUT", True): "update",
+            ("DELETE", True): "delete",
+        }.get((self.command, bool(name)))
+        if operation is None:
+            self._fail(405, "ModelArts.0101", "Method not allowed on this path.")
+            return
+        if operation in em.faults.deny:
+            self._fail(
+                403,
+                "ModelArts.0108",
+                f"You are not authorized to perform the (modelarts:trainConfig:{operation}) operation.",
+            )
+            return
+        if name and name in em.faults.fail_names and operation == "delete":
+            status, code, message = em.faults.fail_names[name]
+            self._fail(int(status), str(code), str(message))
+            return
+        if fault == "drop_after" or (operation == "delete" and name and injector.take_drop_after(name)):
+            self._perform(operation, name, params, body)
+            raise _Dropped
+        self._send(200, self._perform(operation, name, params, body))
+
+    def _perform(
+        self, operation: str, name: str | None, params: dict[str, str], body: bytes
+    ) -> dict[str, Any]:
+        store = self.emulator.store
+        if operation == "list":
+            return store.list(params)
+        if operation == "get":
+            return store.get(str(name), params.get("config_type"))
+        if operation == "delete":
+            return store.delete(str(name))
+        try:
+            payload = json.loads(body or b"{}")
+        except ValueError:
+            raise ApiFailure(400, "ModelArts.0101", "Invalid Argument. The body is not JSON.") from None
+        if not isinstance(payload, dict):
+            raise ApiFailure(400, "ModelArts.0101", "Invalid Argument. The body must be an object.")
+        if operation == "create":
+            return store.create(payload)
+        return store.update(str(name), payload)
+
+
+def expiring_token(emulator: Emulator, seconds: float) -> None:
+    """Shorten every issued IAM token's remaining life to ``seconds`` (for expiry tests)."""
+    ids = emulator.identities
+    for token in ids.tokens:
+        ids.tokens[token] = time.time() + seconds
+
+
+__all__ = ["Emulator", "Faults", "expiring_token"]

@@ -1,0 +1,139 @@
+"""The emulator's config store: what the documented list, details, create, update and delete do."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from modelarts_widgets.sdk.estimator import LIST_FIELDS
+from modelarts_widgets.sdk.names import is_valid_config_name
+
+CREATE_FIELDS = (
+    "config_desc",
+    "worker_server_num",
+    "app_url",
+    "boot_file_url",
+    "model_id",
+    "parameter",
+    "spec_id",
+    "data_url",
+    "dataset_id",
+    "dataset_version_id",
+    "data_source",
+    "engine_id",
+    "train_url",
+    "log_url",
+    "user_image_url",
+    "user_command",
+    "flavor",
+    "pool_id",
+    "volumes",
+)
+SORT_KEYS = ("config_name", "config_desc", "create_time")
+
+
+class ApiFailure(Exception):
+    """An error answer: HTTP status plus the v1 envelope's code and message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+class ConfigStore:
+    """Thread-safe configs by name, with ``custom`` and ``sample`` kinds."""
+
+    def __init__(self, configs: Iterable[Mapping[str, Any]] = (), samples: Iterable[Mapping[str, Any]] = ()):
+        self._lock = threading.Lock()
+        self._configs: dict[str, dict[str, Any]] = {c["config_name"]: dict(c) for c in configs}
+        self._samples: dict[str, dict[str, Any]] = {c["config_name"]: dict(c) for c in samples}
+
+    def _kind(self, config_type: str | None) -> dict[str, dict[str, Any]]:
+        if config_type in (None, "", "custom"):
+            return self._configs
+        if config_type == "sample":
+            return self._samples
+        raise ApiFailure(400, "ModelArts.0101", "Invalid Argument. config_type must be custom or sample.")
+
+    def names(self) -> set[str]:
+        with self._lock:
+            return set(self._configs)
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            return {name: dict(config) for name, config in self._configs.items()}
+
+    def replace(self, configs: Iterable[Mapping[str, Any]]) -> None:
+        with self._lock:
+            self._configs = {c["config_name"]: dict(c) for c in configs}
+
+    def list(self, params: Mapping[str, str]) -> dict[str, Any]:
+        try:
+            per_page = int(params.get("per_page", "10"))
+            page = int(params.get("page", "1"))
+        except ValueError:
+            raise ApiFailure(
+                400, "ModelArts.0101", "Invalid Argument. per_page and page are integers."
+            ) from None
+        if not 1 <= per_page <= 1000 or page < 1:
+            raise ApiFailure(400, "ModelArts.0101", "Invalid Argument. per_page is 1-1000, page 1 or more.")
+        sort_by = params.get("sortBy", "config_name")
+        order = params.get("order", "desc")
+        if sort_by not in SORT_KEYS or order not in ("asc", "desc"):
+            raise ApiFailure(400, "ModelArts.0101", "Invalid Argument. Bad sortBy or order.")
+        config_type = params.get("config_type")
+        if config_type == "sample" and sort_by == "create_time":
+            raise ApiFailure(
+                400, "ModelArts.0101", "Invalid Argument. create_time sorting is not for samples."
+            )
+        search = params.get("search_content", "").lower()
+        with self._lock:
+            items = [c for c in self._kind(config_type).values() if search in c["config_name"].lower()]
+        items.sort(key=lambda c: (c.get(sort_by) or "", c["config_name"]), reverse=order == "desc")
+        start = (page - 1) * per_page
+        return {
+            "is_success": True,
+            "config_total_count": len(items),
+            "configs": [{k: c.get(k) for k in LIST_FIELDS} for c in items[start : start + per_page]],
+        }
+
+    def get(self, name: str, config_type: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            config = self._kind(config_type).get(name)
+        if config is None:
+            raise ApiFailure(404, "ModelArts.0015", "The resource you requested is not exist")
+        return {"is_success": True, **config}
+
+    def create(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        name = body.get("config_name")
+        if not is_valid_config_name(name):
+            raise ApiFailure(400, "ModelArts.0104", "Parameter error. config_name is 1-64 of [0-9A-Za-z_-].")
+        desc = body.get("config_desc") or ""
+        if not isinstance(desc, str) or len(desc) > 256:
+            raise ApiFailure(400, "ModelArts.0104", "Parameter error. config_desc is at most 256 characters.")
+        config = {k: body[k] for k in CREATE_FIELDS if k in body}
+        config.update(config_name=name, config_desc=desc, create_time=int(time.time() * 1000))
+        config.setdefault("engine_id", 1)
+        with self._lock:
+            if name in self._configs:
+                raise ApiFailure(
+                    400, "ModelArts.0101", f"Invalid Argument. The config {name} already exists."
+                )
+            self._configs[str(name)] = config
+        return {"is_success": True}
+
+    def update(self, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            config = self._configs.get(name)
+            if config is None:
+                raise ApiFailure(404, "ModelArts.0015", "The resource you requested is not exist")
+            config.update({k: body[k] for k in CREATE_FIELDS if k in body})
+        return {"is_success": True}
+
+    def delete(self, name: str) -> dict[str, Any]:
+        with self._lock:
+            if self._configs.pop(name, None) is None:
+                raise ApiFailure(404, "ModelArts.0015", "The resource you requested is not exist")
+        return {"is_success": True}

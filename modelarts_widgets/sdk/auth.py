@@ -1,0 +1,296 @@
+"""Finding credentials: explicit arguments, then the automatic chain that ``Session()`` walks.
+
+Each source either yields credentials or says why it did not apply; when none applies, the
+error lists every source and its reason. Nothing here may block for long off-cloud.
+"""
+
+from __future__ import annotations
+
+import configparser
+import importlib
+import importlib.util
+import json
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from . import errors
+from .credentials import (
+    AccessKeyCredentials,
+    Credentials,
+    RefreshingAccessKeyCredentials,
+    TemporaryKey,
+    Token,
+)
+from .endpoints import first
+from .transport import ApiClient
+
+NOTEBOOK_SDK_DIRS = (
+    "/modelarts/tools/sdk",
+    "/opt/huawei/modelarts-dev/modelarts-sdk",
+    "/modelarts/authoring/notebook-conda/envs/jp3/lib/python3.9/site-packages",
+)
+METADATA_ENDPOINT = "http://169.254.169.254"
+METADATA_TIMEOUT = (0.5, 1.0)
+
+
+@dataclass
+class Found:
+    """Credentials and whatever else the source knew about the project."""
+
+    credentials: Credentials
+    source: str
+    project_id: str | None = None
+    region: str | None = None
+    iam_endpoint: str | None = None
+
+
+class NotApplicable(errors.AuthenticationError):
+    """A source that has no credentials to give (or, later, could not renew them); says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, errors.AUTH)
+
+
+def password_identity(account: str | None, username: str, password: str) -> dict[str, Any]:
+    """The ``auth.identity`` object of an IAM password-token request."""
+    user = {"name": username, "password": password, "domain": {"name": account or username}}
+    return {"methods": ["password"], "password": {"user": user}}
+
+
+def fetch_token(
+    iam: ApiClient, identity: Mapping[str, Any], project_id: str | None, region: str | None
+) -> Token:
+    """``POST /v3/auth/tokens`` for a project-scoped token."""
+    if project_id:
+        scope: dict[str, Any] = {"project": {"id": project_id}}
+    elif region:
+        scope = {"project": {"name": region}}
+    else:
+        raise errors.AuthenticationError(
+            "A password login needs the region or the project id to scope its token",
+            errors.AUTH,
+        )
+    response = iam.request(
+        "POST",
+        "/v3/auth/tokens",
+        query=[("nocatalog", "true")],
+        json_body={"auth": {"identity": identity, "scope": scope}},
+    )
+    if response.status_code != 201 or not response.headers.get("X-Subject-Token"):
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        err = body.get("error", body) if isinstance(body, dict) else {}
+        message = str(err.get("message") or err.get("error_msg") or "IAM refused the password login")
+        code = str(err.get("code") or err.get("error_code") or f"HTTP.{response.status_code}")
+        raise errors.AuthenticationError(message, code, status=response.status_code)
+    token_body = response.json().get("token", {})
+    return Token(
+        value=response.headers["X-Subject-Token"],
+        expires_at=_parse_time(token_body.get("expires_at")),
+        project_id=(token_body.get("project") or {}).get("id"),
+    )
+
+
+def _parse_time(value: object) -> float | None:
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            parsed = datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+        except ValueError:
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.timestamp()
+
+
+def from_environment(env: Mapping[str, str]) -> Found:
+    ak, sk = first(env, "HUAWEICLOUD_SDK_AK"), first(env, "HUAWEICLOUD_SDK_SK")
+    if not ak and not sk:
+        raise NotApplicable("HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK are not set")
+    if not (ak and sk):
+        missing = "HUAWEICLOUD_SDK_SK" if ak else "HUAWEICLOUD_SDK_AK"
+        raise NotApplicable(f"{missing} is not set (both keys are needed)")
+    token = first(env, "HUAWEICLOUD_SDK_SECURITY_TOKEN")
+    return Found(
+        AccessKeyCredentials(ak, sk, token),
+        "environment variables",
+        project_id=first(env, "HUAWEICLOUD_SDK_PROJECT_ID", "PROJECT_ID"),
+    )
+
+
+def from_profile(env: Mapping[str, str]) -> Found:
+    path = Path(
+        first(env, "HUAWEICLOUD_SDK_CREDENTIALS_FILE") or Path.home() / ".huaweicloud" / "credentials"
+    )
+    if not path.is_file():
+        raise NotApplicable(f"{path} does not exist")
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except configparser.Error as exc:
+        raise NotApplicable(f"{path} is not a valid INI file ({type(exc).__name__})") from None
+    if not parser.has_section("basic"):
+        raise NotApplicable(f"{path} has no [basic] section")
+    section = parser["basic"]
+    ak, sk = section.get("ak", "").strip(), section.get("sk", "").strip()
+    if not (ak and sk):
+        raise NotApplicable(f"{path} [basic] lacks ak or sk")
+    return Found(
+        AccessKeyCredentials(ak, sk, section.get("security_token", "").strip() or None),
+        f"profile file {path}",
+        project_id=section.get("project_id", "").strip() or None,
+        iam_endpoint=section.get("iam_endpoint", "").strip() or None,
+    )
+
+
+def _import_official_sdk(env: Mapping[str, str]) -> Any:
+    """Import ``modelarts.session`` from sys.path or from the notebook's install folders."""
+    if importlib.util.find_spec("modelarts") is None:
+        configured = first(env, "MODELARTS_SDK_PATHS")
+        dirs = configured.split(os.pathsep) if configured else list(NOTEBOOK_SDK_DIRS)
+        found = next((d for d in dirs if (Path(d) / "modelarts").is_dir()), None)
+        if found is None:
+            raise NotApplicable(
+                "the official modelarts SDK is not installed (not on sys.path nor in "
+                + ", ".join(dirs)
+                + "): this is not a ModelArts notebook"
+            )
+        sys.path.append(found)
+    try:
+        return importlib.import_module("modelarts.session")
+    except Exception as exc:  # an SDK built for another Python can fail in many ways
+        raise NotApplicable(f"importing the official modelarts SDK failed ({type(exc).__name__})") from None
+
+
+def from_notebook(env: Mapping[str, str]) -> Found:
+    module = _import_official_sdk(env)
+
+    def official() -> Any:
+        try:
+            return module.Session()
+        except Exception as exc:
+            raise NotApplicable(f"the official SDK's Session() failed ({type(exc).__name__})") from None
+
+    first_session = official()
+    unused = [first_session]
+
+    def fetch() -> TemporaryKey:
+        # Renewal builds a new official Session, which picks up rotated agency credentials.
+        current = unused.pop() if unused else official()
+        ak, sk = getattr(current, "access_key", None), getattr(current, "secret_key", None)
+        if not (ak and sk):
+            raise NotApplicable("the official SDK's Session() has no access_key/secret_key")
+        return TemporaryKey(str(ak), str(sk), getattr(current, "security_token", None) or None)
+
+    return Found(
+        RefreshingAccessKeyCredentials(fetch),
+        "ModelArts notebook (official SDK session)",
+        project_id=getattr(first_session, "project_id", None) or first(env, "PROJECT_ID"),
+        region=getattr(first_session, "region_name", None),
+    )
+
+
+def _metadata_get(http: requests.Session, base: str, path: str, token: str | None) -> requests.Response:
+    headers = {"X-Metadata-Token": token} if token else {}
+    return http.get(base + path, headers=headers, timeout=METADATA_TIMEOUT)
+
+
+def _metadata_token(http: requests.Session, base: str) -> str | None:
+    response = http.put(
+        base + "/meta-data/latest/api/token",
+        headers={"X-Metadata-Token-Ttl-Seconds": "21600"},
+        timeout=METADATA_TIMEOUT,
+    )
+    if response.status_code in (404, 405, 503):
+        return None
+    response.raise_for_status()
+    return response.text.strip() or None
+
+
+def _parse_security_key(body: Any) -> TemporaryKey:
+    cred = body.get("credential") or body.get("credentials") if isinstance(body, dict) else None
+    if not isinstance(cred, dict):
+        raise NotApplicable("the metadata service answered without a credential")
+
+    def pick(*names: str) -> Any:
+        return next((cred[n] for n in names if cred.get(n)), None)
+
+    access, secret = pick("access", "Access"), pick("secret", "Secret")
+    if not (access and secret):
+        raise NotApplicable("the metadata credential lacks access or secret")
+    return TemporaryKey(
+        str(access),
+        str(secret),
+        pick("securitytoken", "securityToken", "security_token"),
+        _parse_time(pick("expires_at", "expiresAt")),
+    )
+
+
+def from_metadata(env: Mapping[str, str]) -> Found:
+    if first(env, "MODELARTS_METADATA_DISABLED") in ("1", "true", "yes"):
+        raise NotApplicable("MODELARTS_METADATA_DISABLED is set")
+    base = (first(env, "MODELARTS_METADATA_ENDPOINT") or METADATA_ENDPOINT).rstrip("/")
+    http = requests.Session()
+    http.trust_env = False  # a proxy must never see this link-local call
+
+    def fetch() -> TemporaryKey:
+        try:
+            token = _metadata_token(http, base)
+            response = _metadata_get(http, base, "/openstack/latest/securitykey", token)
+            if response.status_code == 401 and token:
+                token = _metadata_token(http, base)
+                response = _metadata_get(http, base, "/openstack/latest/securitykey", token)
+        except requests.RequestException as exc:
+            raise NotApplicable(
+                f"the metadata service at {base} did not answer ({type(exc).__name__})"
+            ) from None
+        if response.status_code == 401 and "Cloud Service Agency" in response.text:
+            raise NotApplicable("the metadata service says no agency is bound to this machine")
+        if response.status_code != 200:
+            raise NotApplicable(f"the metadata service answered HTTP {response.status_code}")
+        try:
+            return _parse_security_key(response.json())
+        except ValueError:
+            raise NotApplicable("the metadata service answered with invalid JSON") from None
+
+    credentials = RefreshingAccessKeyCredentials(fetch)
+    project_id, region = first(env, "PROJECT_ID"), None
+    try:
+        meta = _metadata_get(http, base, "/openstack/latest/meta_data.json", None)
+        if meta.status_code == 200:
+            info = meta.json()
+            project_id = project_id or info.get("project_id")
+            region = info.get("region_id")
+    except (requests.RequestException, ValueError, AttributeError):
+        pass
+    return Found(credentials, f"metadata service ({base})", project_id=project_id, region=region)
+
+
+def legacy_config_path(env: Mapping[str, str]) -> Path:
+    return Path(first(env, "MODELARTS_CONFIG_FILE") or Path.home() / ".modelarts" / "config.json")
+
+
+def read_legacy_config(env: Mapping[str, str]) -> dict[str, Any]:
+    path = legacy_config_path(env)
+    if not path.is_file():
+        raise NotApplicable(f"{path} does not exist")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise NotApplicable(f"{path} is not valid JSON") from None
+    if not isinstance(data, dict) or not (data.get("username") and data.get("password")):
+        raise NotApplicable(f"{path} lacks username or password")
+    return data

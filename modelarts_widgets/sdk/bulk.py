@@ -1,0 +1,244 @@
+"""Operations on many configs, shared by the widget and the magic: list every page, delete many.
+
+Both run their requests on worker threads, so a notebook kernel stays free meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import queue
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Optional
+
+from . import errors
+from .estimator import CONFIGS, LIST_FIELDS, Status, delete_config, list_query
+from .names import is_valid_config_name
+from .session import Session
+
+log = logging.getLogger("modelarts_widgets")
+
+MAX_PER_PAGE = 1000
+DEFAULT_LIST_CONCURRENCY = 10
+DEFAULT_DELETE_CONCURRENCY = 8
+
+# States a name goes through in a bulk delete; the last four are final.
+QUEUED, DELETING, DELETED, FAILED, SKIPPED, CANCELLED = (
+    "queued",
+    "deleting",
+    "deleted",
+    "failed",
+    "skipped",
+    "cancelled",
+)
+FINAL_STATES = frozenset({DELETED, FAILED, SKIPPED, CANCELLED})
+
+Config = dict[str, Any]
+
+
+def _fetch_page(session: Session, query: list[tuple[str, object]]) -> tuple[int, list[Config]]:
+    body = session.call("GET", CONFIGS, query=query)
+    configs = [{k: item.get(k) for k in LIST_FIELDS if k in item} for item in body.get("configs") or []]
+    return int(body.get("config_total_count") or 0), configs
+
+
+def iter_config_pages(
+    session: Session,
+    *,
+    search_content: str | None = None,
+    sort_by: str | None = None,
+    order: str | None = None,
+    config_type: str | None = None,
+    per_page: int = MAX_PER_PAGE,
+    concurrency: int = DEFAULT_LIST_CONCURRENCY,
+) -> Iterator[list[Config]]:
+    """Yield every page of configs in order: the first at once, the rest fetched concurrently.
+
+    A name seen on an earlier page is not yielded again (pages can shift while configs change).
+    Raises :class:`ModelArtsError` when a page cannot be fetched.
+    """
+
+    def query(page: int) -> list[tuple[str, object]]:
+        return list_query(per_page, page, sort_by, order, search_content, config_type)
+
+    total, first = _fetch_page(session, query(1))
+    seen = {c["config_name"] for c in first}
+    yield first
+    pages = math.ceil(total / per_page)
+    if pages <= 1 or len(first) < per_page:
+        return
+    workers = max(1, min(concurrency, pages - 1))
+    with ThreadPoolExecutor(workers, thread_name_prefix="modelarts-list") as pool:
+        for _, configs in pool.map(lambda p: _fetch_page(session, query(p)), range(2, pages + 1)):
+            fresh = [c for c in configs if c["config_name"] not in seen]
+            seen.update(c["config_name"] for c in fresh)
+            yield fresh
+
+
+def list_all_configs(session: Session, **options: Any) -> list[Config]:
+    """Every config of the project (see :func:`iter_config_pages` for the options)."""
+    return [config for page in iter_config_pages(session, **options) for config in page]
+
+
+OnStatus = Callable[[str, str, Optional[Status]], None]
+
+
+class BulkDelete:
+    """Delete many configs with bounded concurrency; every name ends with exactly one result.
+
+    ``on_status(name, state, result)`` is called from worker threads as each name moves to
+    ``deleting`` and to a final state. ``cancel()`` stops everything not yet sent; what is in
+    flight finishes and reports its true outcome. Names in ``skip`` (name -> reason) are never
+    sent and end as ``skipped``.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        names: Iterable[str],
+        *,
+        concurrency: int = DEFAULT_DELETE_CONCURRENCY,
+        on_status: OnStatus | None = None,
+        skip: dict[str, str] | None = None,
+        delete: Callable[[Session, str], Status] = delete_config,
+    ) -> None:
+        ordered = list(dict.fromkeys(names))
+        bad = [n for n in ordered if not is_valid_config_name(n)]
+        if bad:
+            raise errors.InvalidConfigNameError(bad[0] if len(bad) == 1 else bad)
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+        self.session = session
+        self.names: list[str] = ordered
+        self.concurrency = concurrency
+        self._on_status = on_status
+        self._skip = dict(skip or {})
+        self._delete = delete
+        self._cancel = threading.Event()
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.results: dict[str, Status] = {}
+        self.states: dict[str, str] = dict.fromkeys(ordered, QUEUED)
+
+    # -- reporting --------------------------------------------------------------------------
+
+    def _set(self, name: str, state: str, result: Status | None = None) -> None:
+        with self._lock:
+            if self.states.get(name) in FINAL_STATES:
+                return
+            self.states[name] = state
+            if result is not None:
+                self.results[name] = result
+        if self._on_status is not None:
+            try:
+                self._on_status(name, state, result)
+            except Exception:
+                log.exception("on_status callback failed for %s", name)
+
+    # -- running ----------------------------------------------------------------------------
+
+    def start(self) -> BulkDelete:
+        """Start deleting on background threads and return at once."""
+        if self._threads:
+            raise RuntimeError("This bulk delete has already started")
+        work: queue.SimpleQueue[str] = queue.SimpleQueue()
+        for name in self.names:
+            if name in self._skip:
+                self._set(name, SKIPPED, _client_failure(errors.PROTECTED, self._skip[name]))
+            else:
+                work.put(name)
+        workers = max(1, min(self.concurrency, work.qsize()))
+        self._threads = [
+            threading.Thread(target=self._work, args=(work,), name=f"modelarts-delete-{i}", daemon=True)
+            for i in range(workers)
+        ]
+        self._alive = len(self._threads)
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def _work(self, work: queue.SimpleQueue[str]) -> None:
+        try:
+            while not self._cancel.is_set():
+                try:
+                    name = work.get_nowait()
+                except queue.Empty:
+                    break
+                self._set(name, DELETING)
+                try:
+                    result = self._delete(self.session, name)
+                except errors.ModelArtsError as exc:
+                    result = exc.as_status()
+                except Exception as exc:  # a bug must not leave a name without a status
+                    log.exception("Deleting %s failed unexpectedly", name)
+                    result = _client_failure("Client.Error", f"Unexpected error: {type(exc).__name__}")
+                self._set(name, DELETED if result.get("is_success") else FAILED, result)
+        finally:
+            with self._lock:
+                self._alive -= 1
+                last = self._alive == 0
+            if last:
+                self._finish()
+
+    def _finish(self) -> None:
+        for name in self.names:
+            if self.states[name] not in FINAL_STATES:
+                self._set(
+                    name,
+                    CANCELLED,
+                    _client_failure(errors.CANCELLED, "Not sent: the run was stopped first"),
+                )
+        self._done.set()
+
+    def cancel(self) -> None:
+        """Send nothing more; names not yet sent end as ``cancelled``."""
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> dict[str, Status]:
+        """Block until every name has its result (or ``timeout``); returns the results so far."""
+        if not self._threads:
+            self.start()
+        self._done.wait(timeout)
+        return {name: self.results[name] for name in self.names if name in self.results}
+
+    def run(self) -> dict[str, Status]:
+        """Start, wait for the end, and cancel what is unsent on KeyboardInterrupt."""
+        self.start()
+        try:
+            return self.wait()
+        except KeyboardInterrupt:
+            self.cancel()
+            self.wait()
+            raise
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            states = list(self.states.values())
+        return {state: states.count(state) for state in (QUEUED, DELETING, *sorted(FINAL_STATES))}
+
+
+def _client_failure(code: str, message: str) -> Status:
+    return {"is_success": False, "error_code": code, "error_msg": message}
+
+
+def delete_job_configs(
+    session: Session,
+    names: Sequence[str],
+    *,
+    concurrency: int = DEFAULT_DELETE_CONCURRENCY,
+    on_status: OnStatus | None = None,
+    skip: dict[str, str] | None = None,
+) -> dict[str, Status]:
+    """Delete ``names`` and return name -> the ``delete_job_configs()`` dict, in input order."""
+    return BulkDelete(session, names, concurrency=concurrency, on_status=on_status, skip=skip).run()

@@ -1,0 +1,135 @@
+"""Credentials that can authenticate a request: AK/SK (permanent or temporary) or an IAM token.
+
+Secrets live in private attributes and never appear in a repr, a log record or an exception.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+from . import signer
+
+
+@dataclass(frozen=True)
+class TemporaryKey:
+    """AK, SK and security token that belong together; ``expires_at`` in epoch seconds."""
+
+    access: str
+    secret: str = field(repr=False)
+    security_token: str | None = field(default=None, repr=False)
+    expires_at: float | None = None
+
+
+class Credentials(Protocol):
+    """What the transport needs: headers for a request, and a way to renew after a 401."""
+
+    kind: str
+
+    def auth_headers(
+        self, method: str, host: str, path: str, query: str, headers: Mapping[str, str], body: bytes | None
+    ) -> dict[str, str]: ...
+
+    def renew(self) -> bool:
+        """Fetch fresh credentials; False when there is nothing to renew."""
+        ...
+
+
+class AccessKeyCredentials:
+    """Permanent AK/SK, or temporary AK/SK with their security token."""
+
+    def __init__(self, access_key: str, secret_key: str, security_token: str | None = None) -> None:
+        self.kind = "temporary AK/SK" if security_token else "AK/SK"
+        self._key = TemporaryKey(access_key, secret_key, security_token)
+
+    def _current(self) -> TemporaryKey:
+        return self._key
+
+    def auth_headers(
+        self, method: str, host: str, path: str, query: str, headers: Mapping[str, str], body: bytes | None
+    ) -> dict[str, str]:
+        key = self._current()
+        return signer.sign(
+            access_key=key.access,
+            secret_key=key.secret,
+            security_token=key.security_token,
+            method=method,
+            host=host,
+            path=path,
+            query=query,
+            headers=headers,
+            body=body,
+        )
+
+    def renew(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.kind}>"
+
+
+class RefreshingAccessKeyCredentials(AccessKeyCredentials):
+    """Temporary AK/SK fetched by ``fetch``, renewed ``margin`` seconds before they expire."""
+
+    def __init__(self, fetch: Callable[[], TemporaryKey], *, margin: float = 300.0) -> None:
+        self._fetch = fetch
+        self._margin = margin
+        self._lock = threading.Lock()
+        self._key = fetch()
+        self.kind = "temporary AK/SK" if self._key.security_token else "AK/SK"
+
+    def _current(self) -> TemporaryKey:
+        with self._lock:
+            expires = self._key.expires_at
+            if expires is not None and expires - time.time() < self._margin:
+                self._key = self._fetch()
+            return self._key
+
+    def renew(self) -> bool:
+        with self._lock:
+            self._key = self._fetch()
+        return True
+
+
+@dataclass(frozen=True)
+class Token:
+    value: str = field(repr=False)
+    expires_at: float | None = None
+    project_id: str | None = None
+
+
+class TokenCredentials:
+    """An IAM token sent as ``X-Auth-Token``; fetched again shortly before it expires."""
+
+    kind = "IAM token"
+
+    def __init__(self, fetch: Callable[[], Token], *, margin: float = 600.0) -> None:
+        self._fetch = fetch
+        self._margin = margin
+        self._lock = threading.Lock()
+        self._token = fetch()
+
+    @property
+    def project_id(self) -> str | None:
+        return self._token.project_id
+
+    def auth_headers(
+        self, method: str, host: str, path: str, query: str, headers: Mapping[str, str], body: bytes | None
+    ) -> dict[str, str]:
+        with self._lock:
+            expires = self._token.expires_at
+            if expires is not None and expires - time.time() < self._margin:
+                self._token = self._fetch()
+            token = self._token.value
+        return {**headers, "X-Auth-Token": token}
+
+    def renew(self) -> bool:
+        with self._lock:
+            self._token = self._fetch()
+        return True
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"

@@ -1,0 +1,260 @@
+"""``Session``: who you are, which project and region, and where ModelArts is; mirrors the official SDK."""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Iterable, Mapping
+from typing import Any, Callable, ClassVar
+
+import requests
+
+from . import auth, endpoints, errors
+from .credentials import AccessKeyCredentials, Credentials, TokenCredentials
+from .endpoints import first
+from .transport import DEFAULT_TIMEOUT, ApiClient, Verify, default_retry, new_http_session
+
+log = logging.getLogger("modelarts_widgets")
+
+DEFAULT_POOL_SIZE = 16
+
+
+class Session:
+    """Authenticated access to one ModelArts project.
+
+    The official SDK's modes, by keyword:
+
+    * ``Session()``: automatic; inside a ModelArts notebook it uses the notebook's own
+      credentials (see :attr:`auth_source` for what was found, and the README for the order).
+    * ``Session(access_key=, secret_key=, project_id=, region_name=)``, with ``security_token=``
+      for temporary credentials.
+    * ``Session(username=, password=, region_name=, project_id=)``: account password, and
+      ``Session(account=, username=, password=, ...)`` for an IAM user.
+
+    ``verify`` is True (default) or a CA bundle path; ``verify=False`` warns on every session.
+    ``max_retries`` and ``backoff_factor`` tune the retries of refused (429/503) and failed requests.
+    """
+
+    _overrides: ClassVar[dict[str, str]] = {}
+
+    def __init__(
+        self,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        project_id: str | None = None,
+        region_name: str | None = None,
+        *,
+        security_token: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        account: str | None = None,
+        config_file: str | None = None,
+        modelarts_endpoint: str | None = None,
+        iam_endpoint: str | None = None,
+        verify: Verify | None = None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        max_retries: int = 5,
+        backoff_factor: float = 0.5,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        env = dict(os.environ if environ is None else environ)
+        if config_file is not None:
+            env["MODELARTS_CONFIG_FILE"] = config_file
+        self._env = env
+        self.region_name = region_name or self._overrides.get("region_name") or first(env, "MODELARTS_REGION")
+        self._iam_override = (
+            iam_endpoint or self._overrides.get("iam_endpoint") or first(env, "HUAWEICLOUD_SDK_IAM_ENDPOINT")
+        )
+        if verify is None:
+            verify = first(env, "MODELARTS_CA_BUNDLE") or True
+        if verify is False:
+            warnings.warn(
+                "TLS certificate verification is off for this ModelArts session",
+                stacklevel=2,
+            )
+        self.verify = verify
+        self._http = new_http_session(
+            pool_size=pool_size, verify=verify, retry=default_retry(max_retries, backoff_factor)
+        )
+        self._timeout = timeout
+
+        found = self._resolve(
+            access_key=access_key,
+            secret_key=secret_key,
+            security_token=security_token,
+            username=username,
+            password=password,
+            account=account,
+        )
+        self.auth_source: str = found.source
+        self.credentials_kind: str = found.credentials.kind
+        self.region_name = self.region_name or found.region
+        if found.iam_endpoint and not self._iam_override:
+            self._iam_override = found.iam_endpoint
+        self._credentials: Credentials = found.credentials
+        token_project = getattr(found.credentials, "project_id", None)
+        self.project_id: str = (
+            project_id or found.project_id or token_project or self._discover_project(found.credentials)
+        )
+        endpoint = (
+            modelarts_endpoint
+            or self._overrides.get("modelarts_endpoint")
+            or first(env, "MODELARTS_ENDPOINT")
+        )
+        if not endpoint:
+            if not self.region_name:
+                raise errors.AuthenticationError(
+                    "The ModelArts endpoint is unknown: set region_name (or MODELARTS_REGION), "
+                    "or MODELARTS_ENDPOINT",
+                    errors.AUTH,
+                )
+            endpoint = endpoints.modelarts_endpoint(self.region_name)
+        self.endpoint: str = endpoint.rstrip("/")
+        self._api = ApiClient(self.endpoint, self._credentials, http=self._http, timeout=timeout)
+        log.info("ModelArts session: %r", self)
+
+    @classmethod
+    def set_endpoint(
+        cls,
+        iam_endpoint: str | None = None,
+        obs_endpoint: str | None = None,
+        modelarts_endpoint: str | None = None,
+        region_name: str | None = None,
+    ) -> None:
+        """Point every later ``Session`` at other endpoints (private clouds); the official call."""
+        del obs_endpoint  # accepted for compatibility; configs never touch OBS
+        for key, value in (
+            ("iam_endpoint", iam_endpoint),
+            ("modelarts_endpoint", modelarts_endpoint),
+            ("region_name", region_name),
+        ):
+            if value:
+                cls._overrides[key] = value
+            else:
+                cls._overrides.pop(key, None)
+
+    # -- credentials -------------------------------------------------------------------------
+
+    def _iam_client(self, credentials: Credentials | None) -> ApiClient:
+        base = self._iam_override or endpoints.iam_endpoint(self.region_name)
+        return ApiClient(base, credentials, http=self._http, timeout=self._timeout)
+
+    def _password_login(
+        self, source: str, account: str | None, username: str, password: str, project_id: str | None
+    ) -> auth.Found:
+        identity = auth.password_identity(account, username, password)
+        iam = self._iam_client(None)
+
+        def fetch() -> Any:
+            return auth.fetch_token(iam, identity, project_id, self.region_name)
+
+        return auth.Found(TokenCredentials(fetch), source, project_id=project_id)
+
+    def _resolve(
+        self,
+        *,
+        access_key: str | None,
+        secret_key: str | None,
+        security_token: str | None,
+        username: str | None,
+        password: str | None,
+        account: str | None,
+    ) -> auth.Found:
+        if access_key or secret_key:
+            if not (access_key and secret_key):
+                raise errors.AuthenticationError("Give both access_key and secret_key", errors.AUTH)
+            return auth.Found(
+                AccessKeyCredentials(access_key, secret_key, security_token), "arguments (AK/SK)"
+            )
+        if username or password:
+            if not (username and password):
+                raise errors.AuthenticationError("Give both username and password", errors.AUTH)
+            project = first(self._env, "HUAWEICLOUD_SDK_PROJECT_ID", "PROJECT_ID")
+            return self._password_login("arguments (password)", account, username, password, project)
+        return self._auto()
+
+    def _auto(self) -> auth.Found:
+        env = self._env
+
+        def legacy(env: Mapping[str, str]) -> auth.Found:
+            data = auth.read_legacy_config(env)
+            self.region_name = self.region_name or data.get("region_name") or data.get("region")
+            return self._password_login(
+                f"legacy config {auth.legacy_config_path(env)}",
+                data.get("account"),
+                str(data["username"]),
+                str(data["password"]),
+                data.get("project_id") or first(env, "PROJECT_ID"),
+            )
+
+        chain: Iterable[tuple[str, Callable[[Mapping[str, str]], auth.Found]]] = (
+            ("environment variables", auth.from_environment),
+            ("profile file", auth.from_profile),
+            ("ModelArts notebook", auth.from_notebook),
+            ("metadata service", auth.from_metadata),
+            ("legacy ~/.modelarts/config.json", legacy),
+        )
+        tried: list[str] = []
+        for name, source in chain:
+            try:
+                return source(env)
+            except auth.NotApplicable as exc:
+                tried.append(f"  {len(tried) + 1}. {name}: {exc.error_msg}")
+        raise errors.AuthenticationError(
+            "No ModelArts credentials found. Tried, in order:\n"
+            + "\n".join(tried)
+            + "\nSet HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK and HUAWEICLOUD_SDK_PROJECT_ID (plus "
+            "MODELARTS_REGION or MODELARTS_ENDPOINT), or pass access_key=, secret_key=, "
+            "project_id=, region_name= to Session(); inside a ModelArts notebook no setup is needed",
+            errors.AUTH,
+        )
+
+    def _discover_project(self, credentials: Credentials) -> str:
+        if not self.region_name:
+            raise errors.AuthenticationError(
+                "The project id is unknown: set project_id (or HUAWEICLOUD_SDK_PROJECT_ID / "
+                "PROJECT_ID), or a region so it can be looked up",
+                errors.AUTH,
+            )
+        body = self._iam_client(credentials).call("GET", "/v3/projects", query=[("name", self.region_name)])
+        projects = body.get("projects") or []
+        if len(projects) != 1:
+            raise errors.AuthenticationError(
+                f"IAM lists {len(projects)} projects named {self.region_name!r}; set project_id",
+                errors.AUTH,
+            )
+        return str(projects[0]["id"])
+
+    # -- calls ---------------------------------------------------------------------------------
+
+    def _path(self, suffix: str) -> str:
+        return f"/v1/{self.project_id}{suffix}"
+
+    def call(
+        self,
+        method: str,
+        suffix: str,
+        *,
+        query: Iterable[tuple[str, object]] = (),
+        json_body: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Call ``/v1/{project_id}{suffix}``; return the JSON body or raise ModelArtsError."""
+        return self._api.call(method, self._path(suffix), query=query, json_body=json_body)
+
+    def request(self, method: str, suffix: str) -> requests.Response:
+        """Send a request and return the raw answer (transport errors still raise)."""
+        return self._api.request(method, self._path(suffix))
+
+    @property
+    def pool_size(self) -> int:
+        adapter = self._http.get_adapter(self.endpoint)
+        return int(getattr(adapter, "_pool_maxsize", DEFAULT_POOL_SIZE))
+
+    def __repr__(self) -> str:
+        tls = "" if self.verify is not False else ", TLS verification OFF"
+        return (
+            f"Session(project_id={self.project_id!r}, region_name={self.region_name!r}, "
+            f"endpoint={self.endpoint!r}, auth={self.credentials_kind!r} from {self.auth_source!r}{tls})"
+        )
