@@ -269,7 +269,8 @@ def from_metadata(env: Mapping[str, str]) -> Found:
     credentials = RefreshingAccessKeyCredentials(fetch)
     project_id, region = first(env, "PROJECT_ID"), None
     try:
-        meta = _metadata_get(http, base, "/openstack/latest/meta_data.json", None)
+        token = _metadata_token(http, base)
+        meta = _metadata_get(http, base, "/openstack/latest/meta_data.json", token)
         if meta.status_code == 200:
             info = meta.json()
             project_id = project_id or info.get("project_id")

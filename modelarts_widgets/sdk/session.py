@@ -62,7 +62,6 @@ class Session:
         env = dict(os.environ if environ is None else environ)
         if config_file is not None:
             env["MODELARTS_CONFIG_FILE"] = config_file
-        self._env = env
         self.region_name = region_name or self._overrides.get("region_name") or first(env, "MODELARTS_REGION")
         self._iam_override = (
             iam_endpoint or self._overrides.get("iam_endpoint") or first(env, "HUAWEICLOUD_SDK_IAM_ENDPOINT")
@@ -81,6 +80,7 @@ class Session:
         self._timeout = timeout
 
         found = self._resolve(
+            env,
             access_key=access_key,
             secret_key=secret_key,
             security_token=security_token,
@@ -154,6 +154,7 @@ class Session:
 
     def _resolve(
         self,
+        env: Mapping[str, str],
         *,
         access_key: str | None,
         secret_key: str | None,
@@ -171,13 +172,11 @@ class Session:
         if username or password:
             if not (username and password):
                 raise errors.AuthenticationError("Give both username and password", errors.AUTH)
-            project = first(self._env, "HUAWEICLOUD_SDK_PROJECT_ID", "PROJECT_ID")
+            project = first(env, "HUAWEICLOUD_SDK_PROJECT_ID", "PROJECT_ID")
             return self._password_login("arguments (password)", account, username, password, project)
-        return self._auto()
+        return self._auto(env)
 
-    def _auto(self) -> auth.Found:
-        env = self._env
-
+    def _auto(self, env: Mapping[str, str]) -> auth.Found:
         def legacy(env: Mapping[str, str]) -> auth.Found:
             data = auth.read_legacy_config(env)
             self.region_name = self.region_name or data.get("region_name") or data.get("region")

@@ -1,0 +1,60 @@
+"""Shared fixtures: an isolated environment and a live emulator on loopback."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from modelarts_widgets.emulator import Emulator
+from modelarts_widgets.sdk import Session
+
+_OUR_VARS = ("HUAWEICLOUD_", "MODELARTS_", "PROJECT_ID")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", help="also run full-size slow tests")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="full size; run with --run-slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No credentials leak in from the machine: a fresh HOME and none of our variables."""
+    for name in list(os.environ):
+        if name.startswith(_OUR_VARS):
+            monkeypatch.delenv(name)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("MODELARTS_METADATA_DISABLED", "1")
+    return home
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    with Emulator(configs=30, seed=7) as em:
+        yield em
+
+
+@pytest.fixture
+def session(emulator: Emulator) -> Session:
+    return Session(environ=emulator.env(), backoff_factor=0.01)
+
+
+@pytest.fixture
+def emulator_env(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Point ``Session()`` (no arguments) at the emulator through the process environment."""
+    env = emulator.env()
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
