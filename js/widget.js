@@ -1,0 +1,463 @@
+// JobConfigTable front end: a plain ES module for anywidget (no bundler, no dependencies).
+//
+// State from Python (synced traits): rows, selected, phase, project, error, running, run_id.
+// Per-row delete statuses arrive as custom messages {type: "statuses"} carrying only what
+// changed, so a 1,000-name run costs a few dozen small messages instead of full re-syncs.
+// All config text is set with textContent: it is never parsed as HTML.
+
+const ROW_HEIGHT = 28;
+const OVERSCAN = 20;
+const PREVIEW_NAMES = 3;
+
+const COLUMNS = [
+  { key: "name", label: "Name" },
+  { key: "desc", label: "Description" },
+  { key: "engine", label: "Engine" },
+  { key: "created", label: "Created" },
+];
+
+const STATE_TEXT = {
+  queued: "Queued",
+  deleting: "Deleting…",
+  deleted: "Deleted",
+  failed: "Failed",
+  skipped: "Skipped",
+  cancelled: "Not sent",
+};
+
+/** Create an element with a class, text and attributes. */
+function h(tag, { cls, text, attrs } = {}, children = []) {
+  const node = document.createElement(tag);
+  if (cls) node.className = cls;
+  if (text !== undefined) node.textContent = text;
+  for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, value);
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function formatCreated(ms) {
+  if (typeof ms !== "number" || !Number.isFinite(ms)) return ["", ""];
+  const date = new Date(ms);
+  const local = date.toLocaleString(undefined, {
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+  });
+  return [local, `${date.toString()} (${ms} ms since the epoch)`];
+}
+
+function compareBy(key) {
+  if (key === "created") return (a, b) => (a.created ?? 0) - (b.created ?? 0) || a.name.localeCompare(b.name);
+  if (key === "engine") {
+    return (a, b) => `${a.engine} ${a.version}`.localeCompare(`${b.engine} ${b.version}`) || a.name.localeCompare(b.name);
+  }
+  return (a, b) => String(a[key] ?? "").localeCompare(String(b[key] ?? "")) || a.name.localeCompare(b.name);
+}
+
+/** Rows in view order: filtered by a case-insensitive substring of name or description, then sorted. */
+export function viewRows(rows, { filter = "", sortKey = "name", sortDir = "asc" } = {}) {
+  const needle = filter.trim().toLowerCase();
+  const shown = needle
+    ? rows.filter((r) => r.name.toLowerCase().includes(needle) || String(r.desc ?? "").toLowerCase().includes(needle))
+    : rows.slice();
+  shown.sort(compareBy(sortKey));
+  if (sortDir === "desc") shown.reverse();
+  return shown;
+}
+
+/** A readable summary of the current run's counts. */
+export function summarize(counts, total) {
+  if (!total) return "";
+  const done = (counts.deleted || 0) + (counts.failed || 0) + (counts.skipped || 0) + (counts.cancelled || 0);
+  const parts = [`Deleted ${counts.deleted || 0} of ${total}`];
+  if (counts.failed) parts.push(`${counts.failed} failed`);
+  if (counts.skipped) parts.push(`${counts.skipped} skipped`);
+  if (counts.cancelled) parts.push(`${counts.cancelled} not sent`);
+  if (total - done > 0) parts.push(`${total - done} left`);
+  return parts.join(" · ");
+}
+
+function render({ model, el }) {
+  const ui = {
+    filter: "",
+    sortKey: "name",
+    sortDir: "asc",
+    confirming: false,
+    confirmToken: 0,
+    lastClicked: null,
+    statuses: new Map(), // name -> [state, code, message]
+    counts: {},
+    total: 0,
+    view: [],
+    sent: false, // a delete was sent and `running` has not flipped yet
+  };
+  let selected = new Set(model.get("selected"));
+
+  // -- skeleton ------------------------------------------------------------------------------
+  const root = h("div", {
+    cls: "maw-root",
+    attrs: { "data-lm-suppress-shortcuts": "true", "data-jp-suppress-context-menu": "true" },
+  });
+  const filterBox = h("input", {
+    cls: "maw-filter",
+    attrs: { type: "search", placeholder: "Filter by name or description", "aria-label": "Filter configs" },
+  });
+  const countText = h("span", { cls: "maw-count" });
+  const refreshButton = h("button", { cls: "maw-button", text: "Refresh", attrs: { type: "button" } });
+  const deleteButton = h("button", { cls: "maw-button maw-danger", attrs: { type: "button" } });
+  const toolbar = h("div", { cls: "maw-toolbar" }, [filterBox, countText, h("span", { cls: "maw-spacer" }), refreshButton, deleteButton]);
+
+  const confirmText = h("span", { cls: "maw-confirm-text" });
+  const confirmButton = h("button", { cls: "maw-button maw-danger-strong", text: "Confirm", attrs: { type: "button" } });
+  const cancelButton = h("button", { cls: "maw-button", text: "Cancel", attrs: { type: "button" } });
+  const confirmBar = h("div", { cls: "maw-confirm", attrs: { role: "group", "aria-label": "Confirm deletion" } }, [
+    confirmText,
+    confirmButton,
+    cancelButton,
+  ]);
+
+  const progress = h("progress", { cls: "maw-progress", attrs: { max: "1", value: "0", "aria-label": "Deletion progress" } });
+  const summaryText = h("span", { cls: "maw-summary" });
+  const stopButton = h("button", { cls: "maw-button", text: "Stop", attrs: { type: "button" } });
+  const retryButton = h("button", { cls: "maw-button", text: "Retry failed", attrs: { type: "button" } });
+  const runBar = h("div", { cls: "maw-run" }, [progress, summaryText, stopButton, retryButton]);
+
+  const banner = h("div", { cls: "maw-banner", attrs: { role: "alert" } });
+  const live = h("div", { cls: "maw-sr-only", attrs: { "aria-live": "polite", role: "status" } });
+
+  const headerBox = h("input", { attrs: { type: "checkbox", "aria-label": "Select all shown" } });
+  const headRow = h("tr", {}, [h("th", { cls: "maw-check", attrs: { scope: "col" } }, [headerBox])]);
+  const sortButtons = new Map();
+  for (const column of COLUMNS) {
+    const button = h("button", { cls: "maw-sort", text: column.label, attrs: { type: "button" } });
+    const th = h("th", { cls: `maw-col-${column.key}`, attrs: { scope: "col", "aria-sort": "none" } }, [button]);
+    sortButtons.set(column.key, { button, th });
+    headRow.append(th);
+  }
+  headRow.append(h("th", { cls: "maw-col-status", text: "Status", attrs: { scope: "col" } }));
+  const caption = h("caption", { cls: "maw-sr-only", text: "Training-job configs" });
+  const tbody = h("tbody");
+  const table = h("table", { cls: "maw-table" }, [caption, h("thead", {}, [headRow]), tbody]);
+  const scroller = h("div", { cls: "maw-scroller" }, [table]);
+  const message = h("div", { cls: "maw-message" });
+
+  root.append(toolbar, confirmBar, banner, runBar, scroller, message, live);
+  el.append(root);
+
+  // -- derived state -------------------------------------------------------------------------
+  const rowsByName = () => new Map(model.get("rows").map((r) => [r.name, r]));
+  let byName = rowsByName();
+
+  const deletable = (row) => row && !row.lock && ui.statuses.get(row.name)?.[0] !== "deleted";
+  const chosen = () => [...selected].filter((name) => deletable(byName.get(name)));
+
+  function recomputeView() {
+    ui.view = viewRows(model.get("rows"), ui);
+  }
+
+  function saveSelection() {
+    model.set("selected", [...selected]);
+    model.save_changes();
+  }
+
+  // -- drawing -------------------------------------------------------------------------------
+  function statusCell(name) {
+    const cell = h("td", { cls: "maw-col-status" });
+    const status = ui.statuses.get(name);
+    if (!status) return cell;
+    const [state, code, text] = status;
+    const badge = h("span", { cls: `maw-state maw-state-${state}`, text: STATE_TEXT[state] || state });
+    cell.append(badge);
+    if (state === "failed" || state === "skipped") {
+      const detail = [code, text].filter(Boolean).join(": ");
+      cell.append(h("span", { cls: "maw-error-detail", text: ` ${detail}` }));
+      cell.title = detail;
+    }
+    return cell;
+  }
+
+  function drawRow(row, index) {
+    const status = ui.statuses.get(row.name)?.[0];
+    const tr = h("tr", {
+      cls: `maw-row${status ? ` maw-row-${status}` : ""}${row.lock ? " maw-row-locked" : ""}`,
+      attrs: { "aria-selected": String(selected.has(row.name)), "data-name": row.name },
+    });
+    const box = h("input", { attrs: { type: "checkbox", "aria-label": `Select ${row.name}` } });
+    box.checked = selected.has(row.name);
+    box.disabled = !deletable(row) || model.get("running");
+    box.dataset.index = String(index);
+    const checkCell = h("td", { cls: "maw-check" }, [box]);
+    if (row.lock) {
+      checkCell.append(h("span", { cls: "maw-lock", text: "🔒", attrs: { title: row.lock, "aria-label": `Protected: ${row.lock}`, role: "img" } }));
+    }
+    const [local, full] = formatCreated(row.created);
+    tr.append(
+      checkCell,
+      h("td", { cls: "maw-col-name", text: row.name, attrs: { title: row.name } }),
+      h("td", { cls: "maw-col-desc", text: row.desc ?? "", attrs: { title: row.desc ?? "" } }),
+      h("td", { cls: "maw-col-engine", text: [row.engine, row.version].filter(Boolean).join(" "), attrs: { title: row.version ?? "" } }),
+      h("td", { cls: "maw-col-created", text: local, attrs: { title: full } }),
+      statusCell(row.name),
+    );
+    return tr;
+  }
+
+  function spacer(height) {
+    const tr = h("tr", { cls: "maw-spacer-row", attrs: { "aria-hidden": "true" } });
+    tr.style.height = `${height}px`;
+    tr.append(h("td", { attrs: { colspan: String(COLUMNS.length + 2) } }));
+    return tr;
+  }
+
+  function drawBody() {
+    const total = ui.view.length;
+    const viewport = scroller.clientHeight || 420;
+    const first = Math.max(0, Math.floor(scroller.scrollTop / ROW_HEIGHT) - OVERSCAN);
+    const last = Math.min(total, first + Math.ceil(viewport / ROW_HEIGHT) + 2 * OVERSCAN);
+    const rows = [];
+    if (first > 0) rows.push(spacer(first * ROW_HEIGHT));
+    for (let i = first; i < last; i++) rows.push(drawRow(ui.view[i], i));
+    if (last < total) rows.push(spacer((total - last) * ROW_HEIGHT));
+    tbody.replaceChildren(...rows);
+  }
+
+  function drawHeader() {
+    const shown = ui.view.filter(deletable);
+    const picked = shown.filter((r) => selected.has(r.name)).length;
+    headerBox.checked = shown.length > 0 && picked === shown.length;
+    headerBox.indeterminate = picked > 0 && picked < shown.length;
+    headerBox.disabled = shown.length === 0 || model.get("running");
+    for (const [key, { th }] of sortButtons) {
+      th.setAttribute("aria-sort", key === ui.sortKey ? (ui.sortDir === "asc" ? "ascending" : "descending") : "none");
+    }
+  }
+
+  function drawToolbar() {
+    const n = chosen().length;
+    const rows = model.get("rows");
+    const loading = model.get("phase") === "loading";
+    countText.textContent = `${n} selected · ${ui.view.length} shown of ${rows.length}${loading ? " (loading…)" : ""}`;
+    deleteButton.textContent = `Delete ${n} selected`;
+    deleteButton.disabled = n === 0 || model.get("running") || ui.sent || ui.confirming;
+    refreshButton.disabled = model.get("running");
+    confirmBar.hidden = !ui.confirming;
+    if (ui.confirming) {
+      const names = chosen();
+      const preview = names.slice(0, PREVIEW_NAMES).join(", ");
+      const more = names.length > PREVIEW_NAMES ? ` +${names.length - PREVIEW_NAMES} more` : "";
+      confirmText.textContent = `Delete ${names.length} config${names.length === 1 ? "" : "s"} (${preview}${more})? This cannot be undone.`;
+    }
+  }
+
+  function drawRun() {
+    const running = model.get("running");
+    const done = ui.total - (ui.counts.queued || 0) - (ui.counts.deleting || 0);
+    runBar.hidden = ui.total === 0;
+    progress.max = Math.max(ui.total, 1);
+    progress.value = Math.max(done, 0);
+    summaryText.textContent = summarize(ui.counts, ui.total);
+    stopButton.hidden = !running;
+    retryButton.hidden = running || !ui.counts.failed;
+  }
+
+  function drawBanner() {
+    const error = model.get("error") || {};
+    banner.hidden = !error.message;
+    banner.replaceChildren();
+    if (!error.message) return;
+    banner.append(
+      h("strong", { text: error.code ? `${error.code}: ` : "Error: " }),
+      h("span", { cls: "maw-banner-message", text: error.message }),
+    );
+    if (error.hint) banner.append(h("div", { cls: "maw-hint", text: error.hint }));
+  }
+
+  function drawMessage() {
+    const phase = model.get("phase");
+    const rows = model.get("rows");
+    let text = "";
+    if (phase === "loading" && rows.length === 0) text = "Loading training-job configs…";
+    else if (phase === "ready" && rows.length === 0) text = `No training-job configs in project ${model.get("project")}.`;
+    else if (rows.length > 0 && ui.view.length === 0) text = "No config matches the filter.";
+    message.textContent = text;
+    message.hidden = !text;
+    root.dataset.phase = phase;
+  }
+
+  function drawAll() {
+    drawToolbar();
+    drawHeader();
+    drawBody();
+    drawRun();
+    drawBanner();
+    drawMessage();
+  }
+
+  function announce(text) {
+    live.textContent = text;
+  }
+
+  // -- events from the page --------------------------------------------------------------------
+  function onFilter() {
+    ui.filter = filterBox.value;
+    recomputeView();
+    drawToolbar();
+    drawHeader();
+    drawBody();
+    drawMessage();
+  }
+
+  function onSort(key) {
+    ui.sortDir = ui.sortKey === key && ui.sortDir === "asc" ? "desc" : "asc";
+    ui.sortKey = key;
+    recomputeView();
+    drawHeader();
+    drawBody();
+  }
+
+  function onBodyClick(event) {
+    const box = event.target;
+    if (!(box instanceof HTMLInputElement) || box.type !== "checkbox" || !box.dataset.index) return;
+    const index = Number(box.dataset.index);
+    const on = box.checked;
+    let range = [index];
+    if (event.shiftKey && ui.lastClicked !== null) {
+      const [a, b] = [Math.min(ui.lastClicked, index), Math.max(ui.lastClicked, index)];
+      range = Array.from({ length: b - a + 1 }, (_, i) => a + i);
+    }
+    for (const i of range) {
+      const row = ui.view[i];
+      if (!deletable(row)) continue;
+      if (on) selected.add(row.name);
+      else selected.delete(row.name);
+    }
+    ui.lastClicked = index;
+    saveSelection();
+    drawToolbar();
+    drawHeader();
+    if (range.length > 1) drawBody();
+    else box.closest("tr")?.setAttribute("aria-selected", String(on));
+  }
+
+  function onHeaderBox() {
+    const shown = ui.view.filter(deletable);
+    const all = shown.length > 0 && shown.every((r) => selected.has(r.name));
+    for (const row of shown) {
+      if (all) selected.delete(row.name);
+      else selected.add(row.name);
+    }
+    saveSelection();
+    drawToolbar();
+    drawHeader();
+    drawBody();
+  }
+
+  function onDelete() {
+    if (chosen().length === 0) return;
+    ui.confirming = true;
+    drawToolbar();
+    confirmButton.focus();
+  }
+
+  function onConfirm() {
+    if (!ui.confirming || ui.sent) return;
+    const names = chosen();
+    ui.confirming = false;
+    ui.sent = true;
+    ui.confirmToken += 1;
+    model.send({ type: "delete", names, token: `${Date.now()}-${ui.confirmToken}` });
+    announce(`Deleting ${names.length} configs`);
+    drawToolbar();
+  }
+
+  function onCancel() {
+    ui.confirming = false;
+    drawToolbar();
+    deleteButton.focus();
+  }
+
+  let scrollPending = false;
+  function onScroll() {
+    if (scrollPending) return;
+    scrollPending = true;
+    requestAnimationFrame(() => {
+      scrollPending = false;
+      drawBody();
+    });
+  }
+
+  const domListeners = [
+    [filterBox, "input", onFilter],
+    [tbody, "click", onBodyClick],
+    [headerBox, "click", onHeaderBox],
+    [deleteButton, "click", onDelete],
+    [confirmButton, "click", onConfirm],
+    [cancelButton, "click", onCancel],
+    [refreshButton, "click", () => model.send({ type: "refresh" })],
+    [stopButton, "click", () => model.send({ type: "stop" })],
+    [retryButton, "click", () => model.send({ type: "retry" })],
+    [scroller, "scroll", onScroll],
+  ];
+  for (const [key, { button }] of sortButtons) domListeners.push([button, "click", () => onSort(key)]);
+  for (const [node, type, fn] of domListeners) node.addEventListener(type, fn);
+
+  // -- events from Python -----------------------------------------------------------------------
+  function onRows() {
+    byName = rowsByName();
+    recomputeView();
+    drawAll();
+  }
+
+  function onSelected() {
+    selected = new Set(model.get("selected"));
+    drawToolbar();
+    drawHeader();
+    drawBody();
+  }
+
+  function onRunning() {
+    if (model.get("running")) ui.sent = false;
+    drawAll();
+  }
+
+  function onCustom(msg) {
+    if (!msg || msg.type !== "statuses") return;
+    if (msg.rejected) {
+      ui.sent = false;
+      announce(msg.rejected);
+      drawToolbar();
+      return;
+    }
+    if (msg.reset) ui.statuses = new Map();
+    for (const [name, status] of Object.entries(msg.updates || {})) ui.statuses.set(name, status);
+    ui.counts = msg.counts || {};
+    ui.total = msg.total || 0;
+    if (ui.total) announce(summarize(ui.counts, ui.total));
+    drawAll();
+  }
+
+  const modelListeners = [
+    ["change:rows", onRows],
+    ["change:selected", onSelected],
+    ["change:running", onRunning],
+    ["change:phase", drawAll],
+    ["change:error", drawAll],
+    ["change:project", drawMessage],
+    ["msg:custom", onCustom],
+  ];
+  for (const [event, fn] of modelListeners) model.on(event, fn);
+
+  recomputeView();
+  drawAll();
+  model.send({ type: "hello" });
+
+  return () => {
+    for (const [event, fn] of modelListeners) model.off(event, fn);
+    for (const [node, type, fn] of domListeners) node.removeEventListener(type, fn);
+    root.remove();
+  };
+}
+
+export default { render };

@@ -23,7 +23,9 @@ def _endpoints(monkeypatch: pytest.MonkeyPatch, emulator: Emulator) -> None:
     monkeypatch.setenv("MODELARTS_REGION", emulator.region)
 
 
-def test_environment_variables_come_first(emulator: Emulator, emulator_env: dict[str, str], isolated_env: Path) -> None:
+def test_environment_variables_come_first(
+    emulator: Emulator, emulator_env: dict[str, str], isolated_env: Path
+) -> None:
     profile = isolated_env / ".huaweicloud" / "credentials"
     profile.parent.mkdir()
     profile.write_text("[basic]\nak = OTHER\nsk = OTHER\n")
@@ -84,8 +86,13 @@ def official_sdk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator: Emul
         access, key = emulator.identities.issue_temporary()
         creds.write_text(
             json.dumps(
-                {"access": access, "secret": key.secret, "token": key.token,
-                 "project_id": emulator.project_id, "region": emulator.region}
+                {
+                    "access": access,
+                    "secret": key.secret,
+                    "token": key.token,
+                    "project_id": emulator.project_id,
+                    "region": emulator.region,
+                }
             )
         )
 
@@ -170,7 +177,13 @@ def test_no_credentials_anywhere_fails_fast_and_lists_every_source(monkeypatch: 
         Session()
     assert time.monotonic() - started < 2.0
     message = str(caught.value)
-    for source in ("environment variables", "profile file", "ModelArts notebook", "metadata service", "config.json"):
+    for source in (
+        "environment variables",
+        "profile file",
+        "ModelArts notebook",
+        "metadata service",
+        "config.json",
+    ):
         assert source in message
     assert "HUAWEICLOUD_SDK_AK" in message  # says how to configure one
 

@@ -92,7 +92,8 @@ def test_cancel_stops_what_was_not_sent(emulator: Emulator, session: Session) ->
     assert bulk.done
     cancelled = {n for n, r in results.items() if r.get("error_code") == "Client.Cancelled"}
     deleted = {n for n, r in results.items() if r["is_success"]}
-    assert cancelled and deleted
+    assert cancelled
+    assert deleted
     assert deleted | cancelled == set(chosen)
     assert emulator.store.names() == before - deleted
     sent = emulator.count("DELETE")

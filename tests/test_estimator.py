@@ -39,7 +39,9 @@ def test_seed_way_2_object_from_create(emulator: Emulator, session: Session) -> 
     assert "my_job_config" not in emulator.store.names()
 
 
-def test_seed_way_3_object_list(emulator: Emulator, session: Session, capsys: pytest.CaptureFixture[str]) -> None:
+def test_seed_way_3_object_list(
+    emulator: Emulator, session: Session, capsys: pytest.CaptureFixture[str]
+) -> None:
     job_config_instance_list = Estimator.get_job_configs_object_list(modelarts_session=session)
     assert len(job_config_instance_list) == 10  # the documented default page size
     assert job_config_instance_list[0].config_name in capsys.readouterr().out  # is_show=True prints

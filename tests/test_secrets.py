@@ -12,7 +12,9 @@ from modelarts_widgets.sdk import AuthenticationError, Estimator, Session, delet
 SECRETS = ("SECRET-SK-7f3a9c", "SECRET-TOKEN-51be", "SECRET-PASSWORD-9d2e")
 
 
-def test_no_secret_in_reprs_errors_or_debug_logs(emulator: Emulator, caplog: pytest.LogCaptureFixture) -> None:
+def test_no_secret_in_reprs_errors_or_debug_logs(
+    emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     emulator.identities.keys["AKVISIBLE"] = SECRETS[0]
     emulator.identities.users[("acct", "carol")] = SECRETS[2]
@@ -27,14 +29,22 @@ def test_no_secret_in_reprs_errors_or_debug_logs(emulator: Emulator, caplog: pyt
     texts.append(repr(Estimator.get_job_configs_list(temp)))  # refused: unknown token
     texts.append(repr(vars(temp)))
     password = Session(
-        account="acct", username="carol", password=SECRETS[2],
-        region_name=emulator.region, modelarts_endpoint=emulator.endpoint, iam_endpoint=emulator.endpoint,
+        account="acct",
+        username="carol",
+        password=SECRETS[2],
+        region_name=emulator.region,
+        modelarts_endpoint=emulator.endpoint,
+        iam_endpoint=emulator.endpoint,
     )
     texts += [repr(password), repr(vars(password)), repr(Estimator.get_job_configs_list(password))]
     with pytest.raises(AuthenticationError) as caught:
         Session(
-            account="acct", username="carol", password=SECRETS[2] + "x",
-            region_name=emulator.region, iam_endpoint=emulator.endpoint, modelarts_endpoint=emulator.endpoint,
+            account="acct",
+            username="carol",
+            password=SECRETS[2] + "x",
+            region_name=emulator.region,
+            iam_endpoint=emulator.endpoint,
+            modelarts_endpoint=emulator.endpoint,
         )
     texts += [str(caught.value), repr(caught.value), repr(caught.value.args)]
     texts.append(caplog.text)

@@ -63,7 +63,7 @@ def test_iam_user_password_mode_gets_and_renews_a_token(emulator: Emulator) -> N
     session = Session(
         account="my-account",
         username="alice",
-        password="alice-password-1",  # noqa: S106 - the emulator's test user
+        password="alice-password-1",
         region_name=emulator.region,
         modelarts_endpoint=emulator.endpoint,
         iam_endpoint=emulator.endpoint,
@@ -81,8 +81,12 @@ def test_token_close_to_expiry_is_renewed_before_use(emulator: Emulator) -> None
     _iam_user(emulator)
     emulator.identities.token_ttl = 60  # shorter than the renewal margin
     session = Session(
-        account="my-account", username="alice", password="alice-password-1",  # noqa: S106
-        region_name=emulator.region, modelarts_endpoint=emulator.endpoint, iam_endpoint=emulator.endpoint,
+        account="my-account",
+        username="alice",
+        password="alice-password-1",
+        region_name=emulator.region,
+        modelarts_endpoint=emulator.endpoint,
+        iam_endpoint=emulator.endpoint,
     )
     Estimator.get_job_configs_list(session)
     assert _logins(emulator) == 2
@@ -92,8 +96,12 @@ def test_wrong_password_fails_at_construction(emulator: Emulator) -> None:
     _iam_user(emulator)
     with pytest.raises(AuthenticationError, match="username or password"):
         Session(
-            account="my-account", username="alice", password="wrong",  # noqa: S106
-            region_name=emulator.region, iam_endpoint=emulator.endpoint, modelarts_endpoint=emulator.endpoint,
+            account="my-account",
+            username="alice",
+            password="wrong",
+            region_name=emulator.region,
+            iam_endpoint=emulator.endpoint,
+            modelarts_endpoint=emulator.endpoint,
         )
 
 

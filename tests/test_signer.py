@@ -31,7 +31,9 @@ def test_vector_a_list_request() -> None:
             ("config_type", "custom"),
         ]
     )
-    assert query == "config_type=custom&order=desc&page=1&per_page=10&search_content=my%20cfg&sortBy=create_time"
+    assert (
+        query == "config_type=custom&order=desc&page=1&per_page=10&search_content=my%20cfg&sortBy=create_time"
+    )
     path = f"/v1/{PROJECT}/training-job-configs"
     signed = signer.sign(
         access_key=AK, secret_key=SK, method="GET", host=HOST, path=path, query=query, headers=_headers()
@@ -61,7 +63,7 @@ def test_vector_b_delete_with_security_token() -> None:
         host=HOST,
         path=f"/v1/{PROJECT}/training-job-configs/test-trainconfig",
         headers=_headers(),
-        security_token="EXAMPLESECURITYTOKEN",  # noqa: S106 - the spec's example value
+        security_token="EXAMPLESECURITYTOKEN",
     )
     assert signed["X-Security-Token"] == "EXAMPLESECURITYTOKEN"
     assert signed["Authorization"] == (
@@ -99,7 +101,9 @@ def _random_request(rng: random.Random) -> dict[str, object]:
     if rng.random() < 0.5:
         path += "/"
     query: list[tuple[str, object]] = []
-    for key in rng.sample(["a", "B", "per_page", "search_content", "sortBy", "x y", "中", "z"], rng.randint(0, 5)):
+    for key in rng.sample(
+        ["a", "B", "per_page", "search_content", "sortBy", "x y", "中", "z"], rng.randint(0, 5)
+    ):
         kind = rng.random()
         if kind < 0.15:
             query.append((key, rng.random() < 0.5))
@@ -119,7 +123,15 @@ def _random_request(rng: random.Random) -> dict[str, object]:
         headers["X_Under_Score"] = "not signed"
     if rng.random() < 0.3:
         headers["X-Custom"] = "  padded value  "
-    body = rng.choice([None, b"", b'{"config_name": "x"}', "中文 body".encode(), bytes(rng.randrange(256) for _ in range(40))])
+    body = rng.choice(
+        [
+            None,
+            b"",
+            b'{"config_name": "x"}',
+            "中文 body".encode(),
+            bytes(rng.randrange(256) for _ in range(40)),
+        ]
+    )
     return {
         "method": rng.choice(["GET", "POST", "PUT", "DELETE"]),
         "path": path,

@@ -62,7 +62,9 @@ def _json(status: int, body: object, **headers: str) -> Reply:
     return (status, "application/json", json.dumps(body).encode(), headers)
 
 
-def test_gateway_html_page_becomes_a_clear_error(scripted: tuple[str, dict[str, list[Reply]], list[str]]) -> None:
+def test_gateway_html_page_becomes_a_clear_error(
+    scripted: tuple[str, dict[str, list[Reply]], list[str]],
+) -> None:
     base, replies, _ = scripted
     page = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
     replies["/x"] = [(502, "text/html", page, {})]
@@ -102,9 +104,13 @@ def test_empty_error_body_names_the_status(scripted: tuple[str, dict[str, list[R
 
 
 @pytest.mark.parametrize("key", ["error_msg", "error_message"])
-def test_both_message_keys_are_read(scripted: tuple[str, dict[str, list[Reply]], list[str]], key: str) -> None:
+def test_both_message_keys_are_read(
+    scripted: tuple[str, dict[str, list[Reply]], list[str]], key: str
+) -> None:
     base, replies, _ = scripted
-    replies["/x"] = [_json(400, {"is_success": False, "error_code": "ModelArts.0104", key: "Parameter error."})]
+    replies["/x"] = [
+        _json(400, {"is_success": False, "error_code": "ModelArts.0104", key: "Parameter error."})
+    ]
     with pytest.raises(ModelArtsError) as caught:
         _client(base).call("GET", "/x")
     assert caught.value.as_status() == {
@@ -114,10 +120,14 @@ def test_both_message_keys_are_read(scripted: tuple[str, dict[str, list[Reply]],
     }
 
 
-def test_http_200_with_is_success_false_is_a_failure(scripted: tuple[str, dict[str, list[Reply]], list[str]]) -> None:
+def test_http_200_with_is_success_false_is_a_failure(
+    scripted: tuple[str, dict[str, list[Reply]], list[str]],
+) -> None:
     base, replies, _ = scripted
-    replies["/x"] = [_json(200, {"is_success": False, "error_code": "ModelArts.0105", "error_msg": "Error string"})]
-    with pytest.raises(ModelArtsError, match="ModelArts.0105"):
+    replies["/x"] = [
+        _json(200, {"is_success": False, "error_code": "ModelArts.0105", "error_msg": "Error string"})
+    ]
+    with pytest.raises(ModelArtsError, match=r"ModelArts\.0105"):
         _client(base).call("DELETE", "/x")
 
 
@@ -133,7 +143,9 @@ def test_oversized_answers_are_refused(
         _client(base).call("GET", "/x")
 
 
-def test_retry_after_is_honoured_for_deletes_too(scripted: tuple[str, dict[str, list[Reply]], list[str]]) -> None:
+def test_retry_after_is_honoured_for_deletes_too(
+    scripted: tuple[str, dict[str, list[Reply]], list[str]],
+) -> None:
     base, replies, seen = scripted
     replies["/x"] = [
         _json(429, {"error_code": "APIG.0308", "error_msg": "over ratelimit"}, **{"Retry-After": "1"}),
@@ -145,7 +157,9 @@ def test_retry_after_is_honoured_for_deletes_too(scripted: tuple[str, dict[str, 
     assert seen == ["DELETE /x", "DELETE /x"]
 
 
-def test_uncertain_5xx_is_not_resent_for_a_delete(scripted: tuple[str, dict[str, list[Reply]], list[str]]) -> None:
+def test_uncertain_5xx_is_not_resent_for_a_delete(
+    scripted: tuple[str, dict[str, list[Reply]], list[str]],
+) -> None:
     base, replies, seen = scripted
     replies["/x"] = [_json(502, {"error_code": "APIG.0201", "error_msg": "backend timeout"})]
     with pytest.raises(ModelArtsError):

@@ -120,7 +120,9 @@ def parse_response(response: requests.Response) -> dict[str, Any]:
     cls: type[errors.ModelArtsError] = (
         errors.AuthenticationError if status in (401, 403) else errors.ModelArtsError
     )
-    raise cls(message, str(error_code) if error_code else f"HTTP.{status}", status=status, request_id=request_id)
+    raise cls(
+        message, str(error_code) if error_code else f"HTTP.{status}", status=status, request_id=request_id
+    )
 
 
 class ApiClient:

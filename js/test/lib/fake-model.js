@@ -1,0 +1,57 @@
+// A stand-in for anywidget's model: get/set/on/off/send/save_changes over plain objects.
+export class FakeModel {
+  constructor(state) {
+    this.state = { ...state };
+    this.listeners = new Map();
+    this.sent = [];
+    this.saves = 0;
+  }
+  get(key) {
+    return this.state[key];
+  }
+  set(key, value) {
+    this.state[key] = value;
+    this.emit(`change:${key}`);
+  }
+  on(event, fn) {
+    if (!this.listeners.has(event)) this.listeners.set(event, new Set());
+    this.listeners.get(event).add(fn);
+  }
+  off(event, fn) {
+    this.listeners.get(event)?.delete(fn);
+  }
+  emit(event, ...args) {
+    for (const fn of [...(this.listeners.get(event) || [])]) fn(...args);
+  }
+  send(content) {
+    this.sent.push(content);
+  }
+  save_changes() {
+    this.saves += 1;
+  }
+  listenerCount() {
+    let n = 0;
+    for (const set of this.listeners.values()) n += set.size;
+    return n;
+  }
+  /** Deliver a custom message from "Python". */
+  receive(content) {
+    this.emit("msg:custom", content);
+  }
+}
+
+export function makeRows(n, extra = {}) {
+  return Array.from({ length: n }, (_, i) => ({
+    name: `cfg-${String(i).padStart(5, "0")}`,
+    desc: i % 2 ? "odd one" : "even one",
+    engine: "PyTorch",
+    version: "PyTorch-1.8.0-python3.7",
+    created: 1_700_000_000_000 + i * 1000,
+    lock: "",
+    ...extra,
+  }));
+}
+
+export function baseState(rows) {
+  return { rows, selected: [], phase: "ready", project: "p1", error: {}, running: false };
+}

@@ -1,0 +1,217 @@
+import { after, before, beforeEach, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { Window } from "happy-dom";
+
+import widget, { summarize, viewRows } from "../widget.js";
+import { FakeModel, baseState, makeRows } from "./lib/fake-model.js";
+
+let window;
+before(() => {
+  window = new Window();
+  for (const key of ["document", "HTMLInputElement", "requestAnimationFrame"]) globalThis[key] = window[key];
+});
+after(async () => {
+  await window.happyDOM.close();
+});
+
+function mount(state) {
+  const model = new FakeModel(state);
+  const el = document.createElement("div");
+  document.body.append(el);
+  const cleanup = widget.render({ model, el });
+  return { model, el, cleanup };
+}
+
+const q = (el, sel) => el.querySelector(sel);
+const box = (el, name) => q(el, `input[aria-label="Select ${name}"]`);
+const button = (el, text) => [...el.querySelectorAll("button")].find((b) => b.textContent.startsWith(text));
+const bodyNames = (el) => [...el.querySelectorAll("tbody tr[data-name]")].map((tr) => tr.dataset.name);
+
+describe("rendering", () => {
+  beforeEach(() => document.body.replaceChildren());
+
+  test("draws one row per config with name, description, engine and a labelled checkbox", () => {
+    const { el, model } = mount(baseState(makeRows(3)));
+    assert.deepEqual(bodyNames(el), ["cfg-00000", "cfg-00001", "cfg-00002"]);
+    assert.ok(box(el, "cfg-00001"));
+    assert.match(q(el, "tbody tr").textContent, /even one.*PyTorch PyTorch-1\.8\.0/);
+    assert.equal(model.sent[0].type, "hello");
+  });
+
+  test("renders HTML in config text as text", () => {
+    const rows = makeRows(1, { desc: "<img src=x onerror=alert(1)>", name: "x<b>y</b>" });
+    const { el } = mount(baseState(rows));
+    assert.equal(el.querySelectorAll("img").length, 0);
+    assert.equal(el.querySelectorAll("tbody b").length, 0);
+    assert.equal(q(el, "td.maw-col-desc").textContent, "<img src=x onerror=alert(1)>");
+  });
+
+  test("shows an empty state naming the project, and a loading state", () => {
+    const { el, model } = mount({ ...baseState([]), project: "proj-42" });
+    assert.equal(q(el, ".maw-message").textContent, "No training-job configs in project proj-42.");
+    model.set("phase", "loading");
+    assert.match(q(el, ".maw-message").textContent, /Loading/);
+  });
+
+  test("shows whole-widget errors in a banner with code and hint", () => {
+    const { el } = mount({ ...baseState([]), phase: "error", error: { code: "ModelArts.0108", message: "not authorized", hint: "grant it" } });
+    const banner = q(el, ".maw-banner");
+    assert.equal(banner.hidden, false);
+    assert.match(banner.textContent, /ModelArts\.0108: not authorized/);
+    assert.match(banner.textContent, /grant it/);
+  });
+
+  test("renders only a window of rows for 10,000 configs", () => {
+    const { el } = mount(baseState(makeRows(10_000)));
+    const drawn = bodyNames(el).length;
+    assert.ok(drawn > 10 && drawn < 200, `drew ${drawn} rows`);
+    assert.match(q(el, ".maw-count").textContent, /10000 shown of 10000/);
+  });
+
+  test("cleanup removes every listener and the DOM", () => {
+    const { el, model, cleanup } = mount(baseState(makeRows(2)));
+    assert.ok(model.listenerCount() > 0);
+    cleanup();
+    assert.equal(model.listenerCount(), 0);
+    assert.equal(el.children.length, 0);
+  });
+});
+
+describe("selecting", () => {
+  beforeEach(() => document.body.replaceChildren());
+
+  test("ticking a row saves the selection and updates the button", () => {
+    const { el, model } = mount(baseState(makeRows(3)));
+    assert.equal(button(el, "Delete").disabled, true);
+    box(el, "cfg-00001").click();
+    assert.deepEqual(model.get("selected"), ["cfg-00001"]);
+    assert.equal(model.saves, 1);
+    assert.equal(button(el, "Delete").textContent, "Delete 1 selected");
+    assert.equal(button(el, "Delete").disabled, false);
+  });
+
+  test("select all applies to the filtered rows only and is tri-state", () => {
+    const { el, model } = mount(baseState(makeRows(6)));
+    const filter = q(el, "input[aria-label='Filter configs']");
+    filter.value = "odd";
+    filter.dispatchEvent(new window.Event("input"));
+    assert.deepEqual(bodyNames(el), ["cfg-00001", "cfg-00003", "cfg-00005"]);
+    const all = q(el, "input[aria-label='Select all shown']");
+    all.click();
+    assert.deepEqual([...model.get("selected")].sort(), ["cfg-00001", "cfg-00003", "cfg-00005"]);
+    box(el, "cfg-00003").click();
+    assert.equal(all.indeterminate, true);
+    all.click();
+    assert.equal(model.get("selected").length, 3);
+    all.click();
+    assert.deepEqual(model.get("selected"), []);
+  });
+
+  test("shift-click selects the range from the last clicked row", () => {
+    const { el, model } = mount(baseState(makeRows(6)));
+    box(el, "cfg-00001").click();
+    box(el, "cfg-00004").dispatchEvent(new window.MouseEvent("click", { shiftKey: true, bubbles: true }));
+    assert.deepEqual([...model.get("selected")].sort(), ["cfg-00001", "cfg-00002", "cfg-00003", "cfg-00004"]);
+  });
+
+  test("protected rows cannot be selected and show why", () => {
+    const rows = makeRows(2);
+    rows[0].lock = "Protected by the pattern 'cfg-00000'";
+    const { el, model } = mount(baseState(rows));
+    assert.equal(box(el, "cfg-00000").disabled, true);
+    assert.equal(q(el, ".maw-lock").getAttribute("title"), "Protected by the pattern 'cfg-00000'");
+    q(el, "input[aria-label='Select all shown']").click();
+    assert.deepEqual(model.get("selected"), ["cfg-00001"]);
+  });
+
+  test("a selection set from Python shows in the page", () => {
+    const { el, model } = mount(baseState(makeRows(3)));
+    model.set("selected", ["cfg-00002"]);
+    assert.equal(box(el, "cfg-00002").checked, true);
+    assert.match(q(el, ".maw-count").textContent, /^1 selected/);
+  });
+
+  test("sorting by a header reverses on the second click and sets aria-sort", () => {
+    const { el } = mount(baseState(makeRows(3)));
+    const nameHeader = button(el, "Name");
+    nameHeader.click();
+    assert.deepEqual(bodyNames(el), ["cfg-00002", "cfg-00001", "cfg-00000"]);
+    assert.equal(nameHeader.closest("th").getAttribute("aria-sort"), "descending");
+    button(el, "Created").click();
+    assert.deepEqual(bodyNames(el), ["cfg-00000", "cfg-00001", "cfg-00002"]);
+  });
+});
+
+describe("deleting", () => {
+  beforeEach(() => document.body.replaceChildren());
+
+  test("delete asks for an inline confirmation naming the configs, and confirm sends once", () => {
+    const { el, model } = mount({ ...baseState(makeRows(6)), selected: makeRows(5).map((r) => r.name) });
+    button(el, "Delete 5 selected").click();
+    const confirm = q(el, ".maw-confirm");
+    assert.equal(confirm.hidden, false);
+    assert.match(confirm.textContent, /Delete 5 configs \(cfg-00000, cfg-00001, cfg-00002 \+2 more\)\? This cannot be undone\./);
+    const confirmButton = button(el, "Confirm");
+    confirmButton.click();
+    confirmButton.click();
+    const deletes = model.sent.filter((m) => m.type === "delete");
+    assert.equal(deletes.length, 1);
+    assert.equal(deletes[0].names.length, 5);
+    assert.ok(deletes[0].token);
+    assert.equal(confirm.hidden, true);
+    assert.equal(button(el, "Delete").disabled, true);
+  });
+
+  test("cancel leaves the confirmation without sending", () => {
+    const { el, model } = mount({ ...baseState(makeRows(2)), selected: ["cfg-00000"] });
+    button(el, "Delete").click();
+    button(el, "Cancel").click();
+    assert.equal(q(el, ".maw-confirm").hidden, true);
+    assert.equal(model.sent.filter((m) => m.type === "delete").length, 0);
+  });
+
+  test("statuses from Python show inline per row, with a summary and progress", () => {
+    const { el, model } = mount({ ...baseState(makeRows(3)), selected: ["cfg-00000", "cfg-00001"] });
+    model.set("running", true);
+    model.receive({
+      type: "statuses",
+      updates: { "cfg-00000": ["deleted", "", ""], "cfg-00001": ["failed", "ModelArts.0108", "not authorized"] },
+      counts: { deleted: 1, failed: 1 },
+      total: 2,
+    });
+    const row0 = q(el, "tr[data-name='cfg-00000']");
+    const row1 = q(el, "tr[data-name='cfg-00001']");
+    assert.match(row0.textContent, /Deleted/);
+    assert.ok(row0.classList.contains("maw-row-deleted"));
+    assert.match(row1.textContent, /Failed ModelArts\.0108: not authorized/);
+    assert.equal(q(el, ".maw-summary").textContent, "Deleted 1 of 2 · 1 failed");
+    assert.equal(q(el, "[aria-live]").textContent, "Deleted 1 of 2 · 1 failed");
+    assert.equal(button(el, "Stop").hidden, false);
+    model.set("running", false);
+    assert.equal(button(el, "Retry failed").hidden, false);
+    button(el, "Retry failed").click();
+    button(el, "Refresh").click();
+    assert.deepEqual(model.sent.slice(-2).map((m) => m.type), ["retry", "refresh"]);
+    assert.equal(box(el, "cfg-00000").disabled, true); // deleted rows cannot be chosen again
+  });
+
+  test("stop sends a stop message while running", () => {
+    const { el, model } = mount(baseState(makeRows(1)));
+    model.set("running", true);
+    button(el, "Stop").click();
+    assert.equal(model.sent.at(-1).type, "stop");
+  });
+});
+
+describe("helpers", () => {
+  test("viewRows filters on name and description, case-insensitively", () => {
+    const rows = makeRows(4);
+    assert.equal(viewRows(rows, { filter: "ODD" }).length, 2);
+    assert.equal(viewRows(rows, { filter: "cfg-00003" }).length, 1);
+  });
+
+  test("summarize counts what is left", () => {
+    assert.equal(summarize({ deleted: 2, queued: 3 }, 5), "Deleted 2 of 5 · 3 left");
+    assert.equal(summarize({}, 0), "");
+  });
+});
