@@ -5,7 +5,7 @@
 // changed, so a 1,000-name run costs a few dozen small messages instead of full re-syncs.
 // All config text is set with textContent: it is never parsed as HTML.
 
-const ROW_HEIGHT = 28;
+const ROW_HEIGHT = 32; // the first estimate; drawBody measures the real height
 const OVERSCAN = 20;
 const PREVIEW_NAMES = 3;
 
@@ -35,16 +35,35 @@ function h(tag, { cls, text, attrs } = {}, children = []) {
   return node;
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+
+/** A padlock drawn in SVG (no emoji font needed), labelled with the protection reason. */
+function lockIcon(reason) {
+  const svg = document.createElementNS(SVG, "svg");
+  for (const [name, value] of Object.entries({ viewBox: "0 0 16 16", width: "12", height: "12", role: "img", "aria-label": `Protected: ${reason}` })) {
+    svg.setAttribute(name, value);
+  }
+  const title = document.createElementNS(SVG, "title");
+  title.textContent = reason;
+  const body = document.createElementNS(SVG, "rect");
+  for (const [name, value] of Object.entries({ x: "3", y: "7", width: "10", height: "8", rx: "1.5" })) body.setAttribute(name, value);
+  const shackle = document.createElementNS(SVG, "path");
+  shackle.setAttribute("d", "M5 7V5a3 3 0 0 1 6 0v2");
+  shackle.setAttribute("fill", "none");
+  shackle.setAttribute("stroke-width", "1.6");
+  svg.append(title, body, shackle);
+  const wrap = h("span", { cls: "maw-lock", attrs: { title: reason } });
+  wrap.append(svg);
+  return wrap;
+}
+
 function formatCreated(ms) {
   if (typeof ms !== "number" || !Number.isFinite(ms)) return ["", ""];
   const date = new Date(ms);
-  const local = date.toLocaleString(undefined, {
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-  });
+  const pad = (n) => String(n).padStart(2, "0");
+  const local =
+    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
+    `${pad(date.getHours())}:${pad(date.getMinutes())}`;
   return [local, `${date.toString()} (${ms} ms since the epoch)`];
 }
 
@@ -92,6 +111,7 @@ function render({ model, el }) {
     total: 0,
     view: [],
     sent: false, // a delete was sent and `running` has not flipped yet
+    rowHeight: ROW_HEIGHT,
   };
   let selected = new Set(model.get("selected"));
 
@@ -189,15 +209,13 @@ function render({ model, el }) {
     box.disabled = !deletable(row) || model.get("running");
     box.dataset.index = String(index);
     const checkCell = h("td", { cls: "maw-check" }, [box]);
-    if (row.lock) {
-      checkCell.append(h("span", { cls: "maw-lock", text: "🔒", attrs: { title: row.lock, "aria-label": `Protected: ${row.lock}`, role: "img" } }));
-    }
+    if (row.lock) checkCell.append(lockIcon(row.lock));
     const [local, full] = formatCreated(row.created);
     tr.append(
       checkCell,
       h("td", { cls: "maw-col-name", text: row.name, attrs: { title: row.name } }),
       h("td", { cls: "maw-col-desc", text: row.desc ?? "", attrs: { title: row.desc ?? "" } }),
-      h("td", { cls: "maw-col-engine", text: [row.engine, row.version].filter(Boolean).join(" "), attrs: { title: row.version ?? "" } }),
+      h("td", { cls: "maw-col-engine", text: row.version || row.engine || "", attrs: { title: [row.engine, row.version].filter(Boolean).join(" · ") } }),
       h("td", { cls: "maw-col-created", text: local, attrs: { title: full } }),
       statusCell(row.name),
     );
@@ -213,14 +231,17 @@ function render({ model, el }) {
 
   function drawBody() {
     const total = ui.view.length;
+    const height = ui.rowHeight;
     const viewport = scroller.clientHeight || 420;
-    const first = Math.max(0, Math.floor(scroller.scrollTop / ROW_HEIGHT) - OVERSCAN);
-    const last = Math.min(total, first + Math.ceil(viewport / ROW_HEIGHT) + 2 * OVERSCAN);
+    const first = Math.max(0, Math.floor(scroller.scrollTop / height) - OVERSCAN);
+    const last = Math.min(total, first + Math.ceil(viewport / height) + 2 * OVERSCAN);
     const rows = [];
-    if (first > 0) rows.push(spacer(first * ROW_HEIGHT));
+    if (first > 0) rows.push(spacer(first * height));
     for (let i = first; i < last; i++) rows.push(drawRow(ui.view[i], i));
-    if (last < total) rows.push(spacer((total - last) * ROW_HEIGHT));
+    if (last < total) rows.push(spacer((total - last) * height));
     tbody.replaceChildren(...rows);
+    const measured = tbody.querySelector("tr[data-name]")?.getBoundingClientRect().height;
+    if (measured && Math.abs(measured - ui.rowHeight) > 0.5) ui.rowHeight = measured;
   }
 
   function drawHeader() {

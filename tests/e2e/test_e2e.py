@@ -1,0 +1,156 @@
+"""The widget in a real JupyterLab 4 and Notebook 7, driven in headless Chromium, against the emulator."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from modelarts_widgets.emulator import Emulator
+
+from .conftest import ARTIFACTS, STEP_MS, Notebook, Server, write_notebook
+
+pytestmark = pytest.mark.e2e
+
+WIDGET_CELL = "import json\nfrom modelarts_widgets import JobConfigTable\nw = JobConfigTable(protect=['prod-*'])\nw"
+STATE_CELL = "print('STATE', json.dumps({'results': w.results, 'selected': w.selected}))"
+
+
+def _open(page: Any, server: Server, name: str, *cells: str) -> Notebook:
+    write_notebook(server.root, name, [WIDGET_CELL, STATE_CELL, *cells])
+    notebook = Notebook(page, server, name)
+    notebook.run_all()
+    return notebook
+
+
+def _deletable(emulator: Emulator, count: int) -> list[str]:
+    return sorted(n for n in emulator.store.names() if not n.startswith("prod-"))[:count]
+
+
+def _tick_delete_confirm(page: Any, names: list[str]) -> None:
+    for name in names:
+        page.get_by_role("checkbox", name=f"Select {name}").check()
+    page.get_by_role("button", name=f"Delete {len(names)} selected").click()
+    page.get_by_role("button", name="Confirm").click()
+
+
+def _delete_two_and_check(page: Any, server: Server, emulator: Emulator, notebook_name: str) -> None:
+    notebook = _open(page, server, notebook_name)
+    before = emulator.store.names()
+    chosen = _deletable(emulator, 2)
+    _tick_delete_confirm(page, chosen)
+    for name in chosen:
+        notebook.row(name).get_by_text("Deleted", exact=True).wait_for(timeout=STEP_MS)
+    assert emulator.store.names() == before - set(chosen)
+    notebook.run_cell(1)
+    state = json.loads(notebook.output_line("STATE").removeprefix("STATE "))
+    assert state["results"] == {n: {"is_success": True} for n in chosen}
+
+
+def test_lab_tick_two_delete_confirm(page: Any, lab: Server, e2e_emulator: Emulator) -> None:
+    _delete_two_and_check(page, lab, e2e_emulator, "two.ipynb")
+
+
+def test_notebook7_tick_two_delete_confirm(page: Any, notebook7: Server, e2e_emulator: Emulator) -> None:
+    _delete_two_and_check(page, notebook7, e2e_emulator, "two-nb7.ipynb")
+
+
+def test_lab_failure_shows_inline_while_the_other_is_deleted(page: Any, lab: Server, e2e_emulator: Emulator) -> None:
+    notebook = _open(page, lab, "failure.ipynb")
+    ok, bad = _deletable(e2e_emulator, 2)
+    e2e_emulator.faults.fail_names = {bad: [403, "ModelArts.0108", "You are not authorized to delete."]}
+    _tick_delete_confirm(page, [ok, bad])
+    notebook.row(ok).get_by_text("Deleted", exact=True).wait_for(timeout=STEP_MS)
+    failed = notebook.row(bad)
+    failed.get_by_text("ModelArts.0108: You are not authorized to delete.").wait_for(timeout=STEP_MS)
+    assert ok not in e2e_emulator.store.names()
+    assert bad in e2e_emulator.store.names()
+    page.get_by_role("button", name="Retry failed").wait_for(timeout=STEP_MS)
+    assert "1 failed" in page.locator(".maw-summary").inner_text()
+
+
+def test_lab_config_text_is_rendered_as_text(page: Any, lab: Server, e2e_emulator: Emulator) -> None:
+    payload = "<img src=x onerror=\"window.__pwned=1\"><script>window.__pwned=2</script>"
+    name = _deletable(e2e_emulator, 1)[0]
+    e2e_emulator.store.update(name, {"config_desc": payload})
+    notebook = _open(page, lab, "xss.ipynb")
+    notebook.row(name).get_by_text(payload, exact=True).wait_for(timeout=STEP_MS)
+    assert page.locator(".maw-root img").count() == 0
+    assert page.locator(".maw-root script").count() == 0
+    assert page.evaluate("() => window.__pwned") is None
+
+
+def test_lab_kernel_stays_responsive_during_a_slow_delete(page: Any, lab: Server, e2e_emulator: Emulator) -> None:
+    marker_cell = "import time\nprint('RESPONSIVE', time.time())"
+    notebook = _open(page, lab, "responsive.ipynb", marker_cell)
+    chosen = _deletable(e2e_emulator, 6)
+    e2e_emulator.faults.latency = 0.8  # 6 deletes at concurrency 8 still take 0.8 s each...
+    e2e_emulator.injector.update({"rate_limit": 2, "retry_after": 1})  # ...and throttling stretches it
+    _tick_delete_confirm(page, chosen)
+    notebook.row(chosen[0]).get_by_text("Deleting…").or_(notebook.row(chosen[0]).get_by_text("Queued")).first.wait_for(
+        timeout=STEP_MS
+    )
+    notebook.run_cell(2)
+    notebook.output_line("RESPONSIVE")
+    still_there = set(chosen) & e2e_emulator.store.names()
+    assert still_there, "the cell ran only after the delete had finished"
+    for name in chosen:
+        notebook.row(name).get_by_text("Deleted", exact=True).wait_for(timeout=60_000)
+    assert not set(chosen) & e2e_emulator.store.names()
+
+
+def test_lab_stop_leaves_unsent_configs_in_place(page: Any, lab: Server, e2e_emulator: Emulator) -> None:
+    notebook = _open(page, lab, "stop.ipynb")
+    chosen = _deletable(e2e_emulator, 8)
+    e2e_emulator.faults.latency = 1.5
+    page.get_by_role("checkbox", name="Select all shown").check()
+    page.get_by_role("button", name="Delete").first.click()
+    page.get_by_role("button", name="Confirm").click()
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_role("button", name="Stop").wait_for(state="hidden", timeout=30_000)
+    notebook.run_cell(1)
+    state = json.loads(notebook.output_line("STATE").removeprefix("STATE "))
+    cancelled = {n for n, r in state["results"].items() if r.get("error_code") == "Client.Cancelled"}
+    deleted = {n for n, r in state["results"].items() if r["is_success"]}
+    assert cancelled, state
+    assert cancelled <= e2e_emulator.store.names()
+    assert not deleted & e2e_emulator.store.names()
+    for name in sorted(cancelled)[:2]:
+        assert notebook.row(name).get_by_text("Not sent").count() == 1
+    assert set(chosen) <= deleted | cancelled | set(state["selected"]) | e2e_emulator.store.names()
+
+
+def test_lab_shortcuts_are_suppressed_in_the_filter_box(page: Any, lab: Server, e2e_emulator: Emulator) -> None:
+    notebook = _open(page, lab, "keys.ipynb")
+    cells = notebook.cell_count()
+    box = page.get_by_role("searchbox", name="Filter configs")
+    box.click()
+    page.keyboard.press("Escape")  # command mode, if the keys were to reach JupyterLab
+    box.click()
+    page.keyboard.type("dd")
+    time.sleep(0.3)
+    assert notebook.cell_count() == cells
+    assert box.input_value() == "dd"
+
+
+def test_lab_screenshots_light_and_dark(page: Any, lab: Server, e2e_emulator: Emulator) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    notebook = _open(page, lab, "shots.ipynb")
+    ok, bad = _deletable(e2e_emulator, 2)
+    e2e_emulator.faults.fail_names = {bad: [403, "ModelArts.0108", "You are not authorized."]}
+    page.get_by_role("checkbox", name=f"Select {ok}").check()
+    page.get_by_role("checkbox", name=f"Select {bad}").check()
+    page.get_by_role("button", name="Delete 2 selected").click()
+    page.get_by_role("button", name="Confirm").click()
+    notebook.row(bad).get_by_text("Failed").wait_for(timeout=STEP_MS)
+    widget = page.locator(".maw-root").first
+    widget.screenshot(path=str(ARTIFACTS / "widget-light.png"))
+    page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'", timeout=STEP_MS)
+    time.sleep(0.5)
+    widget.screenshot(path=str(ARTIFACTS / "widget-dark.png"))
+    background = page.evaluate("() => getComputedStyle(document.querySelector('.maw-root')).backgroundColor")
+    assert background != "rgb(255, 255, 255)"
+    assert (ARTIFACTS / "widget-light.png").stat().st_size > 5000
