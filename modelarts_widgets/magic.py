@@ -1,0 +1,175 @@
+"""``%modelarts_delete``: choose training-job configs from one line, preview them, delete them.
+
+Registered by ``%load_ext modelarts_widgets``; importing this module has no side effects.
+"""
+
+from __future__ import annotations
+
+import queue
+import sys
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from .choose import protect_patterns, protected_names, select_configs
+from .report import DeletionReport
+from .sdk import errors
+from .sdk.bulk import DEFAULT_DELETE_CONCURRENCY, FINAL_STATES, BulkDelete, list_all_configs
+from .sdk.errors import ModelArtsError
+from .sdk.estimator import Status
+from .sdk.names import is_valid_config_name
+from .sdk.session import Session
+
+_MARKS = {"deleted": "deleted ", "failed": "FAILED  ", "cancelled": "not sent", "skipped": "skipped "}
+
+
+@magics_class
+class DeleteMagics(Magics):
+    """The ``%modelarts_delete`` line magic."""
+
+    @magic_arguments()
+    @argument("names", nargs="*", metavar="NAME", help="config names to delete")
+    @argument("--match", metavar="GLOB", help="only names matching this glob, e.g. 'tmp-*'")
+    @argument("--search", metavar="TEXT", help="only configs the server finds for TEXT (search_content)")
+    @argument("--older-than", metavar="DAYS", type=float, help="only configs created more than DAYS days ago")
+    @argument("-y", "--yes", action="store_true", help="really delete (without it: a dry run)")
+    @argument("--widget", action="store_true", help="open the widget with the matches selected")
+    @argument("-o", "--output", metavar="VAR", help="store the result in the variable VAR")
+    @argument("--session", metavar="VAR", help="use the Session in variable VAR (default: Session())")
+    @argument(
+        "--concurrency",
+        type=int,
+        default=DEFAULT_DELETE_CONCURRENCY,
+        metavar="N",
+        help=f"deletes in flight at once (default {DEFAULT_DELETE_CONCURRENCY})",
+    )
+    @line_magic
+    def modelarts_delete(self, line: str) -> Any:
+        """Delete ModelArts training-job configs: a dry run unless --yes is given.
+
+        Without arguments it shows the JobConfigTable widget. Names and filters combine: a
+        config is chosen when it passes every one given. Protected names (``$MODELARTS_PROTECT``,
+        comma-separated globs) are never deleted. Each name ends with one status; the result
+        maps name -> the ``delete_job_configs()`` dict.
+
+        Examples::
+
+            %modelarts_delete                                 # the widget
+            %modelarts_delete old-config-1 old-config-2       # preview those two
+            %modelarts_delete --match 'tmp-*' --older-than 30 # preview old tmp-* configs
+            %modelarts_delete --match 'tmp-*' --yes           # delete them
+            %modelarts_delete --search bert --widget          # widget with bert configs selected
+            report = %modelarts_delete --match 'exp-*' -y     # the result, as a value
+            %modelarts_delete --match 'exp-*' -y -o report    # ... or stored in `report`
+        """
+        args = parse_argstring(self.modelarts_delete, line)
+        bad = [n for n in args.names if not is_valid_config_name(n)]
+        if bad:
+            raise UsageError(
+                f"Invalid config name {bad[0]!r}: names are 1-64 characters of letters, digits, '_' and '-'"
+            )
+        if args.older_than is not None and args.older_than < 0:
+            raise UsageError(f"--older-than takes a number of days >= 0, not {args.older_than:g}")
+        if args.concurrency < 1:
+            raise UsageError(f"--concurrency must be at least 1, not {args.concurrency}")
+        if args.widget and args.yes:
+            raise UsageError("--widget and --yes do not go together: the widget has its own Delete button")
+        session = self._session(args.session)
+        patterns = protect_patterns()
+        filtered = bool(args.names or args.match or args.search or args.older_than is not None)
+        if not filtered:
+            from .widget import JobConfigTable
+
+            return self._store(args.output, JobConfigTable(session=session, protect=patterns))
+        try:
+            configs = list_all_configs(
+                session, search_content=args.search, sort_by="config_name", order="asc"
+            )
+        except ModelArtsError as exc:
+            raise UsageError(f"Listing configs failed: {exc}") from None
+        chosen = select_configs(configs, names=args.names, match=args.match, older_than_days=args.older_than)
+        existing = {str(c["config_name"]) for c in configs}
+        not_found = [n for n in args.names if n not in existing]
+        if args.widget:
+            from .widget import JobConfigTable
+
+            names = [str(c["config_name"]) for c in chosen]
+            return self._store(args.output, JobConfigTable(session=session, protect=patterns, selected=names))
+        skipped = protected_names((str(c["config_name"]) for c in chosen), patterns)
+        planned = [c for c in chosen if c["config_name"] not in skipped]
+        report = DeletionReport(
+            dry_run=not args.yes,
+            planned=planned,
+            skipped=skipped,
+            not_found=not_found,
+            project=session.project_id,
+        )
+        if args.yes:
+            if planned:
+                report.results = self._delete(
+                    session, [str(c["config_name"]) for c in planned], args.concurrency
+                )
+            for name, reason in skipped.items():
+                report.results[name] = {
+                    "is_success": False,
+                    "error_code": errors.PROTECTED,
+                    "error_msg": reason,
+                }
+            for name in not_found:
+                report.results[name] = {
+                    "is_success": False,
+                    "error_code": "Client.NotFound",
+                    "error_msg": f"No config named {name} in project {session.project_id}; nothing was sent",
+                }
+        return self._store(args.output, report)
+
+    def _session(self, variable: str | None) -> Session:
+        if variable is None:
+            try:
+                return Session()
+            except ModelArtsError as exc:
+                raise UsageError(str(exc)) from None
+        value = self.shell.user_ns.get(variable) if self.shell is not None else None
+        if not isinstance(value, Session):
+            raise UsageError(f"--session {variable}: no Session in a variable of that name")
+        return value
+
+    def _store(self, variable: str | None, value: Any) -> Any:
+        if variable is not None:
+            if not variable.isidentifier():
+                raise UsageError(f"-o {variable}: not a valid variable name")
+            if self.shell is not None:
+                self.shell.user_ns[variable] = value
+        return value
+
+    @staticmethod
+    def _delete(session: Session, names: list[str], concurrency: int) -> dict[str, Status]:
+        """Run the shared bulk delete, printing each name as it ends (from this thread)."""
+        finished: queue.SimpleQueue[tuple[str, str, Status | None]] = queue.SimpleQueue()
+
+        def on_status(name: str, state: str, result: Status | None) -> None:
+            if state in FINAL_STATES:
+                finished.put((name, state, result))
+
+        run = BulkDelete(session, names, concurrency=concurrency, on_status=on_status)
+        print(f"Deleting {len(names)} config{'s' if len(names) != 1 else ''}…", flush=True)
+        run.start()
+        printed = 0
+        try:
+            while printed < len(names):
+                try:
+                    name, state, result = finished.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                printed += 1
+                detail = ""
+                if result is not None and not result.get("is_success"):
+                    detail = f"  {result.get('error_code')}: {result.get('error_msg')}"
+                print(f"  {_MARKS.get(state, state)}  {name}{detail}", flush=True)
+        except KeyboardInterrupt:
+            run.cancel()
+            run.wait()
+            print("Interrupted: nothing more was sent.", file=sys.stderr, flush=True)
+        return run.wait()

@@ -239,9 +239,7 @@ class JobConfigTable(anywidget.AnyWidget):
             self.results = {}
             for name in chosen:
                 self._statuses[name] = [QUEUED, "", ""]
-            run = BulkDelete(
-                self.session, chosen, concurrency=self._concurrency, on_status=self._on_status
-            )
+            run = BulkDelete(self.session, chosen, concurrency=self._concurrency, on_status=self._on_status)
             self._run = run
             self._finished = threading.Event()
             self.running = True
@@ -254,7 +252,9 @@ class JobConfigTable(anywidget.AnyWidget):
             }
         )
         run.start()
-        threading.Thread(target=self._report, args=(run,), name="modelarts-widget-report", daemon=True).start()
+        threading.Thread(
+            target=self._report, args=(run,), name="modelarts-widget-report", daemon=True
+        ).start()
         return run
 
     def _on_status(self, name: str, state: str, result: Status | None) -> None:
@@ -269,7 +269,9 @@ class JobConfigTable(anywidget.AnyWidget):
         with self._lock:
             updates, self._pending = self._pending, {}
         if updates:
-            self.send({"type": "statuses", "updates": updates, "counts": run.counts(), "total": len(run.names)})
+            self.send(
+                {"type": "statuses", "updates": updates, "counts": run.counts(), "total": len(run.names)}
+            )
 
     def _report(self, run: BulkDelete) -> None:
         """Batch per-row statuses into one message every FLUSH_INTERVAL until the run ends."""

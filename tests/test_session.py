@@ -13,7 +13,7 @@ def _iam_user(emulator: Emulator) -> None:
 
 
 def _logins(emulator: Emulator) -> int:
-    return sum(1 for _, path, _ in emulator.requests if path == "/v3/auth/tokens")
+    return sum(1 for _, path, _ in emulator.requests if path.startswith("/v3/auth/tokens"))
 
 
 def test_access_key_mode_with_explicit_arguments(emulator: Emulator) -> None:
@@ -117,7 +117,7 @@ def test_project_id_is_looked_up_in_iam_when_not_given(emulator: Emulator) -> No
     del env["HUAWEICLOUD_SDK_PROJECT_ID"]
     session = Session(environ=env)
     assert session.project_id == emulator.project_id
-    assert any(p == "/v3/projects" for _, p, _ in emulator.requests)
+    assert any(p.startswith("/v3/projects?") for _, p, _ in emulator.requests)
 
 
 def test_set_endpoint_points_later_sessions_elsewhere(emulator: Emulator) -> None:

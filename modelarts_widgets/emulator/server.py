@@ -103,7 +103,7 @@ class Emulator:
         self.store = ConfigStore(seed_configs(configs, seed=seed), seed_configs(3, seed=seed + 1))
         self.injector = FaultInjector(faults)
         self.identities = Identities()
-        self.requests: list[tuple[str, str, int]] = []  # (method, path, status), in order
+        self.requests: list[tuple[str, str, int]] = []  # (method, path?query, status), in order
         self._log_lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -164,11 +164,8 @@ class Emulator:
         """How many ``method`` requests reached the configs API (for ``name`` if given)."""
         suffix = f"/training-job-configs/{name}" if name else "/training-job-configs"
         with self._log_lock:
-            return sum(
-                1
-                for m, p, _ in self.requests
-                if m == method and (p.endswith(suffix) if name else suffix in p)
-            )
+            paths = [p.partition("?")[0] for m, p, _ in self.requests if m == method]
+        return sum(1 for p in paths if (p.endswith(suffix) if name else suffix in p))
 
     def now(self) -> float:
         return time.time() + self.faults.clock_offset
@@ -198,7 +195,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
-        self.emulator.log(self.command, urlsplit(self.path).path, status)
+        self.emulator.log(self.command, self.path, status)
 
     def _fail(
         self,
@@ -218,7 +215,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _drop(self) -> None:
         self.close_connection = True
-        self.emulator.log(self.command, urlsplit(self.path).path, 0)
+        self.emulator.log(self.command, self.path, 0)
 
     def do_GET(self) -> None:
         self._dispatch()

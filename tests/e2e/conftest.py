@@ -91,12 +91,20 @@ class Server:
         }
         expose = "LabApp" if app == "lab" else "JupyterNotebookApp"
         self.log = (root.parent / f"{app}.log").open("w")
-        self.process = subprocess.Popen(  # noqa: S603 - fixed arguments
+        self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "jupyter", app, "--no-browser",
-                "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
-                "--ServerApp.allow_root=True", f"--IdentityProvider.token={TOKEN}",
-                f"--ServerApp.root_dir={root}", f"--{expose}.expose_app_in_browser=True",
+                sys.executable,
+                "-m",
+                "jupyter",
+                app,
+                "--no-browser",
+                "--ServerApp.ip=127.0.0.1",
+                f"--ServerApp.port={self.port}",
+                "--ServerApp.port_retries=0",
+                "--ServerApp.allow_root=True",
+                f"--IdentityProvider.token={TOKEN}",
+                f"--ServerApp.root_dir={root}",
+                f"--{expose}.expose_app_in_browser=True",
             ],
             env=env,
             stdout=self.log,
@@ -107,7 +115,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"jupyter {app} exited; see {self.log.name}")
             try:
-                with urllib.request.urlopen(f"{self.base}/api/status?token={TOKEN}", timeout=2) as r:  # noqa: S310
+                with urllib.request.urlopen(f"{self.base}/api/status?token={TOKEN}", timeout=2) as r:
                     if r.status == 200:
                         break
             except OSError:
@@ -164,10 +172,8 @@ class Notebook:
         self.page = page
         self.server = server
         page.goto(server.url(name))
-        page.wait_for_function(
-            "() => window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
-            timeout=FIRST_RENDER_MS,
-        )
+        kernel = "window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel"
+        page.wait_for_function(f"() => {kernel}?.status === 'idle'", timeout=FIRST_RENDER_MS)
 
     def run_all(self) -> None:
         self.page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")

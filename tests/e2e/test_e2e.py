@@ -14,7 +14,9 @@ from .conftest import ARTIFACTS, STEP_MS, Notebook, Server, write_notebook
 
 pytestmark = pytest.mark.e2e
 
-WIDGET_CELL = "import json\nfrom modelarts_widgets import JobConfigTable\nw = JobConfigTable(protect=['prod-*'])\nw"
+WIDGET_CELL = (
+    "import json\nfrom modelarts_widgets import JobConfigTable\nw = JobConfigTable(protect=['prod-*'])\nw"
+)
 STATE_CELL = "print('STATE', json.dumps({'results': w.results, 'selected': w.selected}))"
 
 
@@ -57,7 +59,9 @@ def test_notebook7_tick_two_delete_confirm(page: Any, notebook7: Server, e2e_emu
     _delete_two_and_check(page, notebook7, e2e_emulator, "two-nb7.ipynb")
 
 
-def test_lab_failure_shows_inline_while_the_other_is_deleted(page: Any, lab: Server, e2e_emulator: Emulator) -> None:
+def test_lab_failure_shows_inline_while_the_other_is_deleted(
+    page: Any, lab: Server, e2e_emulator: Emulator
+) -> None:
     notebook = _open(page, lab, "failure.ipynb")
     ok, bad = _deletable(e2e_emulator, 2)
     e2e_emulator.faults.fail_names = {bad: [403, "ModelArts.0108", "You are not authorized to delete."]}
@@ -72,7 +76,7 @@ def test_lab_failure_shows_inline_while_the_other_is_deleted(page: Any, lab: Ser
 
 
 def test_lab_config_text_is_rendered_as_text(page: Any, lab: Server, e2e_emulator: Emulator) -> None:
-    payload = "<img src=x onerror=\"window.__pwned=1\"><script>window.__pwned=2</script>"
+    payload = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
     name = _deletable(e2e_emulator, 1)[0]
     e2e_emulator.store.update(name, {"config_desc": payload})
     notebook = _open(page, lab, "xss.ipynb")
@@ -82,16 +86,18 @@ def test_lab_config_text_is_rendered_as_text(page: Any, lab: Server, e2e_emulato
     assert page.evaluate("() => window.__pwned") is None
 
 
-def test_lab_kernel_stays_responsive_during_a_slow_delete(page: Any, lab: Server, e2e_emulator: Emulator) -> None:
+def test_lab_kernel_stays_responsive_during_a_slow_delete(
+    page: Any, lab: Server, e2e_emulator: Emulator
+) -> None:
     marker_cell = "import time\nprint('RESPONSIVE', time.time())"
     notebook = _open(page, lab, "responsive.ipynb", marker_cell)
     chosen = _deletable(e2e_emulator, 6)
     e2e_emulator.faults.latency = 0.8  # 6 deletes at concurrency 8 still take 0.8 s each...
     e2e_emulator.injector.update({"rate_limit": 2, "retry_after": 1})  # ...and throttling stretches it
     _tick_delete_confirm(page, chosen)
-    notebook.row(chosen[0]).get_by_text("Deleting…").or_(notebook.row(chosen[0]).get_by_text("Queued")).first.wait_for(
-        timeout=STEP_MS
-    )
+    notebook.row(chosen[0]).get_by_text("Deleting…").or_(
+        notebook.row(chosen[0]).get_by_text("Queued")
+    ).first.wait_for(timeout=STEP_MS)
     notebook.run_cell(2)
     notebook.output_line("RESPONSIVE")
     still_there = set(chosen) & e2e_emulator.store.names()
@@ -122,7 +128,9 @@ def test_lab_stop_leaves_unsent_configs_in_place(page: Any, lab: Server, e2e_emu
     assert set(chosen) <= deleted | cancelled | set(state["selected"]) | e2e_emulator.store.names()
 
 
-def test_lab_shortcuts_are_suppressed_in_the_filter_box(page: Any, lab: Server, e2e_emulator: Emulator) -> None:
+def test_lab_shortcuts_are_suppressed_in_the_filter_box(
+    page: Any, lab: Server, e2e_emulator: Emulator
+) -> None:
     notebook = _open(page, lab, "keys.ipynb")
     cells = notebook.cell_count()
     box = page.get_by_role("searchbox", name="Filter configs")
@@ -147,7 +155,9 @@ def test_lab_screenshots_light_and_dark(page: Any, lab: Server, e2e_emulator: Em
     notebook.row(bad).get_by_text("Failed").wait_for(timeout=STEP_MS)
     widget = page.locator(".maw-root").first
     widget.screenshot(path=str(ARTIFACTS / "widget-light.png"))
-    page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
+    page.evaluate(
+        "() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})"
+    )
     page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'", timeout=STEP_MS)
     time.sleep(0.5)
     widget.screenshot(path=str(ARTIFACTS / "widget-dark.png"))

@@ -1,0 +1,107 @@
+"""What a deletion run (or a dry run) did, per name, readable as text and as HTML."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .sdk.estimator import Status
+
+
+def created_text(ms: object) -> str:
+    if not isinstance(ms, (int, float)) or ms <= 0:
+        return ""
+    return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M")
+
+
+@dataclass
+class DeletionReport(Mapping[str, Status]):
+    """Name -> the ``delete_job_configs()`` dict of every name that was sent or refused.
+
+    A dry run has no results; ``planned`` lists what would be deleted. ``skipped`` holds the
+    protected names (with the reason) and ``not_found`` names that the project does not have.
+    """
+
+    dry_run: bool
+    planned: list[Mapping[str, Any]] = field(default_factory=list)
+    results: dict[str, Status] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    not_found: list[str] = field(default_factory=list)
+    project: str = ""
+
+    def __getitem__(self, name: str) -> Status:
+        return self.results[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    @property
+    def deleted(self) -> list[str]:
+        return [n for n, r in self.results.items() if r.get("is_success")]
+
+    @property
+    def failed(self) -> dict[str, Status]:
+        return {n: r for n, r in self.results.items() if not r.get("is_success") and n not in self.skipped}
+
+    def summary(self) -> str:
+        if self.dry_run:
+            text = f"Dry run: would delete {len(self.planned)} config{'s' if len(self.planned) != 1 else ''}"
+        else:
+            text = f"Deleted {len(self.deleted)} of {len(self.planned)}"
+            if self.failed:
+                text += f", {len(self.failed)} failed"
+        if self.skipped:
+            text += f", {len(self.skipped)} protected (skipped)"
+        if self.not_found:
+            text += f", {len(self.not_found)} not found"
+        return text
+
+    def _lines(self) -> list[tuple[str, str, str, str]]:
+        """(name, outcome, created, description or error) per name."""
+        rows = []
+        for config in self.planned:
+            name = str(config["config_name"])
+            if self.dry_run:
+                outcome, detail = "would delete", str(config.get("config_desc") or "")
+            else:
+                result = self.results.get(name, {})
+                if result.get("is_success"):
+                    outcome, detail = "deleted", ""
+                else:
+                    outcome = "not sent" if result.get("error_code") == "Client.Cancelled" else "failed"
+                    detail = f"{result.get('error_code', '')}: {result.get('error_msg', '')}"
+            rows.append((name, outcome, created_text(config.get("create_time")), detail))
+        rows += [(n, "skipped", "", reason) for n, reason in self.skipped.items()]
+        rows += [(n, "not found", "", "no config of this name in the project") for n in self.not_found]
+        return rows
+
+    def __repr__(self) -> str:
+        lines = [self.summary() + (". Nothing was deleted; add --yes to delete." if self.dry_run else ".")]
+        # After a real run the deleted names were printed as they went; list what needs a look.
+        rows = [row for row in self._lines() if self.dry_run or row[1] != "deleted"]
+        width = max((len(r[0]) for r in rows), default=0)
+        lines += [
+            f"  {outcome:<12} {name:<{width}}  {created:<16}  {detail}".rstrip()
+            for name, outcome, created, detail in rows
+        ]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        cells = "".join(
+            "<tr>"
+            + "".join(f"<td>{html.escape(value)}</td>" for value in (outcome, name, created, detail))
+            + "</tr>"
+            for name, outcome, created, detail in self._lines()
+        )
+        head = "".join(f"<th>{h}</th>" for h in ("Outcome", "Name", "Created", "Details"))
+        note = " Nothing was deleted; add <code>--yes</code> to delete." if self.dry_run else ""
+        return (
+            f"<p>{html.escape(self.summary())}.{note}</p>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>"
+        )

@@ -1,0 +1,184 @@
+"""%modelarts_delete in a real IPython shell against the emulator."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+
+from modelarts_widgets.emulator import Emulator
+from modelarts_widgets.report import DeletionReport
+
+
+@pytest.fixture
+def ip(emulator_env: dict[str, str]) -> Iterator[InteractiveShell]:
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "modelarts_widgets")
+    yield shell
+    for name in ("report", "s", "w"):
+        shell.user_ns.pop(name, None)
+
+
+def magic(ip: InteractiveShell, line: str) -> Any:
+    return ip.run_line_magic("modelarts_delete", line)
+
+
+def _plain(emulator: Emulator, n: int) -> list[str]:
+    return sorted(x for x in emulator.store.names() if not x.startswith("prod-"))[:n]
+
+
+def test_importing_the_package_registers_nothing() -> None:
+    shell = InteractiveShell.instance()
+    shell.magics_manager.magics["line"].pop("modelarts_delete", None)
+    import modelarts_widgets  # noqa: F401
+
+    assert "modelarts_delete" not in shell.magics_manager.magics["line"]
+
+
+def test_dry_run_deletes_nothing(emulator: Emulator, ip: InteractiveShell) -> None:
+    names = _plain(emulator, 2)
+    before = emulator.store.names()
+    report = magic(ip, " ".join(names))
+    assert isinstance(report, DeletionReport)
+    assert report.dry_run
+    assert [c["config_name"] for c in report.planned] == names
+    assert emulator.store.names() == before
+    assert emulator.count("DELETE") == 0
+    text = repr(report)
+    assert "Dry run: would delete 2 configs" in text
+    assert "add --yes" in text
+    assert names[0] in text
+
+
+def test_yes_deletes_exactly_the_chosen_names(
+    emulator: Emulator, ip: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    names = _plain(emulator, 3)
+    before = emulator.store.names()
+    report = magic(ip, " ".join(names) + " --yes")
+    assert dict(report) == {n: {"is_success": True} for n in names}
+    assert emulator.store.names() == before - set(names)
+    out = capsys.readouterr().out
+    assert all(f"deleted   {n}" in out for n in names)
+    assert "Deleted 3 of 3" in repr(report)
+
+
+def test_match_and_older_than_combine(emulator: Emulator, ip: InteractiveShell) -> None:
+    now_ms = int(time.time() * 1000)
+    emulator.store.replace(
+        [
+            {"config_name": "tmp-old", "create_time": now_ms - 40 * 86_400_000},
+            {"config_name": "tmp-new", "create_time": now_ms - 2 * 86_400_000},
+            {"config_name": "keep-old", "create_time": now_ms - 90 * 86_400_000},
+        ]
+    )
+    report = magic(ip, "--match tmp-* --older-than 30 -y")
+    assert list(report) == ["tmp-old"]
+    assert emulator.store.names() == {"tmp-new", "keep-old"}
+
+
+def test_search_is_sent_to_the_server(emulator: Emulator, ip: InteractiveShell) -> None:
+    target = _plain(emulator, 1)[0]
+    report = magic(ip, f"--search {target}")
+    assert [c["config_name"] for c in report.planned] == [target]
+
+
+def test_protected_names_survive_and_are_reported(
+    emulator: Emulator, ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MODELARTS_PROTECT", "prod-*")
+    prod = sorted(n for n in emulator.store.names() if n.startswith("prod-"))
+    plain = _plain(emulator, 1)
+    report = magic(ip, " ".join([*prod, *plain]) + " -y")
+    assert set(prod) <= emulator.store.names()
+    assert plain[0] not in emulator.store.names()
+    assert set(report.skipped) == set(prod)
+    assert all(report[n]["error_code"] == "Client.Protected" for n in prod)
+    assert f"{len(prod)} protected (skipped)" in repr(report)
+
+
+def test_unknown_names_are_reported_not_sent(emulator: Emulator, ip: InteractiveShell) -> None:
+    report = magic(ip, "no-such-config -y")
+    assert report["no-such-config"]["error_code"] == "Client.NotFound"
+    assert emulator.count("DELETE") == 0
+
+
+def test_one_failure_does_not_stop_the_others(emulator: Emulator, ip: InteractiveShell) -> None:
+    names = _plain(emulator, 3)
+    emulator.faults.fail_names = {names[1]: [403, "ModelArts.0108", "You are not authorized."]}
+    report = magic(ip, " ".join(names) + " --yes")
+    assert report.deleted == [names[0], names[2]]
+    assert report.failed == {
+        names[1]: {
+            "is_success": False,
+            "error_code": "ModelArts.0108",
+            "error_msg": "You are not authorized.",
+        }
+    }
+    assert "ModelArts.0108" in repr(report)
+    assert "ModelArts.0108" in report._repr_html_()
+
+
+def test_output_variable_and_session_variable(emulator: Emulator, ip: InteractiveShell) -> None:
+    from modelarts_widgets.sdk import Session
+
+    ip.user_ns["s"] = Session()
+    name = _plain(emulator, 1)[0]
+    magic(ip, f"{name} -y --session s -o report")
+    assert ip.user_ns["report"][name] == {"is_success": True}
+
+
+def test_widget_opens_with_the_matches_selected(emulator: Emulator, ip: InteractiveShell) -> None:
+    names = _plain(emulator, 2)
+    widget = magic(ip, " ".join(names) + " --widget")
+    widget.wait_loaded(10)
+    assert sorted(widget.selected) == names
+    assert emulator.count("DELETE") == 0
+
+
+def test_no_arguments_shows_the_widget(emulator: Emulator, ip: InteractiveShell) -> None:
+    from modelarts_widgets import JobConfigTable
+
+    widget = magic(ip, "")
+    assert isinstance(widget, JobConfigTable)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("--older-than -3", "--older-than takes a number of days >= 0"),
+        ("--older-than soon", "invalid float value"),
+        ("--frobnicate", "unrecognized arguments"),
+        ("'bad name' -y", "Invalid config name"),
+        ("a --widget --yes", "do not go together"),
+        ("a --session nothing_here", "no Session in a variable"),
+        ("--concurrency 0 a", "at least 1"),
+    ],
+)
+def test_bad_arguments_raise_usage_errors_and_delete_nothing(
+    emulator: Emulator, ip: InteractiveShell, line: str, message: str
+) -> None:
+    before = emulator.store.names()
+    with pytest.raises(UsageError, match=message):
+        magic(ip, line)
+    assert emulator.store.names() == before
+    assert emulator.count("DELETE") == 0
+
+
+def test_help_comes_from_the_argument_declarations(ip: InteractiveShell) -> None:
+    doc = ip.find_line_magic("modelarts_delete").__doc__
+    assert "--older-than DAYS" in doc
+    assert "Examples" in doc
+
+
+def test_no_credentials_is_a_usage_error_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "modelarts_widgets")
+    for key in ("HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK"):
+        monkeypatch.delenv(key, raising=False)
+    with pytest.raises(UsageError, match="No ModelArts credentials found"):
+        shell.run_line_magic("modelarts_delete", "some-config")
