@@ -6,12 +6,13 @@ Registered by ``%load_ext modelarts_widgets``; importing this module has no side
 from __future__ import annotations
 
 import queue
+import shlex
 import sys
 from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 
 from .choose import protect_patterns, protected_names, select_configs
 from .report import DeletionReport
@@ -64,7 +65,13 @@ class DeleteMagics(Magics):
             report = %modelarts_delete --match 'exp-*' -y     # the result, as a value
             %modelarts_delete --match 'exp-*' -y -o report    # ... or stored in `report`
         """
-        args = parse_argstring(self.modelarts_delete, line)
+        # Shell-style splitting, so that quotes around a glob are removed as users expect
+        # (IPython's default splitting keeps them).
+        try:
+            argv = shlex.split(line)
+        except ValueError as exc:
+            raise UsageError(f"Could not read the arguments: {exc}") from None
+        args = self.modelarts_delete.parser.parse_args(argv)
         bad = [n for n in args.names if not is_valid_config_name(n)]
         if bad:
             raise UsageError(

@@ -157,6 +157,7 @@ def test_no_arguments_shows_the_widget(emulator: Emulator, ip: InteractiveShell)
         ("a --widget --yes", "do not go together"),
         ("a --session nothing_here", "no Session in a variable"),
         ("--concurrency 0 a", "at least 1"),
+        ("--match 'tmp-*", "No closing quotation"),
     ],
 )
 def test_bad_arguments_raise_usage_errors_and_delete_nothing(
