@@ -18,7 +18,9 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 def run(name: str, tmp_path: Path) -> Any:
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     return nb
 
 
