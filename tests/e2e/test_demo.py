@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _up(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - loopback only
+        with urllib.request.urlopen(url, timeout=2):
             return True
     except OSError as exc:
         return getattr(exc, "code", None) is not None  # an HTTP error still means it answers
@@ -45,7 +45,7 @@ def test_demo_starts_lab_with_the_quickstart_and_stops_on_ctrl_c(page: Any, tmp_
     for name in [n for n in env if n.startswith(("HUAWEICLOUD_", "MODELARTS_"))]:
         del env[name]
     with log.open("w") as out:
-        demo = subprocess.Popen(  # noqa: S603
+        demo = subprocess.Popen(
             [str(ROOT / "scripts" / "demo")],
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -66,9 +66,10 @@ def test_demo_starts_lab_with_the_quickstart_and_stops_on_ctrl_c(page: Any, tmp_
         assert url, log.read_text()
         assert emulator
         page.goto(url)
+        current = "window.jupyterapp?.shell?.currentWidget"
         page.wait_for_function(
-            "() => window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'"
-            " && window.jupyterapp.shell.currentWidget.title.label === 'quickstart.ipynb'",
+            f"() => {current}?.sessionContext?.session?.kernel?.status === 'idle'"
+            f" && {current}.title.label === 'quickstart.ipynb'",
             timeout=FIRST_RENDER_MS,
         )
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
