@@ -38,8 +38,15 @@ def _tick_delete_confirm(page: Any, names: list[str]) -> None:
     page.get_by_role("button", name="Confirm").click()
 
 
-def _delete_two_and_check(page: Any, server: Server, emulator: Emulator, notebook_name: str) -> None:
-    notebook = _open(page, server, notebook_name)
+@pytest.fixture(params=["lab", "notebook7"])
+def server(request: pytest.FixtureRequest) -> Server:
+    """Each test runs in JupyterLab 4 and in Notebook 7."""
+    return request.getfixturevalue(request.param)
+
+
+def test_tick_two_delete_confirm(page: Any, server: Server, e2e_emulator: Emulator) -> None:
+    emulator = e2e_emulator
+    notebook = _open(page, server, "two.ipynb")
     before = emulator.store.names()
     chosen = _deletable(emulator, 2)
     _tick_delete_confirm(page, chosen)
@@ -51,18 +58,10 @@ def _delete_two_and_check(page: Any, server: Server, emulator: Emulator, noteboo
     assert state["results"] == {n: {"is_success": True} for n in chosen}
 
 
-def test_lab_tick_two_delete_confirm(page: Any, lab: Server, e2e_emulator: Emulator) -> None:
-    _delete_two_and_check(page, lab, e2e_emulator, "two.ipynb")
-
-
-def test_notebook7_tick_two_delete_confirm(page: Any, notebook7: Server, e2e_emulator: Emulator) -> None:
-    _delete_two_and_check(page, notebook7, e2e_emulator, "two-nb7.ipynb")
-
-
-def test_lab_failure_shows_inline_while_the_other_is_deleted(
-    page: Any, lab: Server, e2e_emulator: Emulator
+def test_failure_shows_inline_while_the_other_is_deleted(
+    page: Any, server: Server, e2e_emulator: Emulator
 ) -> None:
-    notebook = _open(page, lab, "failure.ipynb")
+    notebook = _open(page, server, "failure.ipynb")
     ok, bad = _deletable(e2e_emulator, 2)
     e2e_emulator.faults.fail_names = {bad: [403, "ModelArts.0108", "You are not authorized to delete."]}
     _tick_delete_confirm(page, [ok, bad])
@@ -75,22 +74,22 @@ def test_lab_failure_shows_inline_while_the_other_is_deleted(
     assert "1 failed" in page.locator(".maw-summary").inner_text()
 
 
-def test_lab_config_text_is_rendered_as_text(page: Any, lab: Server, e2e_emulator: Emulator) -> None:
+def test_config_text_is_rendered_as_text(page: Any, server: Server, e2e_emulator: Emulator) -> None:
     payload = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
     name = _deletable(e2e_emulator, 1)[0]
     e2e_emulator.store.update(name, {"config_desc": payload})
-    notebook = _open(page, lab, "xss.ipynb")
+    notebook = _open(page, server, "xss.ipynb")
     notebook.row(name).get_by_text(payload, exact=True).wait_for(timeout=STEP_MS)
     assert page.locator(".maw-root img").count() == 0
     assert page.locator(".maw-root script").count() == 0
     assert page.evaluate("() => window.__pwned") is None
 
 
-def test_lab_kernel_stays_responsive_during_a_slow_delete(
-    page: Any, lab: Server, e2e_emulator: Emulator
+def test_kernel_stays_responsive_during_a_slow_delete(
+    page: Any, server: Server, e2e_emulator: Emulator
 ) -> None:
     marker_cell = "import time\nprint('RESPONSIVE', time.time())"
-    notebook = _open(page, lab, "responsive.ipynb", marker_cell)
+    notebook = _open(page, server, "responsive.ipynb", marker_cell)
     chosen = _deletable(e2e_emulator, 6)
     e2e_emulator.faults.latency = 0.8  # 6 deletes at concurrency 8 still take 0.8 s each...
     e2e_emulator.injector.update({"rate_limit": 2, "retry_after": 1})  # ...and throttling stretches it
@@ -107,8 +106,8 @@ def test_lab_kernel_stays_responsive_during_a_slow_delete(
     assert not set(chosen) & e2e_emulator.store.names()
 
 
-def test_lab_stop_leaves_unsent_configs_in_place(page: Any, lab: Server, e2e_emulator: Emulator) -> None:
-    notebook = _open(page, lab, "stop.ipynb")
+def test_stop_leaves_unsent_configs_in_place(page: Any, server: Server, e2e_emulator: Emulator) -> None:
+    notebook = _open(page, server, "stop.ipynb")
     chosen = _deletable(e2e_emulator, 8)
     e2e_emulator.faults.latency = 1.5
     page.get_by_role("checkbox", name="Select all shown").check()
@@ -128,10 +127,10 @@ def test_lab_stop_leaves_unsent_configs_in_place(page: Any, lab: Server, e2e_emu
     assert set(chosen) <= deleted | cancelled | set(state["selected"]) | e2e_emulator.store.names()
 
 
-def test_lab_shortcuts_are_suppressed_in_the_filter_box(
-    page: Any, lab: Server, e2e_emulator: Emulator
+def test_shortcuts_are_suppressed_in_the_filter_box(
+    page: Any, server: Server, e2e_emulator: Emulator
 ) -> None:
-    notebook = _open(page, lab, "keys.ipynb")
+    notebook = _open(page, server, "keys.ipynb")
     cells = notebook.cell_count()
     box = page.get_by_role("searchbox", name="Filter configs")
     box.click()
@@ -143,9 +142,9 @@ def test_lab_shortcuts_are_suppressed_in_the_filter_box(
     assert box.input_value() == "dd"
 
 
-def test_lab_screenshots_light_and_dark(page: Any, lab: Server, e2e_emulator: Emulator) -> None:
+def test_screenshots_light_and_dark(page: Any, server: Server, e2e_emulator: Emulator) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    notebook = _open(page, lab, "shots.ipynb")
+    notebook = _open(page, server, "shots.ipynb")
     ok, bad = _deletable(e2e_emulator, 2)
     e2e_emulator.faults.fail_names = {bad: [403, "ModelArts.0108", "You are not authorized."]}
     page.get_by_role("checkbox", name=f"Select {ok}").check()
@@ -154,13 +153,13 @@ def test_lab_screenshots_light_and_dark(page: Any, lab: Server, e2e_emulator: Em
     page.get_by_role("button", name="Confirm").click()
     notebook.row(bad).get_by_text("Failed").wait_for(timeout=STEP_MS)
     widget = page.locator(".maw-root").first
-    widget.screenshot(path=str(ARTIFACTS / "widget-light.png"))
+    widget.screenshot(path=str(ARTIFACTS / f"widget-{server.app}-light.png"))
     page.evaluate(
         "() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})"
     )
     page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'", timeout=STEP_MS)
     time.sleep(0.5)
-    widget.screenshot(path=str(ARTIFACTS / "widget-dark.png"))
+    widget.screenshot(path=str(ARTIFACTS / f"widget-{server.app}-dark.png"))
     background = page.evaluate("() => getComputedStyle(document.querySelector('.maw-root')).backgroundColor")
     assert background != "rgb(255, 255, 255)"
-    assert (ARTIFACTS / "widget-light.png").stat().st_size > 5000
+    assert (ARTIFACTS / f"widget-{server.app}-light.png").stat().st_size > 5000
