@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from modelarts_widgets.emulator import Emulator
+from modelarts_widgets.emulator import DEFAULT_AK, DEFAULT_SK, Emulator
 from modelarts_widgets.sdk import Session
 
 _OUR_VARS = ("HUAWEICLOUD_", "MODELARTS_", "PROJECT_ID")
@@ -38,6 +39,20 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("MODELARTS_METADATA_DISABLED", "1")
     return home
+
+
+# Credentials that the tests use; none may ever show up in a log record.
+KNOWN_SECRETS = (DEFAULT_AK, DEFAULT_SK, "SECRET-")
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Every test runs with DEBUG logging, and no log record may carry a credential."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    text = caplog.text + "\n".join(str(r.args) for r in caplog.records)
+    leaked = [secret for secret in KNOWN_SECRETS if secret in text]
+    assert not leaked, f"credentials in log output: {leaked}"
 
 
 @pytest.fixture

@@ -89,9 +89,17 @@ def test_json_array_is_a_bad_response(scripted: tuple[str, dict[str, list[Reply]
         _client(base).call("GET", "/x")
 
 
-def test_empty_success_body_means_success(scripted: tuple[str, dict[str, list[Reply]], list[str]]) -> None:
+def test_empty_or_envelope_less_success_proves_nothing(
+    scripted: tuple[str, dict[str, list[Reply]], list[str]],
+) -> None:
     base, replies, _ = scripted
     replies["/x"] = [(200, "application/json", b"", {})]
+    with pytest.raises(TransportError, match="empty"):
+        _client(base).call("DELETE", "/x")
+    replies["/x"] = [_json(200, {})]
+    with pytest.raises(TransportError, match="lacks the is_success"):
+        _client(base).call("DELETE", "/x")
+    replies["/x"] = [(204, "application/json", b"", {})]
     assert _client(base).call("DELETE", "/x") == {"is_success": True}
 
 

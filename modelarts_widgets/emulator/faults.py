@@ -10,6 +10,9 @@ from typing import Any
 
 # What a random fault can be: an HTTP error, or a connection dropped before or after the work.
 FAULT_KINDS = ("429", "500", "503", "drop", "drop_after")
+# Answers that are not the API's, given instead of doing the work: a gateway's HTML page,
+# truncated JSON, an empty 200, and a 200 without the v1 envelope.
+MALFORMED_KINDS = ("html", "badjson", "empty", "noenvelope")
 
 
 @dataclass

@@ -31,6 +31,13 @@ DEFAULT_AK = "EMULATORAK0000000001"
 DEFAULT_SK = "emulator-secret-key-0001"
 MAX_SKEW = 15 * 60
 
+MALFORMED = {
+    "html": (502, "text/html", b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"),
+    "badjson": (200, "application/json", b'{"is_success": true, "configs": [{"config_na'),
+    "empty": (200, "application/json", b""),
+    "noenvelope": (200, "application/json", b"{}"),
+}
+
 _CONFIGS = re.compile(r"^/v1/(?P<project>[^/]+)/training-job-configs(?:/(?P<name>[^/]*))?/?$")
 
 
@@ -187,6 +194,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        # Logged before answering, so a client that has its answer also finds it in the log.
+        self.emulator.log(self.command, self.path, status)
         self.send_response(status)
         self.send_header("Content-Type", "application/json;charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
@@ -195,7 +204,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
-        self.emulator.log(self.command, self.path, status)
 
     def _fail(
         self,
@@ -464,6 +472,9 @@ class _Handler(BaseHTTPRequestHandler):
         fault = injector.random_fault()
         if fault == "drop":
             raise _Dropped
+        if fault in MALFORMED:
+            self._malformed(fault)
+            return
         if fault in ("429", "500", "503"):
             status = int(fault)
             code = {429: "ModelArts.6101", 500: "ModelArts.0010", 503: "ModelArts.6102"}[status]
@@ -506,6 +517,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._perform(operation, name, params, body)
             raise _Dropped
         self._send(200, self._perform(operation, name, params, body))
+
+    def _malformed(self, kind: str) -> None:
+        status, content_type, data = MALFORMED[kind]
+        self.emulator.log(self.command, self.path, status)
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def _perform(
         self, operation: str, name: str | None, params: dict[str, str], body: bytes

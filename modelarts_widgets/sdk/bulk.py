@@ -40,8 +40,16 @@ Config = dict[str, Any]
 
 def _fetch_page(session: Session, query: list[tuple[str, object]]) -> tuple[int, list[Config]]:
     body = session.call("GET", CONFIGS, query=query)
-    configs = [{k: item.get(k) for k in LIST_FIELDS if k in item} for item in body.get("configs") or []]
-    return int(body.get("config_total_count") or 0), configs
+    items, total = body.get("configs"), body.get("config_total_count")
+    if (
+        not isinstance(items, list)
+        or not isinstance(total, int)
+        or not all(isinstance(i, dict) and isinstance(i.get("config_name"), str) for i in items)
+    ):
+        raise errors.TransportError(
+            "The list answer lacks configs, config_total_count or config names", errors.BAD_RESPONSE
+        )
+    return total, [{k: item.get(k) for k in LIST_FIELDS if k in item} for item in items]
 
 
 def iter_config_pages(
@@ -120,6 +128,7 @@ class BulkDelete:
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._stop_reason = ""
         self.results: dict[str, Status] = {}
         self.states: dict[str, str] = dict.fromkeys(ordered, QUEUED)
 
@@ -176,6 +185,10 @@ class BulkDelete:
                     log.exception("Deleting %s failed unexpectedly", name)
                     result = _client_failure("Client.Error", f"Unexpected error: {type(exc).__name__}")
                 self._set(name, DELETED if result.get("is_success") else FAILED, result)
+                if result.get("error_code") in errors.CREDENTIAL_CODES and not self._cancel.is_set():
+                    # Every other request would be refused the same way: send nothing more.
+                    self._stop_reason = f"{result['error_code']}: {result.get('error_msg', '')}"
+                    self._cancel.set()
         finally:
             with self._lock:
                 self._alive -= 1
@@ -184,13 +197,13 @@ class BulkDelete:
                 self._finish()
 
     def _finish(self) -> None:
+        if self._stop_reason:
+            why = f"Not sent: the credentials were rejected ({self._stop_reason}); fix them and retry"
+        else:
+            why = "Not sent: the run was stopped first"
         for name in self.names:
             if self.states[name] not in FINAL_STATES:
-                self._set(
-                    name,
-                    CANCELLED,
-                    _client_failure(errors.CANCELLED, "Not sent: the run was stopped first"),
-                )
+                self._set(name, CANCELLED, _client_failure(errors.CANCELLED, why))
         self._done.set()
 
     def cancel(self) -> None:

@@ -42,9 +42,40 @@ _HINTS: dict[str, str] = {
 }
 
 
+# Failures that every later request would meet too: the credentials or the account, not the config.
+CREDENTIAL_CODES = frozenset(
+    {
+        "APIGW.0301",
+        "APIGW.0303",
+        "APIG.0303",
+        "ModelArts.0201",
+        "ModelArts.0202",
+        "ModelArts.0203",
+        "ModelArts.0204",
+        "ModelArts.0212",
+        "ModelArts.4504",
+        "ModelArts.4116",
+        "ModelArts.4118",
+        "ModelArts.6201",
+        "ModelArts.6203",
+        AUTH,
+    }
+)
+
+
 def hint_for(code: str | None) -> str:
     """What the user can do about an error code; empty when there is nothing specific to say."""
-    return _HINTS.get(code or "", "")
+    code = code or ""
+    if code in _HINTS:
+        return _HINTS[code]
+    if code.startswith("HTTP.5"):
+        return (
+            "ModelArts, or a gateway in front of it, failed. Try again in a little while; if it "
+            "persists, check MODELARTS_ENDPOINT."
+        )
+    if code in ("HTTP.404", "HTTP.405"):
+        return "Nothing like the ModelArts API answers there: check MODELARTS_ENDPOINT and the region."
+    return ""
 
 
 class ModelArtsError(Exception):

@@ -217,7 +217,9 @@ class Session:
                 "PROJECT_ID), or a region so it can be looked up",
                 errors.AUTH,
             )
-        body = self._iam_client(credentials).call("GET", "/v3/projects", query=[("name", self.region_name)])
+        body = self._iam_client(credentials).call(
+            "GET", "/v3/projects", query=[("name", self.region_name)], envelope=False
+        )
         projects = body.get("projects") or []
         if len(projects) != 1:
             raise errors.AuthenticationError(

@@ -22,6 +22,7 @@ log = logging.getLogger("modelarts_widgets")
 
 DEFAULT_TIMEOUT = (5.0, 30.0)
 MAX_BODY_BYTES = 16 * 1024 * 1024
+READ_ATTEMPTS = 3
 
 # 429 and 503 mean the server refused the request, so resending is safe for any method.
 REFUSED_STATUSES = frozenset({429, 503})
@@ -81,8 +82,13 @@ def _title_of(text: str) -> str:
     return " ".join(match.group(1).split())[:120] if match else ""
 
 
-def parse_response(response: requests.Response) -> dict[str, Any]:
-    """Return the JSON body of a successful answer, or raise the failure it describes."""
+def parse_response(response: requests.Response, *, envelope: bool = True) -> dict[str, Any]:
+    """Return the JSON body of a successful answer, or raise the failure it describes.
+
+    With ``envelope`` (the ModelArts v1 APIs), a success must say ``is_success``: an answer
+    without it, or an empty one, may come from something other than ModelArts and proves
+    nothing, so it is a bad response rather than a success.
+    """
     status = response.status_code
     request_id = response.headers.get("X-request-id")
     raw = response.content
@@ -105,13 +111,19 @@ def parse_response(response: requests.Response) -> dict[str, Any]:
             raise errors.TransportError(
                 f"Expected a JSON answer but got {what}", code, status=status
             ) from None
-    elif 200 <= status < 300:
+    elif status == 204 or (200 <= status < 300 and not envelope):
         return {"is_success": True}
+    elif 200 <= status < 300:
+        raise errors.TransportError("The answer was empty", errors.BAD_RESPONSE, status=status)
     if not isinstance(body, dict):
         if 200 <= status < 300:
             raise errors.TransportError("The answer is not a JSON object", errors.BAD_RESPONSE, status=status)
         raise errors.ModelArtsError(
             f"The server answered HTTP {status} with no error details", f"HTTP.{status}", status=status
+        )
+    if 200 <= status < 300 and envelope and "is_success" not in body:
+        raise errors.TransportError(
+            "The answer lacks the is_success field of the ModelArts API", errors.BAD_RESPONSE, status=status
         )
     if 200 <= status < 300 and body.get("is_success", True) is not False:
         return body
@@ -209,9 +221,23 @@ class ApiClient:
         *,
         query: Iterable[tuple[str, object]] = (),
         json_body: Mapping[str, Any] | None = None,
+        envelope: bool = True,
     ) -> dict[str, Any]:
-        """Send a request and return its decoded JSON body, or raise :class:`ModelArtsError`."""
-        return parse_response(self.request(method, path, query=query, json_body=json_body))
+        """Send a request and return its decoded JSON body, or raise :class:`ModelArtsError`.
+
+        A read whose answer is garbled (not the API's) is sent again, up to ``READ_ATTEMPTS``
+        times in all; urllib3's ``Retry`` cannot judge bodies, so this loop does.
+        """
+        attempts_left = READ_ATTEMPTS if method == "GET" else 1
+        while True:
+            attempts_left -= 1
+            response = self.request(method, path, query=query, json_body=json_body)
+            try:
+                return parse_response(response, envelope=envelope)
+            except errors.TransportError as exc:
+                if exc.error_code != errors.BAD_RESPONSE or attempts_left == 0:
+                    raise
+                log.info("Garbled answer to GET %s (%s); reading again", path, exc.error_msg)
 
 
 _FAILURES = (
