@@ -51,9 +51,13 @@ def _config_path(name: str) -> str:
 
 def _outcome_uncertain(exc: errors.ModelArtsError) -> bool:
     """True when a DELETE may have been carried out although no success answer arrived."""
-    if isinstance(exc, errors.TransportError):
-        return exc.error_code in (errors.CONNECTION, errors.TIMEOUT, errors.BAD_RESPONSE)
-    return exc.status in UNCERTAIN_STATUSES
+    if exc.status in UNCERTAIN_STATUSES:
+        return True
+    return isinstance(exc, errors.TransportError) and exc.error_code in (
+        errors.CONNECTION,
+        errors.TIMEOUT,
+        errors.BAD_RESPONSE,
+    )
 
 
 def config_exists(session: Session, name: str) -> bool:
