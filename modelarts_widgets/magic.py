@@ -5,6 +5,7 @@ Registered by ``%load_ext modelarts_widgets``; importing this module has no side
 
 from __future__ import annotations
 
+import math
 import queue
 import shlex
 import sys
@@ -77,7 +78,7 @@ class DeleteMagics(Magics):
             raise UsageError(
                 f"Invalid config name {bad[0]!r}: names are 1-64 characters of letters, digits, '_' and '-'"
             )
-        if args.older_than is not None and args.older_than < 0:
+        if args.older_than is not None and not (math.isfinite(args.older_than) and args.older_than >= 0):
             raise UsageError(f"--older-than takes a number of days >= 0, not {args.older_than:g}")
         if args.concurrency < 1:
             raise UsageError(f"--concurrency must be at least 1, not {args.concurrency}")
@@ -165,16 +166,19 @@ class DeleteMagics(Magics):
         run.start()
         printed = 0
         try:
+            # No `continue` inside the `except queue.Empty`: on CPython 3.11 a Ctrl-C landing on
+            # that jump escaped the `except KeyboardInterrupt` below (seen in the tests).
             while printed < len(names):
                 try:
                     name, state, result = finished.get(timeout=0.1)
                 except queue.Empty:
-                    continue
-                printed += 1
-                detail = ""
-                if result is not None and not result.get("is_success"):
-                    detail = f"  {result.get('error_code')}: {result.get('error_msg')}"
-                print(f"  {_MARKS.get(state, state)}  {name}{detail}", flush=True)
+                    pass
+                else:
+                    printed += 1
+                    detail = ""
+                    if result is not None and not result.get("is_success"):
+                        detail = f"  {result.get('error_code')}: {result.get('error_msg')}"
+                    print(f"  {_MARKS.get(state, state)}  {name}{detail}", flush=True)
         except KeyboardInterrupt:
             run.cancel()
             run.wait()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -32,11 +34,14 @@ def _plain(emulator: Emulator, n: int) -> list[str]:
 
 
 def test_importing_the_package_registers_nothing() -> None:
-    shell = InteractiveShell.instance()
-    shell.magics_manager.magics["line"].pop("modelarts_delete", None)
-    import modelarts_widgets  # noqa: F401
-
-    assert "modelarts_delete" not in shell.magics_manager.magics["line"]
+    code = (
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "shell = InteractiveShell.instance()\n"
+        "import modelarts_widgets, modelarts_widgets.magic\n"
+        "print('modelarts_delete' in shell.magics_manager.magics['line'])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
 
 
 def test_dry_run_deletes_nothing(emulator: Emulator, ip: InteractiveShell) -> None:
@@ -151,6 +156,7 @@ def test_no_arguments_shows_the_widget(emulator: Emulator, ip: InteractiveShell)
     ("line", "message"),
     [
         ("--older-than -3", "--older-than takes a number of days >= 0"),
+        ("--older-than nan", "--older-than takes a number of days >= 0"),
         ("--older-than soon", "invalid float value"),
         ("--frobnicate", "unrecognized arguments"),
         ("'bad name' -y", "Invalid config name"),

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from modelarts_widgets.emulator import Emulator
+from modelarts_widgets.emulator import DEFAULT_AK, DEFAULT_SK, Emulator
 from modelarts_widgets.emulator.seed import seed_configs
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -21,6 +21,10 @@ def run(name: str, tmp_path: Path) -> Any:
     NotebookClient(
         nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     ).execute()
+    # Everything the run produced, outputs and the saved widget state, is free of credentials.
+    produced = nbformat.writes(nb)
+    for secret in (DEFAULT_AK, DEFAULT_SK):
+        assert secret not in produced
     return nb
 
 
@@ -57,6 +61,7 @@ def test_quickstart(seeded: Emulator, tmp_path: Path) -> None:
     nb = run("quickstart.ipynb", tmp_path)
     widget_output = nb.cells[1].outputs[0]["data"]
     assert "application/vnd.jupyter.widget-view+json" in widget_output
+    assert "application/vnd.jupyter.widget-state+json" in nb.metadata.get("widgets", {})  # scanned too
     assert f"40 configs in project {seeded.project_id}" in text_of(nb.cells[3])
     assert "'quickstart-scratch-1': {'is_success': True}" in text_of(nb.cells[6])
     assert seeded.store.names() == before  # only its own scratch configs came and went

@@ -155,6 +155,9 @@ def test_stop_keeps_what_was_not_sent(emulator: Emulator, table: JobConfigTable)
     assert deleted | cancelled == set(names)
     assert emulator.store.names() >= cancelled
     assert not deleted & emulator.store.names()
+    sent = emulator.count("DELETE")
+    time.sleep(0.4)
+    assert emulator.count("DELETE") == sent  # nothing is sent after the run has ended
 
 
 def test_refresh_clears_marks_and_drops_vanished_names(emulator: Emulator, table: JobConfigTable) -> None:

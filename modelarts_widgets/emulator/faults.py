@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -43,6 +44,7 @@ class FaultInjector:
         self._rng = random.Random(self.faults.seed)
         self._bucket_time = time.monotonic()
         self._bucket = 0.0
+        self.injected: Counter[str] = Counter()  # kind -> how many times it was injected
 
     def update(self, changes: dict[str, Any]) -> Faults:
         known = {f.name for f in fields(Faults)}
@@ -68,13 +70,16 @@ class FaultInjector:
             if self._bucket >= 1:
                 self._bucket -= 1
                 return False
+            self.injected["throttled"] += 1
             return True
 
     def random_fault(self) -> str | None:
         with self._lock:
             if not self.faults.kinds or self._rng.random() >= self.faults.error_rate:
                 return None
-            return self._rng.choice(self.faults.kinds)
+            kind = self._rng.choice(self.faults.kinds)
+            self.injected[kind] += 1
+            return kind
 
     def take_drop_after(self, name: str) -> bool:
         with self._lock:

@@ -77,11 +77,24 @@ def test_failure_shows_inline_while_the_other_is_deleted(
 def test_config_text_is_rendered_as_text(page: Any, server: Server, e2e_emulator: Emulator) -> None:
     payload = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
     name = _deletable(e2e_emulator, 1)[0]
-    e2e_emulator.store.update(name, {"config_desc": payload})
+    snapshot = e2e_emulator.store.snapshot()[name]
+    # Every field the table shows, and the error message of a failed delete, carry the payload.
+    e2e_emulator.store.replace(
+        [
+            *(c for n, c in e2e_emulator.store.snapshot().items() if n != name),
+            {**snapshot, "config_desc": payload, "engine_name": payload, "engine_version": payload + "v"},
+        ]
+    )
+    e2e_emulator.faults.fail_names = {name: [400, "<b>ModelArts.0104</b>", payload]}
     notebook = _open(page, server, "xss.ipynb")
-    notebook.row(name).get_by_text(payload, exact=True).wait_for(timeout=STEP_MS)
+    row = notebook.row(name)
+    row.get_by_text(payload, exact=True).wait_for(timeout=STEP_MS)
+    row.get_by_text(payload + "v", exact=True).wait_for(timeout=STEP_MS)
+    _tick_delete_confirm(page, [name])
+    row.get_by_text(f"<b>ModelArts.0104</b>: {payload}").wait_for(timeout=STEP_MS)
     assert page.locator(".maw-root img").count() == 0
     assert page.locator(".maw-root script").count() == 0
+    assert page.locator(".maw-root tbody b").count() == 0
     assert page.evaluate("() => window.__pwned") is None
 
 
