@@ -432,7 +432,10 @@ function render({ model, el }) {
   }
 
   function onSelected() {
-    selected = new Set(model.get("selected"));
+    const incoming = model.get("selected");
+    // Our own saveSelection echoes back here: the page already shows it.
+    if (incoming.length === selected.size && incoming.every((name) => selected.has(name))) return;
+    selected = new Set(incoming);
     drawToolbar();
     drawHeader();
     drawBody();

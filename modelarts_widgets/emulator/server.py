@@ -182,6 +182,9 @@ class _Handler(BaseHTTPRequestHandler):
     emulator: Emulator
     protocol_version = "HTTP/1.1"
     server_version = "ModelArtsEmulator/1.0"
+    # Headers and body go out in two writes; with Nagle's algorithm and the client's delayed
+    # ACK that costs about 40 ms per keep-alive request, which real servers do not add.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the request log is kept in Emulator.requests; stderr stays quiet
@@ -264,6 +267,18 @@ class _Handler(BaseHTTPRequestHandler):
         em = self.emulator
         if path == "/_emulator/state" and self.command == "GET":
             self._send(200, {"configs": sorted(em.store.names()), "faults": em.faults.as_dict()})
+        elif path == "/_emulator/reset" and self.command == "POST":
+            try:
+                options = json.loads(body or b"{}")
+                configs = seed_configs(int(options.get("configs", 0)), seed=int(options.get("seed", 0)))
+            except (ValueError, TypeError) as exc:
+                self._send(400, {"error": str(exc)})
+                return
+            em.store.replace(configs)
+            em.injector.faults = Faults()
+            with em._log_lock:
+                em.requests.clear()
+            self._send(200, {"configs": len(configs)})
         elif path == "/_emulator/faults" and self.command in ("POST", "PUT"):
             try:
                 faults = em.injector.update(json.loads(body or b"{}"))

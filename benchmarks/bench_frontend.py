@@ -1,0 +1,198 @@
+"""The front end in Chromium: render, filter and select at scale, page memory, and the same
+1,000 configs as an ipywidgets table (a Checkbox and Labels per row) in a real JupyterLab."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import time
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from common import Figure
+
+ROOT = Path(__file__).resolve().parents[1]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _serve(folder: Path) -> tuple[ThreadingHTTPServer, str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def harness(sizes: list[int], runs: int) -> list[Figure]:
+    from playwright.sync_api import sync_playwright
+
+    folder = Path(tempfile.mkdtemp())
+    for name in ("widget.js", "widget.css"):
+        shutil.copy(ROOT / "js" / name, folder / name)
+    shutil.copy(Path(__file__).with_name("harness.html"), folder / "index.html")
+    server, base = _serve(folder)
+    figures: list[Figure] = []
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=shutil.which("chromium"), headless=True, args=ARGS
+            )
+            page = browser.new_page(viewport={"width": 1300, "height": 900})
+            page.goto(base + "/index.html")
+            page.wait_for_function("() => window.benchReady === true")
+            cdp = page.context.new_cdp_session(page)
+            for n in sizes:
+                page.evaluate("(n) => window.bench.render(n)", min(n, 100))  # warm-up
+                render = [page.evaluate("(n) => window.bench.render(n)", n) for _ in range(runs)]
+                drawn = page.evaluate("() => window.bench.drawnRows()")
+                filters, selects, toggles = [], [], []
+                for i in range(runs):
+                    filters.append(page.evaluate("(t) => window.bench.filter(t)", f"0{i % 9}"))
+                    filters.append(page.evaluate("() => window.bench.filter('')"))
+                    selects.append(page.evaluate("() => window.bench.selectAll()"))
+                    toggles.append(page.evaluate("() => window.bench.toggleOne()"))
+                    selects.append(page.evaluate("() => window.bench.selectAll()"))
+                big = n >= 10_000
+                figures += [
+                    Figure(
+                        f"front end: {n:,} rows from data to painted",
+                        "ms",
+                        render,
+                        target="≤ 300 ms at 10,000" if big else "",
+                        notes=[f"{drawn} rows in the DOM (the visible window)"],
+                    ),
+                    Figure(
+                        f"front end: filter keystroke to repaint, {n:,} rows",
+                        "ms",
+                        filters,
+                        target="< 50 ms at 10,000" if big else "",
+                    ),
+                    Figure(
+                        f"front end: select all shown, {n:,} rows",
+                        "ms",
+                        selects,
+                        target="< 50 ms at 10,000" if big else "",
+                    ),
+                    Figure(
+                        f"front end: toggle one row, {n:,} rows",
+                        "ms",
+                        toggles,
+                        target="< 50 ms at 10,000" if big else "",
+                    ),
+                ]
+            # Page memory with the largest table, after garbage collection, against an empty page.
+            heap = []
+            for _ in range(runs):
+                page.evaluate("() => window.bench.render(0)")
+                cdp.send("HeapProfiler.collectGarbage")
+                empty = cdp.send("Runtime.getHeapUsage")["usedSize"]
+                page.evaluate("(n) => window.bench.render(n)", max(sizes))
+                cdp.send("HeapProfiler.collectGarbage")
+                heap.append((cdp.send("Runtime.getHeapUsage")["usedSize"] - empty) / 2**20)
+            figures.append(
+                Figure(f"page JS heap added by {max(sizes):,} rows", "MiB", heap, target="≤ 80 MB at 10,000")
+            )
+            browser.close()
+    finally:
+        server.shutdown()
+        shutil.rmtree(folder, ignore_errors=True)
+    return figures
+
+
+OURS_CELL = """
+import time
+from modelarts_widgets import JobConfigTable
+rows = [{"name": f"config-{i:06d}", "desc": f"Experiment {i}", "engine": "PyTorch",
+         "version": "PyTorch-1.8.0-python3.7", "created": 1700000000000 + i, "lock": ""} for i in range({n})]
+table = JobConfigTable(autoload=False)
+table.rows = rows
+table.phase = "ready"
+table
+"""
+
+IPYWIDGETS_CELL = """
+import ipywidgets as W
+rows = [(f"config-{i:06d}", f"Experiment {i}", "PyTorch-1.8.0-python3.7") for i in range({n})]
+W.VBox([W.HBox([W.Checkbox(value=False, indent=False, layout=W.Layout(width="30px")), W.Label(name),
+                W.Label(desc), W.Label(engine)]) for name, desc, engine in rows])
+"""
+
+
+def in_jupyterlab(n: int, runs: int, tmp: Path) -> list[Figure]:
+    """Cell run to table painted, ours against an ipywidgets table, in a real JupyterLab."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.conftest import CHROMIUM_ARGS, Server, write_notebook
+
+    root = tmp / "notebooks"
+    root.mkdir(parents=True)
+    server = Server("lab", root, {})
+    results: dict[str, list[float]] = {"ours": [], "ipywidgets": []}
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=shutil.which("chromium"), headless=True, args=CHROMIUM_ARGS
+            )
+            for run in range(runs + 1):  # the first round is the warm-up
+                for kind, cell, selector, expected in (
+                    ("ours", OURS_CELL, ".maw-root tbody tr[data-name]", 10),
+                    ("ipywidgets", IPYWIDGETS_CELL, ".widget-checkbox", n),
+                ):
+                    name = write_notebook(root, f"{kind}-{run}.ipynb", [cell.replace("{n}", str(n))])
+                    page = browser.new_page(viewport={"width": 1300, "height": 900})
+                    page.goto(server.url(name))
+                    kernel = "window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel"
+                    page.wait_for_function(f"() => {kernel}?.status === 'idle'", timeout=120_000)
+                    elapsed = page.evaluate(
+                        """async ([selector, expected]) => {
+                            const started = performance.now();
+                            window.jupyterapp.commands.execute('notebook:run-all-cells');
+                            while (document.querySelectorAll(selector).length < expected) {
+                                await new Promise((r) => requestAnimationFrame(r));
+                            }
+                            await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+                            return performance.now() - started;
+                        }""",
+                        [selector, expected],
+                    )
+                    if run:
+                        results[kind].append(elapsed)
+                    page.evaluate("() => window.jupyterapp.commands.execute('kernelmenu:shutdown')")
+                    time.sleep(0.5)
+                    page.close()
+            browser.close()
+    finally:
+        server.stop()
+    median = sorted(results["ipywidgets"])[len(results["ipywidgets"]) // 2]
+    return [
+        Figure(
+            f"JupyterLab: {n:,}-row ipywidgets table, cell run to painted (baseline)",
+            "ms",
+            results["ipywidgets"],
+            target="—",
+        ),
+        Figure(
+            f"JupyterLab: {n:,}-row JobConfigTable, cell run to painted",
+            "ms",
+            results["ours"],
+            baseline=median,
+            baseline_name="ipywidgets table",
+            target="≥ 10× the baseline",
+        ),
+    ]

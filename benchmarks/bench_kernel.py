@@ -1,0 +1,123 @@
+"""The kernel side: comm traffic during a bulk delete, memory of a big table, import times."""
+
+from __future__ import annotations
+
+import gc
+import json
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from typing import Any
+
+from common import Figure, RemoteEmulator, measure
+
+from modelarts_widgets.sdk import Session
+
+
+def traffic(emu: RemoteEmulator, n: int, latency: float, runs: int) -> list[Figure]:
+    """Comm messages and bytes from kernel to page while the widget deletes ``n`` configs."""
+    from modelarts_widgets import JobConfigTable
+
+    counts, sizes, gaps = [], [], []
+    for _ in range(runs):
+        emu.reset(n, latency)
+        table = JobConfigTable(session=Session(environ=emu.env))
+        table.wait_loaded(120)
+        sent: list[tuple[float, int, bool]] = []
+        table.comm.publish_msg = _recorder(table.comm.publish_msg, sent)
+        table.selected = [r["name"] for r in table.rows]
+        sent.clear()  # count the delete run only, from the Confirm on
+        started = time.perf_counter()
+        table._handle_custom_msg({"type": "delete", "names": table.selected, "token": str(started)}, [])
+        while table.running or not table.results:
+            time.sleep(0.01)
+        assert all(r["is_success"] for r in table.results.values())
+        counts.append(len(sent))
+        sizes.append(sum(s for _, s, _ in sent) / 1e6)
+        stamps = [started] + [t for t, _, status in sent if status]
+        gaps.append(max(b - a for a, b in zip(stamps, stamps[1:])) * 1000)
+        table.close()
+    return [
+        Figure(
+            f"comm messages, kernel to page, {n:,}-name delete",
+            "msgs",
+            [float(c) for c in counts],
+            target="≤ 100",
+        ),
+        Figure(f"comm bytes, kernel to page, {n:,}-name delete", "MB", sizes, target="≤ 0.5 MB"),
+        Figure("longest gap between status updates during the run", "ms", gaps, target="≤ 200 ms"),
+    ]
+
+
+def _recorder(publish: Any, sent: list[tuple[float, int, bool]]) -> Any:
+    """Wrap a comm's publish_msg to note each message's time, size and whether it is a status."""
+
+    def recording(
+        msg_type: str, data: Any = None, metadata: Any = None, buffers: Any = None, **keys: Any
+    ) -> None:
+        size = len(json.dumps(data, default=str)) + sum(len(b) for b in buffers or [])
+        is_status = isinstance(data, dict) and data.get("method") == "custom"
+        sent.append((time.perf_counter(), size, is_status))
+        publish(msg_type, data, metadata, buffers, **keys)
+
+    return recording
+
+
+def memory(emu: RemoteEmulator, n: int, runs: int) -> list[Figure]:
+    """Python memory a JobConfigTable holding ``n`` configs keeps (tracemalloc, after GC)."""
+    from modelarts_widgets import JobConfigTable
+
+    emu.reset(n, 0.0)
+    session = Session(environ=emu.env)
+    JobConfigTable(session=session).wait_loaded(120)  # warm-up: imports, first comm
+    samples = []
+    for _ in range(runs):
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        table = JobConfigTable(session=session)
+        table.wait_loaded(120)
+        assert len(table.rows) == n
+        gc.collect()
+        samples.append((tracemalloc.get_traced_memory()[0] - before) / 2**20)
+        tracemalloc.stop()
+        table.close()
+        del table
+    return [Figure(f"kernel memory kept by a table of {n:,} configs", "MiB", samples, target="≤ 40 MB")]
+
+
+_IMPORT = """
+import time
+import requests, urllib3, traitlets, ipywidgets, anywidget, IPython
+started = time.perf_counter()
+{statement}
+print(time.perf_counter() - started)
+"""
+
+
+def startup(runs: int) -> list[Figure]:
+    def timed(statement: str) -> float:
+        code = _IMPORT.replace("{statement}", statement)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        return float(out.stdout.strip()) * 1000
+
+    load_ext = (
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "shell = InteractiveShell.instance()\n"
+        "started = time.perf_counter()\n"
+        "shell.run_line_magic('load_ext', 'modelarts_widgets')"
+    )
+    imports = measure(lambda: timed("import modelarts_widgets"), runs)
+    widget = measure(lambda: timed("from modelarts_widgets import JobConfigTable"), runs)
+    ext = measure(lambda: timed(load_ext), runs)
+    return [
+        Figure("`import modelarts_widgets` after its dependencies", "ms", imports, target="≤ 30 ms"),
+        Figure("`from modelarts_widgets import JobConfigTable` after its dependencies", "ms", widget),
+        Figure("`%load_ext modelarts_widgets`", "ms", ext),
+    ]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)

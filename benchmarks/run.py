@@ -1,0 +1,125 @@
+"""Run the benchmark suite and write a Markdown report.
+
+    python benchmarks/run.py            # full sizes, writes benchmarks/RESULTS.md (about 15 minutes)
+    python benchmarks/run.py --quick    # small sizes, writes test-artifacts/benchmarks-quick.md
+
+Every figure is the median of several runs after a warm-up, with its baseline measured in the
+same run. The suite reports; it never fails on a timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from bench_frontend import harness, in_jupyterlab  # noqa: E402
+from bench_kernel import memory, startup, traffic  # noqa: E402
+from bench_sdk import bulk_delete, listing  # noqa: E402
+from common import Figure, machine, remote_emulator  # noqa: E402
+
+FULL = {
+    "runs": 5,
+    "latency": 0.05,
+    "delete_sizes": [100, 1000, 5000],
+    "delete_baseline": 1000,
+    "list_size": 10_000,
+    "ui_sizes": [1000, 10_000],
+    "lab_rows": 1000,
+    "traffic": 1000,
+    "memory": 10_000,
+}
+QUICK = {
+    "runs": 2,
+    "latency": 0.005,
+    "delete_sizes": [50],
+    "delete_baseline": 50,
+    "list_size": 1500,
+    "ui_sizes": [500],
+    "lab_rows": 50,
+    "traffic": 60,
+    "memory": 500,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="small sizes, for the test suite")
+    parser.add_argument("--out", type=Path, help="where to write the report")
+    parser.add_argument("--skip-lab", action="store_true", help="leave out the JupyterLab comparison")
+    args = parser.parse_args(argv)
+    size = QUICK if args.quick else FULL
+    out = args.out or (
+        HERE.parent / "test-artifacts" / "benchmarks-quick.md" if args.quick else HERE / "RESULTS.md"
+    )
+    runs = int(size["runs"])
+    sections: list[tuple[str, list[Figure]]] = []
+    started = time.perf_counter()
+
+    def step(title: str, figures: list[Figure]) -> None:
+        sections.append((title, figures))
+        for figure in figures:
+            print(f"{figure.name}: median {figure.median:.4g} {figure.unit}", flush=True)
+
+    with remote_emulator() as emu:
+        latency = float(size["latency"])
+        step(
+            f"Bulk delete ({latency * 1000:g} ms emulator latency per request)",
+            bulk_delete(emu, list(size["delete_sizes"]), latency, runs, int(size["delete_baseline"])),
+        )
+        step(
+            f"Listing ({latency * 1000:g} ms latency per request)",
+            listing(emu, int(size["list_size"]), latency, runs),
+        )
+        step("Traffic between kernel and page", traffic(emu, int(size["traffic"]), latency, runs))
+        step("Kernel memory", memory(emu, int(size["memory"]), runs))
+    step("Front end in Chromium (the real widget.js, no kernel)", harness(list(size["ui_sizes"]), runs))
+    if not args.skip_lab:
+        with tempfile.TemporaryDirectory() as tmp:
+            step(
+                "JupyterLab, against an ipywidgets table",
+                in_jupyterlab(int(size["lab_rows"]), runs, Path(tmp)),
+            )
+    step("Start-up", startup(max(runs, 5)))
+
+    info = machine()
+    lines = [
+        "# Benchmark results" + (" (quick mode)" if args.quick else ""),
+        "",
+        f"Run on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC with `python benchmarks/run.py"
+        + (" --quick" if args.quick else "")
+        + f"` in {time.perf_counter() - started:.0f} s.",
+        f"Machine: {info['cores']} cores, {info['memory']}, Python {info['python']}, {info['chromium']}, "
+        f"{info['platform']}.",
+        "",
+        "Each figure: min / **median** / max of the runs after a warm-up. Baselines and bounds were "
+        "measured in the same run. The emulator runs in its own process on loopback.",
+    ]
+    for title, figures in sections:
+        lines += [
+            "",
+            f"## {title}",
+            "",
+            "| Figure | min / **median** / max | runs | vs baseline | vs bound | target |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [figure.row() for figure in figures]
+        notes = [f"- {figure.name}: {note}" for figure in figures for note in figure.notes]
+        if notes:
+            lines += ["", *notes]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
