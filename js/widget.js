@@ -18,6 +18,9 @@ const COLUMNS = [
 
 const STATE_TEXT = {
   queued: "Queued",
+  "backing up": "Backing up…",
+  restoring: "Restoring…",
+  restored: "Restored",
   deleting: "Deleting…",
   deleted: "Deleted",
   failed: "Failed",
@@ -87,12 +90,16 @@ export function viewRows(rows, { filter = "", sortKey = "name", sortDir = "asc" 
 }
 
 /** A readable summary of the current run's counts. */
+const UNFINISHED = ["queued", "backing up", "deleting", "restoring"];
+
 export function summarize(counts, total) {
   if (!total) return "";
-  const done = (counts.deleted || 0) + (counts.failed || 0) + (counts.skipped || 0) + (counts.cancelled || 0);
-  const parts = [`Deleted ${counts.deleted || 0} of ${total}`];
+  const done = total - UNFINISHED.reduce((sum, state) => sum + (counts[state] || 0), 0);
+  const restoring = counts.restoring || counts.restored;
+  const parts = [restoring ? `Restored ${counts.restored || 0} of ${total}` : `Deleted ${counts.deleted || 0} of ${total}`];
+  if (counts["backing up"]) parts.push(`backing up ${counts["backing up"]}`);
   if (counts.failed) parts.push(`${counts.failed} failed`);
-  if (counts.skipped) parts.push(`${counts.skipped} skipped`);
+  if (counts.skipped) parts.push(`${counts.skipped} skipped${restoring ? " (they exist again)" : ""}`);
   if (counts.cancelled) parts.push(`${counts.cancelled} not sent`);
   if (total - done > 0) parts.push(`${total - done} left`);
   return parts.join(" · ");
@@ -128,6 +135,7 @@ function render({ model, el }) {
   const refreshButton = h("button", { cls: "maw-button", text: "Refresh", attrs: { type: "button" } });
   const deleteButton = h("button", { cls: "maw-button maw-danger", attrs: { type: "button" } });
   const toolbar = h("div", { cls: "maw-toolbar" }, [filterBox, countText, h("span", { cls: "maw-spacer" }), refreshButton, deleteButton]);
+  const trashChoice = new Map(); // backup file -> Set of names ticked for restoring
 
   const confirmText = h("span", { cls: "maw-confirm-text" });
   const confirmButton = h("button", { cls: "maw-button maw-danger-strong", text: "Confirm", attrs: { type: "button" } });
@@ -142,7 +150,12 @@ function render({ model, el }) {
   const summaryText = h("span", { cls: "maw-summary" });
   const stopButton = h("button", { cls: "maw-button", text: "Stop", attrs: { type: "button" } });
   const retryButton = h("button", { cls: "maw-button", text: "Retry failed", attrs: { type: "button" } });
-  const runBar = h("div", { cls: "maw-run" }, [progress, summaryText, stopButton, retryButton]);
+  const undoButton = h("button", { cls: "maw-button", attrs: { type: "button" } });
+  const runBar = h("div", { cls: "maw-run" }, [progress, summaryText, stopButton, retryButton, undoButton]);
+
+  const trashButton = h("button", { cls: "maw-button", text: "Trash", attrs: { type: "button", "aria-expanded": "false" } });
+  const trashPanel = h("div", { cls: "maw-trash", attrs: { role: "region", "aria-label": "Trash: backups of deleted configs" } });
+  trashPanel.hidden = true;
 
   const banner = h("div", { cls: "maw-banner", attrs: { role: "alert" } });
   const live = h("div", { cls: "maw-sr-only", attrs: { "aria-live": "polite", role: "status" } });
@@ -163,7 +176,8 @@ function render({ model, el }) {
   const scroller = h("div", { cls: "maw-scroller" }, [table]);
   const message = h("div", { cls: "maw-message" });
 
-  root.append(toolbar, confirmBar, banner, runBar, scroller, message, live);
+  toolbar.insertBefore(trashButton, refreshButton);
+  root.append(toolbar, confirmBar, banner, runBar, trashPanel, scroller, message, live);
   el.append(root);
 
   // -- derived state -------------------------------------------------------------------------
@@ -188,7 +202,7 @@ function render({ model, el }) {
     const status = ui.statuses.get(name);
     if (!status) return cell;
     const [state, code, text] = status;
-    const badge = h("span", { cls: `maw-state maw-state-${state}`, text: STATE_TEXT[state] || state });
+    const badge = h("span", { cls: `maw-state maw-state-${state.replace(" ", "-")}`, text: STATE_TEXT[state] || state });
     cell.append(badge);
     if (state === "failed" || state === "skipped") {
       const detail = [code, text].filter(Boolean).join(": ");
@@ -201,7 +215,7 @@ function render({ model, el }) {
   function drawRow(row, index) {
     const status = ui.statuses.get(row.name)?.[0];
     const tr = h("tr", {
-      cls: `maw-row${status ? ` maw-row-${status}` : ""}${row.lock ? " maw-row-locked" : ""}`,
+      cls: `maw-row${status ? ` maw-row-${status.replace(" ", "-")}` : ""}${row.lock ? " maw-row-locked" : ""}`,
       attrs: { "aria-selected": String(selected.has(row.name)), "data-name": row.name },
     });
     const box = h("input", { attrs: { type: "checkbox", "aria-label": `Select ${row.name}` } });
@@ -268,19 +282,77 @@ function render({ model, el }) {
       const names = chosen();
       const preview = names.slice(0, PREVIEW_NAMES).join(", ");
       const more = names.length > PREVIEW_NAMES ? ` +${names.length - PREVIEW_NAMES} more` : "";
-      confirmText.textContent = `Delete ${names.length} config${names.length === 1 ? "" : "s"} (${preview}${more})? This cannot be undone.`;
+      const after = model.get("backups")
+        ? "Their details are saved to the trash first, so Undo can re-create them."
+        : "Backups are off: this cannot be undone.";
+      confirmText.textContent = `Delete ${names.length} config${names.length === 1 ? "" : "s"} (${preview}${more})? ${after}`;
     }
   }
 
   function drawRun() {
     const running = model.get("running");
-    const done = ui.total - (ui.counts.queued || 0) - (ui.counts.deleting || 0);
-    runBar.hidden = ui.total === 0;
+    const done = ui.total - UNFINISHED.reduce((sum, state) => sum + (ui.counts[state] || 0), 0);
+    const undo = model.get("undo_count") || 0;
+    runBar.hidden = ui.total === 0 && !undo;
     progress.max = Math.max(ui.total, 1);
     progress.value = Math.max(done, 0);
     summaryText.textContent = summarize(ui.counts, ui.total);
     stopButton.hidden = !running;
-    retryButton.hidden = running || !ui.counts.failed;
+    retryButton.hidden = running || !ui.counts.failed || Boolean(ui.counts.restored || ui.counts.restoring);
+    undoButton.hidden = running || !undo;
+    undoButton.textContent = `Undo: restore ${undo}`;
+    trashButton.disabled = !model.get("backups");
+  }
+
+  function drawTrash() {
+    trashButton.setAttribute("aria-expanded", String(!trashPanel.hidden));
+    if (trashPanel.hidden) return;
+    const files = model.get("trash_files") || [];
+    const running = model.get("running");
+    const blocks = files.map((file) => {
+      const picked = trashChoice.get(file.file) || new Set();
+      const items = file.names.map((name) => {
+        const box = h("input", { attrs: { type: "checkbox", "aria-label": `Restore ${name}` } });
+        box.checked = picked.has(name);
+        box.disabled = running;
+        box.addEventListener("change", () => {
+          if (box.checked) picked.add(name);
+          else picked.delete(name);
+          trashChoice.set(file.file, picked);
+          drawTrash();
+        });
+        const status = ui.statuses.get(name);
+        const label = h("label", { cls: "maw-trash-item" }, [box, h("span", { text: ` ${name}` })]);
+        if (status) {
+          const detail = [STATE_TEXT[status[0]] || status[0], status[1], status[2]].filter(Boolean).join(" ");
+          label.append(h("span", { cls: `maw-state maw-state-${status[0].replace(" ", "-")}`, text: ` ${detail}` }));
+        }
+        return h("li", {}, [label]);
+      });
+      const restore = h("button", {
+        cls: "maw-button",
+        text: `Restore ${picked.size} selected`,
+        attrs: { type: "button" },
+      });
+      restore.disabled = running || picked.size === 0;
+      restore.addEventListener("click", () => {
+        ui.confirmToken += 1;
+        model.send({ type: "restore", file: file.file, names: [...picked], token: `${Date.now()}-r${ui.confirmToken}` });
+        trashChoice.set(file.file, new Set());
+        restore.disabled = true;
+      });
+      const created = file.created ? new Date(file.created).toLocaleString() : file.file;
+      return h("section", { cls: "maw-trash-file", attrs: { "aria-label": `Backup of ${created}` } }, [
+        h("div", { cls: "maw-trash-head" }, [
+          h("strong", { text: `Backup of ${created}` }),
+          h("span", { cls: "maw-count", text: ` · ${file.names.length} config${file.names.length === 1 ? "" : "s"}` }),
+          h("span", { cls: "maw-spacer" }),
+          restore,
+        ]),
+        h("ul", { cls: "maw-trash-list" }, items),
+      ]);
+    });
+    trashPanel.replaceChildren(...(blocks.length ? blocks : [h("div", { cls: "maw-message", text: "The trash is empty." })]));
   }
 
   function drawBanner() {
@@ -314,6 +386,7 @@ function render({ model, el }) {
     drawRun();
     drawBanner();
     drawMessage();
+    drawTrash();
   }
 
   function announce(text) {
@@ -399,6 +472,12 @@ function render({ model, el }) {
     deleteButton.focus();
   }
 
+  function onTrash() {
+    trashPanel.hidden = !trashPanel.hidden;
+    if (!trashPanel.hidden) model.send({ type: "trash" });
+    drawTrash();
+  }
+
   let scrollPending = false;
   function onScroll() {
     if (scrollPending) return;
@@ -419,6 +498,8 @@ function render({ model, el }) {
     [refreshButton, "click", () => model.send({ type: "refresh" })],
     [stopButton, "click", () => model.send({ type: "stop" })],
     [retryButton, "click", () => model.send({ type: "retry" })],
+    [undoButton, "click", () => model.send({ type: "undo" })],
+    [trashButton, "click", onTrash],
     [scroller, "scroll", onScroll],
   ];
   for (const [key, { button }] of sortButtons) domListeners.push([button, "click", () => onSort(key)]);
@@ -469,6 +550,9 @@ function render({ model, el }) {
     ["change:phase", drawAll],
     ["change:error", drawAll],
     ["change:project", drawMessage],
+    ["change:undo_count", drawRun],
+    ["change:backups", drawAll],
+    ["change:trash_files", drawTrash],
     ["msg:custom", onCustom],
   ];
   for (const [event, fn] of modelListeners) model.on(event, fn);

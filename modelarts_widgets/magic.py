@@ -9,6 +9,7 @@ import math
 import queue
 import shlex
 import sys
+from pathlib import Path
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -16,13 +17,14 @@ from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from .choose import protect_patterns, protected_names, select_configs
-from .report import DeletionReport
+from .report import DeletionReport, RestoreReport
 from .sdk import errors
 from .sdk.bulk import DEFAULT_DELETE_CONCURRENCY, FINAL_STATES, BulkDelete, list_all_configs
 from .sdk.errors import ModelArtsError
 from .sdk.estimator import Status
 from .sdk.names import is_valid_config_name
 from .sdk.session import Session
+from .sdk.trash import Trash, restore
 
 _MARKS = {"deleted": "deleted ", "failed": "FAILED  ", "cancelled": "not sent", "skipped": "skipped "}
 
@@ -40,6 +42,12 @@ class DeleteMagics(Magics):
     @argument("--widget", action="store_true", help="open the widget with the matches selected")
     @argument("-o", "--output", metavar="VAR", help="store the result in the variable VAR")
     @argument("--session", metavar="VAR", help="use the Session in variable VAR (default: Session())")
+    @argument(
+        "--restore",
+        metavar="latest|FILE",
+        help="re-create configs from a backup file in the trash (all, or the NAMEs given)",
+    )
+    @argument("--no-backup", action="store_true", help="do not save the configs' details first (no undo)")
     @argument(
         "--concurrency",
         type=int,
@@ -65,6 +73,12 @@ class DeleteMagics(Magics):
             %modelarts_delete --search bert --widget          # widget with bert configs selected
             report = %modelarts_delete --match 'exp-*' -y     # the result, as a value
             %modelarts_delete --match 'exp-*' -y -o report    # ... or stored in `report`
+            %modelarts_delete --restore latest                # undo: re-create the last run's configs
+            %modelarts_delete --restore latest old-config-1   # ... only this one
+
+        Before deleting, each config's details are saved to a backup file in the trash
+        (``$MODELARTS_TRASH_DIR``, default ``~/.modelarts_widgets/trash``); ``--no-backup``
+        skips that, and then nothing can be restored.
         """
         # Shell-style splitting, so that quotes around a glob are removed as users expect
         # (IPython's default splitting keeps them).
@@ -85,6 +99,10 @@ class DeleteMagics(Magics):
         if args.widget and args.yes:
             raise UsageError("--widget and --yes do not go together: the widget has its own Delete button")
         session = self._session(args.session)
+        if args.restore is not None:
+            if args.yes or args.widget or args.match or args.search or args.older_than is not None:
+                raise UsageError("--restore takes only config names (and --session, -o)")
+            return self._store(args.output, self._restore(session, args.restore, args.names))
         patterns = protect_patterns()
         filtered = bool(args.names or args.match or args.search or args.older_than is not None)
         if not filtered:
@@ -107,18 +125,20 @@ class DeleteMagics(Magics):
             return self._store(args.output, JobConfigTable(session=session, protect=patterns, selected=names))
         skipped = protected_names((str(c["config_name"]) for c in chosen), patterns)
         planned = [c for c in chosen if c["config_name"] not in skipped]
+        trash = None if args.no_backup else Trash()
         report = DeletionReport(
             dry_run=not args.yes,
             planned=planned,
             skipped=skipped,
             not_found=not_found,
             project=session.project_id,
+            backup=str(trash.folder) if trash is not None else "",
         )
         if args.yes:
             if planned:
-                report.results = self._delete(
-                    session, [str(c["config_name"]) for c in planned], args.concurrency
-                )
+                names = [str(c["config_name"]) for c in planned]
+                report.results, path = self._delete(session, names, args.concurrency, trash)
+                report.backup = str(path) if path else ""
             for name, reason in skipped.items():
                 report.results[name] = {
                     "is_success": False,
@@ -153,7 +173,24 @@ class DeleteMagics(Magics):
         return value
 
     @staticmethod
-    def _delete(session: Session, names: list[str], concurrency: int) -> dict[str, Status]:
+    def _restore(session: Session, which: str, names: list[str]) -> RestoreReport:
+        trash = Trash()
+        try:
+            if which == "latest":
+                path = trash.latest()
+            else:
+                path = Path(which).expanduser()
+                if not path.is_file() and (trash.folder / which).is_file():
+                    path = trash.folder / which
+            results = restore(session, path, names or None)
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"--restore {which}: {exc}") from None
+        return RestoreReport(backup=str(path), results=results)
+
+    @staticmethod
+    def _delete(
+        session: Session, names: list[str], concurrency: int, trash: Trash | None
+    ) -> tuple[dict[str, Status], Path | None]:
         """Run the shared bulk delete, printing each name as it ends (from this thread)."""
         finished: queue.SimpleQueue[tuple[str, str, Status | None]] = queue.SimpleQueue()
 
@@ -161,7 +198,7 @@ class DeleteMagics(Magics):
             if state in FINAL_STATES:
                 finished.put((name, state, result))
 
-        run = BulkDelete(session, names, concurrency=concurrency, on_status=on_status)
+        run = BulkDelete(session, names, concurrency=concurrency, on_status=on_status, backup=trash or False)
         print(f"Deleting {len(names)} config{'s' if len(names) != 1 else ''}…", flush=True)
         run.start()
         printed = 0
@@ -183,4 +220,4 @@ class DeleteMagics(Magics):
             run.cancel()
             run.wait()
             print("Interrupted: nothing more was sent.", file=sys.stderr, flush=True)
-        return run.wait()
+        return run.wait(), run.backup_path

@@ -31,6 +31,7 @@ class DeletionReport(Mapping[str, Status]):
     skipped: dict[str, str] = field(default_factory=dict)
     not_found: list[str] = field(default_factory=list)
     project: str = ""
+    backup: str = ""  # the backup file written (or, in a dry run, the folder it would go to)
 
     def __getitem__(self, name: str) -> Status:
         return self.results[name]
@@ -81,8 +82,21 @@ class DeletionReport(Mapping[str, Status]):
         rows += [(n, "not found", "", "no config of this name in the project") for n in self.not_found]
         return rows
 
+    def backup_note(self) -> str:
+        if not self.backup:
+            return (
+                "Backups were off: the deleted configs cannot be restored."
+                if not self.dry_run and self
+                else ""
+            )
+        if self.dry_run:
+            return f"Their details would be saved in {self.backup} first."
+        return f"Backup: {self.backup} (undo with %modelarts_delete --restore latest)."
+
     def __repr__(self) -> str:
         lines = [self.summary() + (". Nothing was deleted; add --yes to delete." if self.dry_run else ".")]
+        if self.backup_note():
+            lines.append(self.backup_note())
         # After a real run the deleted names were printed as they went; list what needs a look.
         rows = [row for row in self._lines() if self.dry_run or row[1] != "deleted"]
         width = max((len(r[0]) for r in rows), default=0)
@@ -101,7 +115,48 @@ class DeletionReport(Mapping[str, Status]):
         )
         head = "".join(f"<th>{h}</th>" for h in ("Outcome", "Name", "Created", "Details"))
         note = " Nothing was deleted; add <code>--yes</code> to delete." if self.dry_run else ""
+        backup = f"<br>{html.escape(self.backup_note())}" if self.backup_note() else ""
         return (
-            f"<p>{html.escape(self.summary())}.{note}</p>"
+            f"<p>{html.escape(self.summary())}.{note}{backup}</p>"
             f"<table><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>"
         )
+
+
+@dataclass
+class RestoreReport(Mapping[str, Status]):
+    """Name -> the result of re-creating it from ``backup``."""
+
+    backup: str
+    results: dict[str, Status] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Status:
+        return self.results[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    @property
+    def restored(self) -> list[str]:
+        return [n for n, r in self.results.items() if r.get("is_success")]
+
+    def summary(self) -> str:
+        skipped = sum(1 for r in self.results.values() if r.get("error_code") == "Client.Exists")
+        failed = len(self.results) - len(self.restored) - skipped
+        text = f"Restored {len(self.restored)} of {len(self.results)} from {self.backup}"
+        if skipped:
+            text += f", {skipped} skipped (a config of that name exists again)"
+        if failed:
+            text += f", {failed} failed"
+        return text
+
+    def __repr__(self) -> str:
+        lines = [self.summary() + "."]
+        for name, result in self.results.items():
+            if result.get("is_success"):
+                lines.append(f"  restored     {name}")
+            else:
+                lines.append(f"  not restored {name}  {result.get('error_code')}: {result.get('error_msg')}")
+        return "\n".join(lines)

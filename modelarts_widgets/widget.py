@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import anywidget
 import traitlets
@@ -17,12 +18,14 @@ from .sdk.bulk import (
     DELETED,
     FAILED,
     QUEUED,
+    SKIPPED,
     BulkDelete,
     iter_config_pages,
 )
 from .sdk.errors import ModelArtsError
 from .sdk.estimator import Status
 from .sdk.session import Session
+from .sdk.trash import EXISTS, BackupFile, Trash, restore
 
 log = logging.getLogger("modelarts_widgets")
 
@@ -37,6 +40,8 @@ def _asset(name: str) -> Path:
 
 # Per-row statuses reach the page at most this often (seconds), batched into one message.
 FLUSH_INTERVAL = 0.15
+TRASH_FILES_SHOWN = 20
+RESTORING, RESTORED = "restoring", "restored"
 
 
 def _row(config: Mapping[str, Any], patterns: list[str]) -> dict[str, Any]:
@@ -62,7 +67,9 @@ class JobConfigTable(anywidget.AnyWidget):
 
     ``JobConfigTable()`` uses ``Session()`` and its automatic auth; pass ``session=`` to use
     another. ``protect`` is a list of glob patterns (default ``$MODELARTS_PROTECT``) whose configs
-    can be neither selected nor deleted.
+    can be neither selected nor deleted. Before deleting, the configs' details are saved to the
+    trash (``backup=False`` turns that off, a ``Trash`` chooses the folder), which is what
+    :meth:`undo` and :meth:`restore_from_trash` re-create them from.
     """
 
     _esm = _asset("widget.js")
@@ -74,6 +81,9 @@ class JobConfigTable(anywidget.AnyWidget):
     project = traitlets.Unicode("").tag(sync=True)
     error = traitlets.Dict().tag(sync=True)
     running = traitlets.Bool(False).tag(sync=True)
+    undo_count = traitlets.Int(0).tag(sync=True)
+    backups = traitlets.Bool(True).tag(sync=True)
+    trash_files = traitlets.List(traitlets.Dict()).tag(sync=True)
 
     def __init__(
         self,
@@ -81,6 +91,7 @@ class JobConfigTable(anywidget.AnyWidget):
         *,
         protect: Iterable[str] | str | None = None,
         concurrency: int = DEFAULT_DELETE_CONCURRENCY,
+        backup: Trash | bool = True,
         selected: Iterable[str] = (),
         autoload: bool = True,
         **kwargs: Any,
@@ -95,6 +106,11 @@ class JobConfigTable(anywidget.AnyWidget):
         self._statuses: dict[str, list[str]] = {}
         self._pending: dict[str, list[str]] = {}
         self._run: BulkDelete | None = None
+        self._trash: Trash | None = Trash() if backup is True else (backup or None)
+        self.backups = self._trash is not None
+        self._job: list[str] = []
+        self._undo_file: Path | None = None
+        self._undo_names: list[str] = []
         self._tokens: set[str] = set()
         self._loader: threading.Thread | None = None
         self._finished = threading.Event()
@@ -181,7 +197,7 @@ class JobConfigTable(anywidget.AnyWidget):
             self._session = Session()
         return self._session
 
-    # -- deleting --------------------------------------------------------------------------------
+    # -- deleting, undoing, restoring ----------------------------------------------------------
 
     def delete_selected(self, *, wait: bool = True) -> dict[str, Status]:
         """Delete the selected configs, the path the Delete button takes.
@@ -189,19 +205,7 @@ class JobConfigTable(anywidget.AnyWidget):
         Returns name -> the ``delete_job_configs()`` dict; with ``wait=False`` returns at once
         and the results arrive in :attr:`results`.
         """
-        run = self._start_delete(list(self.selected))
-        if run is None:
-            return {}
-        if wait:
-            try:
-                run.wait()
-            except KeyboardInterrupt:
-                run.cancel()
-                run.wait()
-                raise
-            self._finished.wait()
-            return dict(self.results)
-        return {}
+        return self._wait(self._start_delete(list(self.selected)), wait)
 
     def stop(self) -> None:
         """Send nothing more; what was not sent stays in place, marked as not sent."""
@@ -211,14 +215,58 @@ class JobConfigTable(anywidget.AnyWidget):
 
     def retry_failed(self, *, wait: bool = False) -> dict[str, Status]:
         """Run the delete again for the names that failed last time."""
-        failed = [n for n, r in self.results.items() if not r.get("is_success") and n in self._names]
-        failed = [n for n in failed if self._statuses.get(n, [""])[0] == FAILED]
-        run = self._start_delete(failed)
-        if run is not None and wait:
-            run.wait()
+        failed = [n for n in self.results if self._statuses.get(n, [""])[0] == FAILED and n in self._names]
+        return self._wait(self._start_delete(failed), wait)
+
+    def undo(self, *, wait: bool = False) -> dict[str, Status]:
+        """Re-create the configs the last delete removed, from that delete's backup file."""
+        if self._undo_file is None or not self._undo_names:
+            return {}
+        return self._wait(self._start_restore(self._undo_file, list(self._undo_names)), wait)
+
+    def list_trash(self) -> list[dict[str, Any]]:
+        """Recent backup files (newest first); also shown in the page's Trash view."""
+        files = []
+        if self._trash is not None:
+            for path in self._trash.files()[:TRASH_FILES_SHOWN]:
+                try:
+                    backup = BackupFile.load(path)
+                except ValueError:
+                    continue
+                files.append(
+                    {
+                        "file": path.name,
+                        "created": backup.created_at,
+                        "project": backup.project_id,
+                        "names": sorted(backup.configs),
+                    }
+                )
+        self.trash_files = files
+        return files
+
+    def restore_from_trash(
+        self, file: str, names: Iterable[str] | None = None, *, wait: bool = False
+    ) -> dict[str, Status]:
+        """Re-create configs from one of the trash's backup files (all of its configs by default)."""
+        if self._trash is None:
+            raise ValueError("Backups are off for this table (backup=False)")
+        known = {p.name: p for p in self._trash.files()}
+        if file not in known:
+            raise ValueError(f"No backup file {file!r} in {self._trash.folder}")
+        chosen = list(names) if names is not None else sorted(BackupFile.load(known[file]).configs)
+        return self._wait(self._start_restore(known[file], chosen), wait)
+
+    def _wait(self, job: threading.Event | None, wait: bool) -> dict[str, Status]:
+        if job is None or not wait:
+            return {}
+        try:
+            while not self._finished.wait(0.1):
+                pass
+        except KeyboardInterrupt:
+            self.stop()
             self._finished.wait()
-            return dict(self.results)
-        return {}
+            raise
+        return dict(self.results)
 
     def _deletable(self, names: Iterable[str]) -> list[str]:
         return [
@@ -229,33 +277,83 @@ class JobConfigTable(anywidget.AnyWidget):
             and self._statuses.get(n, [""])[0] != DELETED
         ]
 
-    def _start_delete(self, names: list[str]) -> BulkDelete | None:
+    def _begin(self, names: list[str], state: str) -> None:
+        """Mark ``names`` as taken by a new job (call with the lock held)."""
+        self.results = {}
+        self._job = list(names)
+        for name in names:
+            self._statuses[name] = [state, "", ""]
+        self._pending = {}
+        self._finished = threading.Event()
+        self.running = True
+
+    def _start_delete(self, names: list[str]) -> threading.Event | None:
         with self._lock:
             if self.running:
                 return None
             chosen = self._deletable(names)
             if not chosen:
                 return None
-            self.results = {}
-            for name in chosen:
-                self._statuses[name] = [QUEUED, "", ""]
-            run = BulkDelete(self.session, chosen, concurrency=self._concurrency, on_status=self._on_status)
+            run = BulkDelete(
+                self.session,
+                chosen,
+                concurrency=self._concurrency,
+                on_status=self._on_status,
+                backup=self._trash or False,
+            )
             self._run = run
-            self._finished = threading.Event()
-            self.running = True
-        self.send(
-            {
-                "type": "statuses",
-                "updates": {n: self._statuses[n] for n in chosen},
-                "counts": run.counts(),
-                "total": len(chosen),
-            }
-        )
+            self._begin(chosen, QUEUED)
+        self._flush(initial=True)
         run.start()
-        threading.Thread(
-            target=self._report, args=(run,), name="modelarts-widget-report", daemon=True
-        ).start()
-        return run
+        self._track(run.finished, lambda: self._end_delete(run))
+        return run.finished
+
+    def _end_delete(self, run: BulkDelete) -> None:
+        deleted = [n for n in run.names if run.results.get(n, {}).get("is_success")]
+        self.results = {n: run.results[n] for n in run.names if n in run.results}
+        self.selected = [n for n in self.selected if n not in set(deleted)]
+        self._undo_file = run.backup_path if deleted else None
+        self._undo_names = deleted if run.backup_path else []
+        self.undo_count = len(self._undo_names)
+        self._run = None
+
+    def _start_restore(self, path: Path, names: list[str]) -> threading.Event | None:
+        with self._lock:
+            if self.running or not names:
+                return None
+            self._begin(names, RESTORING)
+        self._flush(initial=True)
+        done = threading.Event()
+        results: dict[str, Status] = {}
+
+        def on_result(name: str, result: Status) -> None:
+            if result.get("is_success"):
+                state = RESTORED
+            else:
+                state = SKIPPED if result.get("error_code") == EXISTS else FAILED
+            self._on_status(name, state, result)
+
+        def work() -> None:
+            try:
+                results.update(restore(self.session, path, names, on_result=on_result))
+            except (ModelArtsError, ValueError) as exc:
+                status = {"is_success": False, "error_code": "Client.RestoreFailed", "error_msg": str(exc)}
+                for name in names:
+                    self._on_status(name, FAILED, status)
+                    results[name] = status
+            finally:
+                done.set()
+
+        threading.Thread(target=work, name="modelarts-widget-restore", daemon=True).start()
+        self._track(done, lambda: self._end_restore(results))
+        return done
+
+    def _end_restore(self, results: dict[str, Status]) -> None:
+        self.results = dict(results)
+        restored = {n for n, r in results.items() if r.get("is_success")}
+        self._undo_names = [n for n in self._undo_names if n not in restored]
+        self.undo_count = len(self._undo_names)
+        self._names |= restored
 
     def _on_status(self, name: str, state: str, result: Status | None) -> None:
         entry = _status_entry(state, result)
@@ -265,26 +363,30 @@ class JobConfigTable(anywidget.AnyWidget):
             if result is not None:
                 self.results[name] = result
 
-    def _flush(self, run: BulkDelete) -> None:
+    def _flush(self, *, initial: bool = False) -> None:
         with self._lock:
-            updates, self._pending = self._pending, {}
+            job = list(self._job)
+            if initial:
+                updates = {n: self._statuses[n] for n in job}
+            else:
+                updates, self._pending = self._pending, {}
+            counts = self._job_counts()
         if updates:
-            self.send(
-                {"type": "statuses", "updates": updates, "counts": run.counts(), "total": len(run.names)}
-            )
+            self.send({"type": "statuses", "updates": updates, "counts": counts, "total": len(job)})
 
-    def _report(self, run: BulkDelete) -> None:
-        """Batch per-row statuses into one message every FLUSH_INTERVAL until the run ends."""
-        while not run.done:
-            run.wait(FLUSH_INTERVAL)
-            self._flush(run)
-        self._flush(run)
-        deleted = {n for n, r in run.results.items() if r.get("is_success")}
-        with self._lock:
-            self.results = {n: run.results[n] for n in run.names if n in run.results}
-            self.selected = [n for n in self.selected if n not in deleted]
-            self.running = False
-        self._finished.set()
+    def _track(self, finished: threading.Event, on_end: Callable[[], None]) -> None:
+        """Batch per-row statuses into one message every FLUSH_INTERVAL until the job ends."""
+
+        def report() -> None:
+            while not finished.wait(FLUSH_INTERVAL):
+                self._flush()
+            self._flush()
+            with self._lock:
+                on_end()
+                self.running = False
+            self._finished.set()
+
+        threading.Thread(target=report, name="modelarts-widget-report", daemon=True).start()
 
     # -- messages from the page ------------------------------------------------------------------
 
@@ -293,44 +395,48 @@ class JobConfigTable(anywidget.AnyWidget):
             return
         kind = content.get("type")
         if kind == "hello":
-            run = self._run
+            with self._lock:
+                statuses, counts, total = dict(self._statuses), self._job_counts(), len(self._job)
             self.send(
-                {
-                    "type": "statuses",
-                    "reset": True,
-                    "updates": dict(self._statuses),
-                    "counts": run.counts() if run else {},
-                    "total": len(run.names) if run else 0,
-                }
+                {"type": "statuses", "reset": True, "updates": statuses, "counts": counts, "total": total}
             )
         elif kind == "refresh":
             if not self.running:
                 self.refresh()
-        elif kind == "delete":
-            self._on_delete_request(content)
         elif kind == "stop":
             self.stop()
         elif kind == "retry":
             self.retry_failed()
+        elif kind == "undo":
+            self.undo()
+        elif kind == "trash":
+            self.list_trash()
+        elif kind in ("delete", "restore"):
+            token = str(content.get("token") or "")
+            names = content.get("names")
+            if not token or token in self._tokens or not isinstance(names, list):
+                return  # one confirmation acts once, however often it arrives
+            self._tokens.add(token)
+            names = [n for n in names if isinstance(n, str)]
+            if kind == "delete":
+                # Only names that are selected here too: the page cannot widen the choice.
+                started = self._start_delete([n for n in names if n in set(self.selected)]) is not None
+            else:
+                try:
+                    self.restore_from_trash(str(content.get("file")), names)
+                    started = self.running
+                except ValueError:
+                    started = False
+            if not started:
+                self.send(
+                    {
+                        "type": "statuses",
+                        "rejected": f"Nothing to {kind}: the choice changed or a job is running",
+                    }
+                )
 
-    def _on_delete_request(self, content: dict[str, Any]) -> None:
-        token = str(content.get("token") or "")
-        names = content.get("names")
-        if not token or token in self._tokens or not isinstance(names, list):
-            return  # one confirmation sends each DELETE once, however often it arrives
-        self._tokens.add(token)
-        # Only names that are selected here too: the page cannot widen the choice.
-        wanted = [n for n in names if isinstance(n, str) and n in set(self.selected)]
-        if self._start_delete(wanted) is None:
-            self.send(
-                {
-                    "type": "statuses",
-                    "updates": {},
-                    "counts": {},
-                    "total": 0,
-                    "rejected": "Nothing to delete: the selection changed or a delete is running",
-                }
-            )
+    def _job_counts(self) -> dict[str, int]:
+        return dict(Counter(self._statuses.get(n, [""])[0] for n in self._job))
 
     def __repr__(self) -> str:
         return (

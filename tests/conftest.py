@@ -53,6 +53,9 @@ def no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     text = caplog.text + "\n".join(str(r.args) for r in caplog.records)
     leaked = [secret for secret in KNOWN_SECRETS if secret in text]
     assert not leaked, f"credentials in log output: {leaked}"
+    # ipywidgets logs (and swallows) an exception raised in a comm message handler.
+    swallowed = [r.getMessage() for r in caplog.records if "Exception in callback" in r.getMessage()]
+    assert not swallowed, swallowed
 
 
 @pytest.fixture

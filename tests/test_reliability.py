@@ -116,7 +116,7 @@ def test_revoked_credentials_stop_the_run_with_a_reason_per_name(
 ) -> None:
     before = _fill(emulator, 40)
     emulator.faults.latency = 0.05
-    run = BulkDelete(session, sorted(before), concurrency=2).start()
+    run = BulkDelete(session, sorted(before), concurrency=2, backup=False).start()
     time.sleep(0.3)
     emulator.identities.revoke_all()
     results = run.wait(30)
@@ -146,7 +146,7 @@ def test_keyboard_interrupt_during_the_magic_leaves_true_statuses(
     timer = threading.Timer(0.5, _thread.interrupt_main)
     timer.start()
     try:
-        report = shell.run_line_magic("modelarts_delete", "--match soak-* --concurrency 2 --yes")
+        report = shell.run_line_magic("modelarts_delete", "--match soak-* --concurrency 2 --yes --no-backup")
     finally:
         timer.cancel()  # never let the interrupt land outside the magic
     sent = emulator.count("DELETE")

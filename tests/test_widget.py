@@ -140,7 +140,9 @@ def test_statuses_reach_the_page_in_batches(emulator: Emulator, session: Session
     assert statuses[-1]["counts"]["deleted"] == 200
 
 
-def test_stop_keeps_what_was_not_sent(emulator: Emulator, table: JobConfigTable) -> None:
+def test_stop_keeps_what_was_not_sent(emulator: Emulator, session: Session) -> None:
+    table = JobConfigTable(session=session, protect=["prod-*"], backup=False)
+    table.wait_loaded(10)
     emulator.faults.latency = 0.15
     names = sorted(n for n in emulator.store.names() if not n.startswith("prod-"))
     table.selected = names

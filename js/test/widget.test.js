@@ -150,7 +150,7 @@ describe("deleting", () => {
     button(el, "Delete 5 selected").click();
     const confirm = q(el, ".maw-confirm");
     assert.equal(confirm.hidden, false);
-    assert.match(confirm.textContent, /Delete 5 configs \(cfg-00000, cfg-00001, cfg-00002 \+2 more\)\? This cannot be undone\./);
+    assert.match(confirm.textContent, /Delete 5 configs \(cfg-00000, cfg-00001, cfg-00002 \+2 more\)\? Their details are saved to the trash first/);
     const confirmButton = button(el, "Confirm");
     confirmButton.click();
     confirmButton.click();
@@ -193,6 +193,46 @@ describe("deleting", () => {
     button(el, "Refresh").click();
     assert.deepEqual(model.sent.slice(-2).map((m) => m.type), ["retry", "refresh"]);
     assert.equal(box(el, "cfg-00000").disabled, true); // deleted rows cannot be chosen again
+  });
+
+  test("with backups off the confirmation says it cannot be undone", () => {
+    const { el } = mount({ ...baseState(makeRows(2)), selected: ["cfg-00000"], backups: false });
+    button(el, "Delete").click();
+    assert.match(q(el, ".maw-confirm").textContent, /Backups are off: this cannot be undone\./);
+  });
+
+  test("backing up and restoring show inline, and Undo sends an undo", () => {
+    const { el, model } = mount({ ...baseState(makeRows(2)), selected: ["cfg-00000"] });
+    model.set("running", true);
+    model.receive({ type: "statuses", updates: { "cfg-00000": ["backing up", "", ""] }, counts: { "backing up": 1 }, total: 1 });
+    assert.match(q(el, "tr[data-name='cfg-00000']").textContent, /Backing up…/);
+    model.receive({ type: "statuses", updates: { "cfg-00000": ["deleted", "", ""] }, counts: { deleted: 1 }, total: 1 });
+    model.set("undo_count", 1);
+    model.set("running", false);
+    const undo = button(el, "Undo: restore 1");
+    assert.equal(undo.hidden, false);
+    undo.click();
+    assert.equal(model.sent.at(-1).type, "undo");
+    model.receive({ type: "statuses", reset: true, updates: { "cfg-00000": ["restored", "", ""] }, counts: { restored: 1 }, total: 1 });
+    assert.match(q(el, "tr[data-name='cfg-00000']").textContent, /Restored/);
+    assert.equal(q(el, ".maw-summary").textContent, "Restored 1 of 1");
+    assert.equal(box(el, "cfg-00000").disabled, false); // a restored config can be chosen again
+  });
+
+  test("the trash lists backups and restores the ticked configs once", () => {
+    const { el, model } = mount(baseState(makeRows(1)));
+    button(el, "Trash").click();
+    assert.equal(model.sent.at(-1).type, "trash");
+    model.set("trash_files", [{ file: "backup-1.json", created: "2026-11-27T09:00:00+00:00", project: "p1", names: ["old-a", "old-b"] }]);
+    assert.match(q(el, ".maw-trash").textContent, /2 configs/);
+    q(el, "input[aria-label='Restore old-b']").click();
+    const restore = button(el, "Restore 1 selected");
+    restore.click();
+    restore.click();
+    const sent = model.sent.filter((m) => m.type === "restore");
+    assert.equal(sent.length, 1);
+    assert.deepEqual(sent[0].names, ["old-b"]);
+    assert.equal(sent[0].file, "backup-1.json");
   });
 
   test("stop sends a stop message while running", () => {

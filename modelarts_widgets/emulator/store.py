@@ -115,6 +115,9 @@ class ConfigStore:
             raise ApiFailure(400, "ModelArts.0104", "Parameter error. config_desc is at most 256 characters.")
         config = {k: body[k] for k in CREATE_FIELDS if k in body}
         config.update(config_name=name, config_desc=desc, create_time=int(time.time() * 1000))
+        if config.get("data_url") and not config.get("data_source"):
+            # Details list an OBS input both ways, as the documented details example does.
+            config["data_source"] = [{"type": "obs", "data_url": config["data_url"]}]
         config.setdefault("engine_id", 1)
         with self._lock:
             if name in self._configs:

@@ -11,12 +11,14 @@ import queue
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, Callable, Optional
 
 from . import errors
-from .estimator import CONFIGS, LIST_FIELDS, Status, delete_config, list_query
+from .estimator import CONFIGS, LIST_FIELDS, Status, delete_config, is_not_found, list_query
 from .names import is_valid_config_name
 from .session import Session
+from .trash import BACKUP_FAILED, Trash, fetch_details
 
 log = logging.getLogger("modelarts_widgets")
 
@@ -25,8 +27,9 @@ DEFAULT_LIST_CONCURRENCY = 10
 DEFAULT_DELETE_CONCURRENCY = 8
 
 # States a name goes through in a bulk delete; the last four are final.
-QUEUED, DELETING, DELETED, FAILED, SKIPPED, CANCELLED = (
+QUEUED, BACKING_UP, DELETING, DELETED, FAILED, SKIPPED, CANCELLED = (
     "queued",
+    "backing up",
     "deleting",
     "deleted",
     "failed",
@@ -96,10 +99,12 @@ OnStatus = Callable[[str, str, Optional[Status]], None]
 class BulkDelete:
     """Delete many configs with bounded concurrency; every name ends with exactly one result.
 
-    ``on_status(name, state, result)`` is called from worker threads as each name moves to
-    ``deleting`` and to a final state. ``cancel()`` stops everything not yet sent; what is in
-    flight finishes and reports its true outcome. Names in ``skip`` (name -> reason) are never
-    sent and end as ``skipped``.
+    First, unless ``backup=False``, every chosen config's details are saved to one backup file
+    in the trash (see :mod:`.trash`); a config whose backup fails is not deleted. Then the
+    DELETEs run. ``on_status(name, state, result)`` is called from worker threads as each name
+    moves through ``backing up`` and ``deleting`` to a final state. ``cancel()`` stops everything
+    not yet sent; what is in flight finishes and reports its true outcome. Names in ``skip``
+    (name -> reason) are never sent and end as ``skipped``.
     """
 
     def __init__(
@@ -110,6 +115,7 @@ class BulkDelete:
         concurrency: int = DEFAULT_DELETE_CONCURRENCY,
         on_status: OnStatus | None = None,
         skip: dict[str, str] | None = None,
+        backup: Trash | bool = True,
         delete: Callable[[Session, str], Status] = delete_config,
     ) -> None:
         ordered = list(dict.fromkeys(names))
@@ -121,13 +127,15 @@ class BulkDelete:
         self.session = session
         self.names: list[str] = ordered
         self.concurrency = concurrency
+        self.trash: Trash | None = Trash() if backup is True else (backup or None)
+        self.backup_path: Path | None = None
         self._on_status = on_status
         self._skip = dict(skip or {})
         self._delete = delete
         self._cancel = threading.Event()
         self._lock = threading.Lock()
         self._done = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._coordinator: threading.Thread | None = None
         self._stop_reason = ""
         self.results: dict[str, Status] = {}
         self.states: dict[str, str] = dict.fromkeys(ordered, QUEUED)
@@ -150,51 +158,86 @@ class BulkDelete:
     # -- running ----------------------------------------------------------------------------
 
     def start(self) -> BulkDelete:
-        """Start deleting on background threads and return at once."""
-        if self._threads:
+        """Start on a background thread and return at once."""
+        if self._coordinator is not None:
             raise RuntimeError("This bulk delete has already started")
-        work: queue.SimpleQueue[str] = queue.SimpleQueue()
-        for name in self.names:
-            if name in self._skip:
-                self._set(name, SKIPPED, _client_failure(errors.PROTECTED, self._skip[name]))
-            else:
-                work.put(name)
-        workers = max(1, min(self.concurrency, work.qsize()))
-        self._threads = [
-            threading.Thread(target=self._work, args=(work,), name=f"modelarts-delete-{i}", daemon=True)
-            for i in range(workers)
-        ]
-        self._alive = len(self._threads)
-        for thread in self._threads:
-            thread.start()
+        self._coordinator = threading.Thread(target=self._run, name="modelarts-bulk-delete", daemon=True)
+        self._coordinator.start()
         return self
 
-    def _work(self, work: queue.SimpleQueue[str]) -> None:
+    def _run(self) -> None:
         try:
-            while not self._cancel.is_set():
-                try:
-                    name = work.get_nowait()
-                except queue.Empty:
-                    break
-                self._set(name, DELETING)
-                try:
-                    result = self._delete(self.session, name)
-                except errors.ModelArtsError as exc:
-                    result = exc.as_status()
-                except Exception as exc:  # a bug must not leave a name without a status
-                    log.exception("Deleting %s failed unexpectedly", name)
-                    result = _client_failure("Client.Error", f"Unexpected error: {type(exc).__name__}")
-                self._set(name, DELETED if result.get("is_success") else FAILED, result)
-                if result.get("error_code") in errors.CREDENTIAL_CODES and not self._cancel.is_set():
-                    # Every other request would be refused the same way: send nothing more.
-                    self._stop_reason = f"{result['error_code']}: {result.get('error_msg', '')}"
-                    self._cancel.set()
+            pending = []
+            for name in self.names:
+                if name in self._skip:
+                    self._set(name, SKIPPED, _client_failure(errors.PROTECTED, self._skip[name]))
+                else:
+                    pending.append(name)
+            if self.trash is not None and pending:
+                pending = self._back_up(pending)
+            work: queue.SimpleQueue[str] = queue.SimpleQueue()
+            for name in pending:
+                work.put(name)
+            workers = [
+                threading.Thread(target=self._work, args=(work,), name=f"modelarts-delete-{i}", daemon=True)
+                for i in range(max(1, min(self.concurrency, len(pending))))
+            ]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
         finally:
-            with self._lock:
-                self._alive -= 1
-                last = self._alive == 0
-            if last:
-                self._finish()
+            self._finish()
+
+    def _back_up(self, names: list[str]) -> list[str]:
+        """Save the details of ``names``; return those that may now be deleted."""
+        assert self.trash is not None
+        for name in names:
+            self._set(name, BACKING_UP)
+        found = fetch_details(
+            self.session, names, concurrency=self.concurrency, cancelled=self._cancel.is_set
+        )
+        saved = {n: d for n, d in found.items() if isinstance(d, dict)}
+        for name, outcome in found.items():
+            if isinstance(outcome, errors.ModelArtsError) and outcome.error_code != errors.CANCELLED:
+                if is_not_found(outcome):
+                    self._set(name, FAILED, outcome.as_status())  # nothing there to delete
+                else:
+                    message = f"Not deleted: its backup failed ({outcome.error_code}: {outcome.error_msg})"
+                    self._set(name, FAILED, _client_failure(BACKUP_FAILED, message))
+        if self._cancel.is_set() or not saved:
+            return []
+        try:
+            self.backup_path = self.trash.write(self.session, saved)
+        except OSError as exc:
+            message = (
+                f"Not deleted: the backup file could not be written in {self.trash.folder} ({exc.strerror})"
+            )
+            for name in saved:
+                self._set(name, FAILED, _client_failure(BACKUP_FAILED, message))
+            return []
+        log.info("Backed up %d configs to %s", len(saved), self.backup_path)
+        return list(saved)
+
+    def _work(self, work: queue.SimpleQueue[str]) -> None:
+        while not self._cancel.is_set():
+            try:
+                name = work.get_nowait()
+            except queue.Empty:
+                break
+            self._set(name, DELETING)
+            try:
+                result = self._delete(self.session, name)
+            except errors.ModelArtsError as exc:
+                result = exc.as_status()
+            except Exception as exc:  # a bug must not leave a name without a status
+                log.exception("Deleting %s failed unexpectedly", name)
+                result = _client_failure("Client.Error", f"Unexpected error: {type(exc).__name__}")
+            self._set(name, DELETED if result.get("is_success") else FAILED, result)
+            if result.get("error_code") in errors.CREDENTIAL_CODES and not self._cancel.is_set():
+                # Every other request would be refused the same way: send nothing more.
+                self._stop_reason = f"{result['error_code']}: {result.get('error_msg', '')}"
+                self._cancel.set()
 
     def _finish(self) -> None:
         if self._stop_reason:
@@ -218,9 +261,14 @@ class BulkDelete:
     def done(self) -> bool:
         return self._done.is_set()
 
+    @property
+    def finished(self) -> threading.Event:
+        """Set once every name has its final status."""
+        return self._done
+
     def wait(self, timeout: float | None = None) -> dict[str, Status]:
         """Block until every name has its result (or ``timeout``); returns the results so far."""
-        if not self._threads:
+        if self._coordinator is None:
             self.start()
         self._done.wait(timeout)
         return {name: self.results[name] for name in self.names if name in self.results}
@@ -238,7 +286,7 @@ class BulkDelete:
     def counts(self) -> dict[str, int]:
         with self._lock:
             states = list(self.states.values())
-        return {state: states.count(state) for state in (QUEUED, DELETING, *sorted(FINAL_STATES))}
+        return {state: states.count(state) for state in (QUEUED, BACKING_UP, DELETING, *sorted(FINAL_STATES))}
 
 
 def _client_failure(code: str, message: str) -> Status:
@@ -252,6 +300,11 @@ def delete_job_configs(
     concurrency: int = DEFAULT_DELETE_CONCURRENCY,
     on_status: OnStatus | None = None,
     skip: dict[str, str] | None = None,
+    backup: Trash | bool = True,
 ) -> dict[str, Status]:
-    """Delete ``names`` and return name -> the ``delete_job_configs()`` dict, in input order."""
-    return BulkDelete(session, names, concurrency=concurrency, on_status=on_status, skip=skip).run()
+    """Delete ``names`` and return name -> the ``delete_job_configs()`` dict, in input order.
+
+    The configs' details are saved to the trash first (``backup=False`` turns that off).
+    """
+    run = BulkDelete(session, names, concurrency=concurrency, on_status=on_status, skip=skip, backup=backup)
+    return run.run()

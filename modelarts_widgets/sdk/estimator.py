@@ -49,7 +49,7 @@ def _config_path(name: str) -> str:
     return f"{CONFIGS}/{check_config_name(name)}"
 
 
-def _outcome_uncertain(exc: errors.ModelArtsError) -> bool:
+def outcome_uncertain(exc: errors.ModelArtsError) -> bool:
     """True when a DELETE may have been carried out although no success answer arrived."""
     if exc.status in UNCERTAIN_STATUSES:
         return True
@@ -82,7 +82,7 @@ def delete_config(session: Session, name: str) -> Status:
         try:
             session.call("DELETE", path)
         except errors.ModelArtsError as exc:
-            if not _outcome_uncertain(exc):
+            if not outcome_uncertain(exc):
                 return exc.as_status()
             last = exc
         else:

@@ -53,5 +53,15 @@ export function makeRows(n, extra = {}) {
 }
 
 export function baseState(rows) {
-  return { rows, selected: [], phase: "ready", project: "p1", error: {}, running: false };
+  return {
+    rows,
+    selected: [],
+    phase: "ready",
+    project: "p1",
+    error: {},
+    running: false,
+    backups: true,
+    undo_count: 0,
+    trash_files: [],
+  };
 }
