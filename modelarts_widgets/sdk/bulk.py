@@ -25,6 +25,7 @@ log = logging.getLogger("modelarts_widgets")
 MAX_PER_PAGE = 1000
 DEFAULT_LIST_CONCURRENCY = 10
 DEFAULT_DELETE_CONCURRENCY = 8
+BACKUP_READS_PER_DELETE = 2  # backup GETs in flight per DELETE in flight
 
 # States a name goes through in a bulk delete; the last four are final.
 QUEUED, BACKING_UP, DELETING, DELETED, FAILED, SKIPPED, CANCELLED = (
@@ -194,8 +195,12 @@ class BulkDelete:
         assert self.trash is not None
         for name in names:
             self._set(name, BACKING_UP)
+        # Reads are safe to run wider than deletes; 429s slow them down through Retry-After.
         found = fetch_details(
-            self.session, names, concurrency=self.concurrency, cancelled=self._cancel.is_set
+            self.session,
+            names,
+            concurrency=BACKUP_READS_PER_DELETE * self.concurrency,
+            cancelled=self._cancel.is_set,
         )
         saved = {n: d for n, d in found.items() if isinstance(d, dict)}
         for name, outcome in found.items():

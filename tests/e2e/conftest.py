@@ -88,6 +88,7 @@ class Server:
             "JUPYTER_DATA_DIR": str(state / "data"),
             "JUPYTER_RUNTIME_DIR": str(state / "runtime"),
             "IPYTHONDIR": str(state / "ipython"),
+            "HOME": str(state / "home"),  # the kernels' trash folder lives here, not in the real home
         }
         expose = "LabApp" if app == "lab" else "JupyterNotebookApp"
         self.log = (root.parent / f"{app}.log").open("w")

@@ -58,6 +58,22 @@ def test_tick_two_delete_confirm(page: Any, server: Server, e2e_emulator: Emulat
     assert state["results"] == {n: {"is_success": True} for n in chosen}
 
 
+def test_undo_restores_what_was_deleted(page: Any, server: Server, e2e_emulator: Emulator) -> None:
+    notebook = _open(page, server, "undo.ipynb")
+    chosen = _deletable(e2e_emulator, 2)
+    _tick_delete_confirm(page, chosen)
+    for name in chosen:
+        notebook.row(name).get_by_text("Deleted", exact=True).wait_for(timeout=STEP_MS)
+    assert not set(chosen) & e2e_emulator.store.names()
+    page.get_by_role("button", name="Undo: restore 2").click()
+    for name in chosen:
+        notebook.row(name).get_by_text("Restored", exact=True).wait_for(timeout=STEP_MS)
+    assert set(chosen) <= e2e_emulator.store.names()
+    page.get_by_role("button", name="Trash").click()
+    trash = page.get_by_role("region", name="Trash: backups of deleted configs")
+    trash.get_by_role("checkbox", name=f"Restore {chosen[0]}").wait_for(timeout=STEP_MS)
+
+
 def test_failure_shows_inline_while_the_other_is_deleted(
     page: Any, server: Server, e2e_emulator: Emulator
 ) -> None:
