@@ -77,6 +77,8 @@ def test_magic(seeded: Emulator, tmp_path: Path) -> None:
     assert "Deleted 3 of 3" in text_of(nb.cells[7])
     assert "['magic-scratch-1', 'magic-scratch-2', 'magic-scratch-3']" in text_of(nb.cells[8])
     assert "application/vnd.jupyter.widget-view+json" in nb.cells[10].outputs[0]["data"]
+    assert "Restored 1 of 1" in text_of(nb.cells[12])
+    assert "Deleted 1 of 1" in text_of(nb.cells[14])
     assert seeded.store.names() == before
     assert "Error" not in all_text(nb)
 
