@@ -13,16 +13,9 @@ from pathlib import Path
 
 from common import Figure
 
+from tests.e2e.conftest import CHROMIUM_ARGS
+
 ROOT = Path(__file__).resolve().parents[1]
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 class _Quiet(SimpleHTTPRequestHandler):
@@ -48,7 +41,7 @@ def harness(sizes: list[int], runs: int) -> list[Figure]:
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
-                executable_path=shutil.which("chromium"), headless=True, args=ARGS
+                executable_path=shutil.which("chromium"), headless=True, args=CHROMIUM_ARGS
             )
             page = browser.new_page(viewport={"width": 1300, "height": 900})
             page.goto(base + "/index.html")
@@ -133,12 +126,9 @@ W.VBox([W.HBox([W.Checkbox(value=False, indent=False, layout=W.Layout(width="30p
 
 def in_jupyterlab(n: int, runs: int, tmp: Path) -> list[Figure]:
     """Cell run to table painted, ours against an ipywidgets table, in a real JupyterLab."""
-    import sys
-
-    sys.path.insert(0, str(ROOT))
     from playwright.sync_api import sync_playwright
 
-    from tests.e2e.conftest import CHROMIUM_ARGS, Server, write_notebook
+    from tests.e2e.conftest import Server, write_notebook
 
     root = tmp / "notebooks"
     root.mkdir(parents=True)

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path[:0] = [str(HERE), str(HERE.parent)]  # the suite's modules, and tests/ for its helpers
 
 from bench_frontend import harness, in_jupyterlab  # noqa: E402
 from bench_kernel import memory, startup, traffic  # noqa: E402

@@ -17,8 +17,23 @@ def created_text(ms: object) -> str:
     return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M")
 
 
+class _ResultsByName(Mapping[str, Status]):
+    """Reads as name -> result dict, over ``self.results``."""
+
+    results: dict[str, Status]
+
+    def __getitem__(self, name: str) -> Status:
+        return self.results[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+
 @dataclass
-class DeletionReport(Mapping[str, Status]):
+class DeletionReport(_ResultsByName):
     """Name -> the ``delete_job_configs()`` dict of every name that was sent or refused.
 
     A dry run has no results; ``planned`` lists what would be deleted. ``skipped`` holds the
@@ -32,15 +47,6 @@ class DeletionReport(Mapping[str, Status]):
     not_found: list[str] = field(default_factory=list)
     project: str = ""
     backup: str = ""  # the backup file written (or, in a dry run, the folder it would go to)
-
-    def __getitem__(self, name: str) -> Status:
-        return self.results[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.results)
-
-    def __len__(self) -> int:
-        return len(self.results)
 
     @property
     def deleted(self) -> list[str]:
@@ -123,20 +129,11 @@ class DeletionReport(Mapping[str, Status]):
 
 
 @dataclass
-class RestoreReport(Mapping[str, Status]):
+class RestoreReport(_ResultsByName):
     """Name -> the result of re-creating it from ``backup``."""
 
     backup: str
     results: dict[str, Status] = field(default_factory=dict)
-
-    def __getitem__(self, name: str) -> Status:
-        return self.results[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.results)
-
-    def __len__(self) -> int:
-        return len(self.results)
 
     @property
     def restored(self) -> list[str]:

@@ -189,3 +189,24 @@ def test_no_credentials_is_a_usage_error_not_a_traceback(monkeypatch: pytest.Mon
         monkeypatch.delenv(key, raising=False)
     with pytest.raises(UsageError, match="No ModelArts credentials found"):
         shell.run_line_magic("modelarts_delete", "some-config")
+
+
+def test_works_in_a_plain_terminal_ipython(emulator: Emulator, emulator_env: dict[str, str]) -> None:
+    name = _plain(emulator, 1)[0]
+    code = (
+        "ip = get_ipython()\n"
+        "ip.run_line_magic('load_ext', 'modelarts_widgets')\n"
+        f"print(repr(ip.run_line_magic('modelarts_delete', '{name}')))\n"
+        f"print(repr(ip.run_line_magic('modelarts_delete', '{name} --yes')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "IPython", "--no-banner", "--colors=NoColor", "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    assert "Dry run: would delete 1 config" in out
+    assert f"deleted   {name}" in out
+    assert "Deleted 1 of 1" in out
+    assert name not in emulator.store.names()

@@ -15,10 +15,10 @@ from IPython.core.interactiveshell import InteractiveShell
 from modelarts_widgets import JobConfigTable
 from modelarts_widgets.emulator import Emulator
 from modelarts_widgets.sdk import BulkDelete, Session, delete_job_configs
-from modelarts_widgets.sdk.trash import CREATE_FIELDS, BackupFile, Trash, restore
+from modelarts_widgets.sdk.estimator import CREATE_FIELDS, DATA_FIELDS
+from modelarts_widgets.sdk.trash import BackupFile, Trash, restore
 from tests.test_widget import wait_until
 
-DATA_FIELDS = ("data_url", "dataset_id", "dataset_version_id", "data_source")
 VARIED: list[dict[str, Any]] = [
     {
         "config_name": "restore-obs",

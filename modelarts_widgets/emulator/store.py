@@ -7,30 +7,10 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from modelarts_widgets.sdk.estimator import LIST_FIELDS
+from modelarts_widgets.sdk.estimator import CREATE_FIELDS, DATA_FIELDS, LIST_FIELDS
 from modelarts_widgets.sdk.names import is_valid_config_name
 
-CREATE_FIELDS = (
-    "config_desc",
-    "worker_server_num",
-    "app_url",
-    "boot_file_url",
-    "model_id",
-    "parameter",
-    "spec_id",
-    "data_url",
-    "dataset_id",
-    "dataset_version_id",
-    "data_source",
-    "engine_id",
-    "train_url",
-    "log_url",
-    "user_image_url",
-    "user_command",
-    "flavor",
-    "pool_id",
-    "volumes",
-)
+ACCEPTED = CREATE_FIELDS + DATA_FIELDS
 SORT_KEYS = ("config_name", "config_desc", "create_time")
 
 
@@ -113,7 +93,7 @@ class ConfigStore:
         desc = body.get("config_desc") or ""
         if not isinstance(desc, str) or len(desc) > 256:
             raise ApiFailure(400, "ModelArts.0104", "Parameter error. config_desc is at most 256 characters.")
-        config = {k: body[k] for k in CREATE_FIELDS if k in body}
+        config = {k: body[k] for k in ACCEPTED if k in body}
         config.update(config_name=name, config_desc=desc, create_time=int(time.time() * 1000))
         if config.get("data_url") and not config.get("data_source"):
             # Details list an OBS input both ways, as the documented details example does.
@@ -132,7 +112,7 @@ class ConfigStore:
             config = self._configs.get(name)
             if config is None:
                 raise ApiFailure(404, "ModelArts.0015", "The resource you requested is not exist")
-            config.update({k: body[k] for k in CREATE_FIELDS if k in body})
+            config.update({k: body[k] for k in ACCEPTED if k in body})
         return {"is_success": True}
 
     def delete(self, name: str) -> dict[str, Any]:

@@ -29,6 +29,26 @@ LIST_FIELDS = (
     "user_command",
 )
 SORT_KEYS = ("config_name", "config_desc", "create_time")
+# What the create call accepts besides config_name (spec §2.4, plus flavor, pool_id and volumes,
+# which working clients send), and its data fields, of which a config has one kind.
+CREATE_FIELDS = (
+    "config_desc",
+    "worker_server_num",
+    "app_url",
+    "boot_file_url",
+    "model_id",
+    "parameter",
+    "spec_id",
+    "engine_id",
+    "train_url",
+    "log_url",
+    "user_image_url",
+    "user_command",
+    "flavor",
+    "pool_id",
+    "volumes",
+)
+DATA_FIELDS = ("data_url", "dataset_id", "dataset_version_id", "data_source")
 # No config-specific "not found" code is documented; 404 always counts, plus these codes.
 DEFAULT_NOT_FOUND_CODES = ("ModelArts.0015",)
 RESEND_ATTEMPTS = 3

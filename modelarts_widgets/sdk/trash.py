@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import errors
-from .estimator import CONFIGS, Status, config_exists, outcome_uncertain
+from .estimator import CONFIGS, CREATE_FIELDS, Status, config_exists, outcome_uncertain
 from .names import check_config_name, is_valid_config_name
 from .session import Session
 
@@ -30,24 +30,6 @@ DEFAULT_KEEP_DAYS = 30.0
 DEFAULT_KEEP_FILES = 100
 FORMAT = "modelarts-widgets/config-backup@1"
 
-# What the create call accepts (spec §2.4, plus flavor/pool_id/volumes seen in working clients).
-CREATE_FIELDS = (
-    "config_desc",
-    "worker_server_num",
-    "app_url",
-    "boot_file_url",
-    "model_id",
-    "parameter",
-    "spec_id",
-    "engine_id",
-    "train_url",
-    "log_url",
-    "user_image_url",
-    "user_command",
-    "flavor",
-    "pool_id",
-    "volumes",
-)
 EXISTS = "Client.Exists"
 BACKUP_FAILED = "Client.BackupFailed"
 

@@ -58,6 +58,18 @@ def test_tick_two_delete_confirm(page: Any, server: Server, e2e_emulator: Emulat
     assert state["results"] == {n: {"is_success": True} for n in chosen}
 
 
+def test_selection_set_in_python_shows_in_the_page(page: Any, server: Server, e2e_emulator: Emulator) -> None:
+    name = _deletable(e2e_emulator, 1)[0]
+    notebook = _open(page, server, "python-side.ipynb", f"w.selected = [{name!r}]")
+    box = page.get_by_role("checkbox", name=f"Select {name}")
+    notebook.run_cell(2)
+    page.wait_for_function(
+        "(n) => document.querySelector(`input[aria-label='Select ${n}']`)?.checked === true", arg=name
+    )
+    assert box.is_checked()
+    assert page.get_by_role("button", name="Delete 1 selected").is_enabled()
+
+
 def test_undo_restores_what_was_deleted(page: Any, server: Server, e2e_emulator: Emulator) -> None:
     notebook = _open(page, server, "undo.ipynb")
     chosen = _deletable(e2e_emulator, 2)
