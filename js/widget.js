@@ -19,6 +19,7 @@ const COLUMNS = [
 const STATE_TEXT = {
   queued: "Queued",
   "backing up": "Backing up…",
+  "backed up": "Backed up",
   restoring: "Restoring…",
   restored: "Restored",
   deleting: "Deleting…",
@@ -90,7 +91,7 @@ export function viewRows(rows, { filter = "", sortKey = "name", sortDir = "asc" 
 }
 
 /** A readable summary of the current run's counts. */
-const UNFINISHED = ["queued", "backing up", "deleting", "restoring"];
+const UNFINISHED = ["queued", "backing up", "backed up", "deleting", "restoring"];
 
 export function summarize(counts, total) {
   if (!total) return "";

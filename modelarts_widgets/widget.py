@@ -152,6 +152,7 @@ class JobConfigTable(anywidget.AnyWidget):
             self._complete = False
             self._statuses.clear()
             self._pending.clear()
+            self._job = []
             self.phase = "loading"
             self.error = {}
             self._loader = threading.Thread(target=self._load, name="modelarts-widget-load", daemon=True)

@@ -28,9 +28,10 @@ DEFAULT_DELETE_CONCURRENCY = 8
 BACKUP_READS_PER_DELETE = 2  # backup GETs in flight per DELETE in flight
 
 # States a name goes through in a bulk delete; the last four are final.
-QUEUED, BACKING_UP, DELETING, DELETED, FAILED, SKIPPED, CANCELLED = (
+QUEUED, BACKING_UP, BACKED_UP, DELETING, DELETED, FAILED, SKIPPED, CANCELLED = (
     "queued",
     "backing up",
+    "backed up",
     "deleting",
     "deleted",
     "failed",
@@ -201,6 +202,7 @@ class BulkDelete:
             names,
             concurrency=BACKUP_READS_PER_DELETE * self.concurrency,
             cancelled=self._cancel.is_set,
+            on_fetched=lambda name: self._set(name, BACKED_UP),
         )
         saved = {n: d for n, d in found.items() if isinstance(d, dict)}
         for name, outcome in found.items():
@@ -259,10 +261,6 @@ class BulkDelete:
         self._cancel.set()
 
     @property
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
-
-    @property
     def done(self) -> bool:
         return self._done.is_set()
 
@@ -287,11 +285,6 @@ class BulkDelete:
             self.cancel()
             self.wait()
             raise
-
-    def counts(self) -> dict[str, int]:
-        with self._lock:
-            states = list(self.states.values())
-        return {state: states.count(state) for state in (QUEUED, BACKING_UP, DELETING, *sorted(FINAL_STATES))}
 
 
 def _client_failure(code: str, message: str) -> Status:

@@ -159,12 +159,23 @@ class Trash:
         return removed
 
 
-def fetch_details(
-    session: Session, names: Sequence[str], *, concurrency: int = 8, cancelled: Any = None
-) -> dict[str, dict[str, Any] | errors.ModelArtsError]:
-    """Name -> its details, or the error that kept them from being read (fetched concurrently)."""
+Details = dict[str, Any]
 
-    def one(name: str) -> dict[str, Any] | errors.ModelArtsError:
+
+def fetch_details(
+    session: Session,
+    names: Sequence[str],
+    *,
+    concurrency: int = 8,
+    cancelled: Callable[[], bool] | None = None,
+    on_fetched: Callable[[str], None] | None = None,
+) -> dict[str, Details | errors.ModelArtsError]:
+    """Name -> its details, or the error that kept them from being read (fetched concurrently).
+
+    ``on_fetched(name)`` is called as each name's details arrive.
+    """
+
+    def one(name: str) -> Details | errors.ModelArtsError:
         if cancelled is not None and cancelled():
             return errors.ModelArtsError("Not read: the run was stopped first", errors.CANCELLED)
         try:
@@ -172,6 +183,8 @@ def fetch_details(
         except errors.ModelArtsError as exc:
             return exc
         details.pop("is_success", None)
+        if on_fetched is not None:
+            on_fetched(name)
         return details
 
     with ThreadPoolExecutor(
