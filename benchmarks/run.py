@@ -32,7 +32,7 @@ FULL = {
     "delete_baseline": 1000,
     "list_size": 10_000,
     "ui_sizes": [1000, 10_000],
-    "lab_rows": 1000,
+    "lab_rows": [200, 1000],
     "traffic": 1000,
     "memory": 10_000,
 }
@@ -43,7 +43,7 @@ QUICK = {
     "delete_baseline": 50,
     "list_size": 1500,
     "ui_sizes": [500],
-    "lab_rows": 50,
+    "lab_rows": [50],
     "traffic": 60,
     "memory": 500,
 }
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             step(
                 "JupyterLab, against an ipywidgets table",
-                in_jupyterlab(int(size["lab_rows"]), runs, Path(tmp)),
+                in_jupyterlab(list(size["lab_rows"]), runs, Path(tmp)),
             )
     step("Start-up", startup(max(runs, 5)))
 

@@ -29,6 +29,9 @@ class ConfigStore:
         self._lock = threading.Lock()
         self._configs: dict[str, dict[str, Any]] = {c["config_name"]: dict(c) for c in configs}
         self._samples: dict[str, dict[str, Any]] = {c["config_name"]: dict(c) for c in samples}
+        # Sorted views per (kind, sort key, order, search), dropped on every change: paging through
+        # 10,000 configs must not sort them again for each page.
+        self._views: dict[tuple[str, str, str, str], list[dict[str, Any]]] = {}
 
     def _kind(self, config_type: str | None) -> dict[str, dict[str, Any]]:
         if config_type in (None, "", "custom"):
@@ -48,6 +51,7 @@ class ConfigStore:
     def replace(self, configs: Iterable[Mapping[str, Any]]) -> None:
         with self._lock:
             self._configs = {c["config_name"]: dict(c) for c in configs}
+            self._views.clear()
 
     def list(self, params: Mapping[str, str]) -> dict[str, Any]:
         try:
@@ -69,9 +73,13 @@ class ConfigStore:
                 400, "ModelArts.0101", "Invalid Argument. create_time sorting is not for samples."
             )
         search = params.get("search_content", "").lower()
+        key = (config_type or "custom", sort_by, order, search)
         with self._lock:
-            items = [c for c in self._kind(config_type).values() if search in c["config_name"].lower()]
-        items.sort(key=lambda c: (c.get(sort_by) or "", c["config_name"]), reverse=order == "desc")
+            items = self._views.get(key)
+            if items is None:
+                items = [c for c in self._kind(config_type).values() if search in c["config_name"].lower()]
+                items.sort(key=lambda c: (c.get(sort_by) or "", c["config_name"]), reverse=order == "desc")
+                self._views[key] = items
         start = (page - 1) * per_page
         return {
             "is_success": True,
@@ -105,6 +113,7 @@ class ConfigStore:
                     400, "ModelArts.0101", f"Invalid Argument. The config {name} already exists."
                 )
             self._configs[str(name)] = config
+            self._views.clear()
         return {"is_success": True}
 
     def update(self, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -113,10 +122,12 @@ class ConfigStore:
             if config is None:
                 raise ApiFailure(404, "ModelArts.0015", "The resource you requested is not exist")
             config.update({k: body[k] for k in ACCEPTED if k in body})
+            self._views.clear()
         return {"is_success": True}
 
     def delete(self, name: str) -> dict[str, Any]:
         with self._lock:
             if self._configs.pop(name, None) is None:
                 raise ApiFailure(404, "ModelArts.0015", "The resource you requested is not exist")
+            self._views.clear()
         return {"is_success": True}
