@@ -200,7 +200,7 @@ class BulkDelete:
         found = fetch_details(
             self.session,
             names,
-            concurrency=BACKUP_READS_PER_DELETE * self.concurrency,
+            concurrency=min(BACKUP_READS_PER_DELETE * self.concurrency, self.session.pool_size),
             cancelled=self._cancel.is_set,
             on_fetched=lambda name: self._set(name, BACKED_UP),
         )

@@ -8,8 +8,6 @@ import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any, Callable, ClassVar
 
-import requests
-
 from . import auth, endpoints, errors
 from .credentials import AccessKeyCredentials, Credentials, TokenCredentials
 from .endpoints import first
@@ -244,12 +242,9 @@ class Session:
         """Call ``/v1/{project_id}{suffix}``; return the JSON body or raise ModelArtsError."""
         return self._api.call(method, self._path(suffix), query=query, json_body=json_body)
 
-    def request(self, method: str, suffix: str) -> requests.Response:
-        """Send a request and return the raw answer (transport errors still raise)."""
-        return self._api.request(method, self._path(suffix))
-
     @property
     def pool_size(self) -> int:
+        """How many connections the session keeps to the endpoint (bounds useful concurrency)."""
         adapter = self._http.get_adapter(self.endpoint)
         return int(getattr(adapter, "_pool_maxsize", DEFAULT_POOL_SIZE))
 
