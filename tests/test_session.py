@@ -12,6 +12,18 @@ def _iam_user(emulator: Emulator) -> None:
     emulator.identities.users[("my-account", "alice")] = "alice-password-1"
 
 
+def _alice(emulator: Emulator, password: str = "alice-password-1") -> Session:
+    """A password-mode session of the emulator's IAM user."""
+    return Session(
+        account="my-account",
+        username="alice",
+        password=password,
+        region_name=emulator.region,
+        modelarts_endpoint=emulator.endpoint,
+        iam_endpoint=emulator.endpoint,
+    )
+
+
 def _logins(emulator: Emulator) -> int:
     return sum(1 for _, path, _ in emulator.requests if path.startswith("/v3/auth/tokens"))
 
@@ -60,14 +72,7 @@ def test_temporary_keys_need_their_security_token(emulator: Emulator) -> None:
 
 def test_iam_user_password_mode_gets_and_renews_a_token(emulator: Emulator) -> None:
     _iam_user(emulator)
-    session = Session(
-        account="my-account",
-        username="alice",
-        password="alice-password-1",
-        region_name=emulator.region,
-        modelarts_endpoint=emulator.endpoint,
-        iam_endpoint=emulator.endpoint,
-    )
+    session = _alice(emulator)
     assert session.project_id == DEFAULT_PROJECT  # taken from the token
     assert session.credentials_kind == "IAM token"
     assert Estimator.get_job_configs_list(session)["is_success"] is True
@@ -80,14 +85,7 @@ def test_iam_user_password_mode_gets_and_renews_a_token(emulator: Emulator) -> N
 def test_token_close_to_expiry_is_renewed_before_use(emulator: Emulator) -> None:
     _iam_user(emulator)
     emulator.identities.token_ttl = 60  # shorter than the renewal margin
-    session = Session(
-        account="my-account",
-        username="alice",
-        password="alice-password-1",
-        region_name=emulator.region,
-        modelarts_endpoint=emulator.endpoint,
-        iam_endpoint=emulator.endpoint,
-    )
+    session = _alice(emulator)
     Estimator.get_job_configs_list(session)
     assert _logins(emulator) == 2
 
@@ -95,14 +93,7 @@ def test_token_close_to_expiry_is_renewed_before_use(emulator: Emulator) -> None
 def test_wrong_password_fails_at_construction(emulator: Emulator) -> None:
     _iam_user(emulator)
     with pytest.raises(AuthenticationError, match="username or password"):
-        Session(
-            account="my-account",
-            username="alice",
-            password="wrong",
-            region_name=emulator.region,
-            iam_endpoint=emulator.endpoint,
-            modelarts_endpoint=emulator.endpoint,
-        )
+        _alice(emulator, "wrong")
 
 
 def test_revoked_credentials_stop_with_a_clear_error(emulator: Emulator, session: Session) -> None:
