@@ -312,7 +312,8 @@ class JobConfigTable(anywidget.AnyWidget):
     def _end_delete(self, run: BulkDelete) -> None:
         deleted = [n for n in run.names if run.results.get(n, {}).get("is_success")]
         self.results = {n: run.results[n] for n in run.names if n in run.results}
-        self.selected = [n for n in self.selected if n not in set(deleted)]
+        gone = set(deleted)
+        self.selected = [n for n in self.selected if n not in gone]
         self._undo_file = run.backup_path if deleted else None
         self._undo_names = deleted if run.backup_path else []
         self.undo_count = len(self._undo_names)
@@ -421,7 +422,8 @@ class JobConfigTable(anywidget.AnyWidget):
             names = [n for n in names if isinstance(n, str)]
             if kind == "delete":
                 # Only names that are selected here too: the page cannot widen the choice.
-                started = self._start_delete([n for n in names if n in set(self.selected)]) is not None
+                chosen = set(self.selected)
+                started = self._start_delete([n for n in names if n in chosen]) is not None
             else:
                 try:
                     self.restore_from_trash(str(content.get("file")), names)

@@ -245,14 +245,19 @@ def from_metadata(env: Mapping[str, str]) -> Found:
     base = (first(env, "MODELARTS_METADATA_ENDPOINT") or METADATA_ENDPOINT).rstrip("/")
     http = requests.Session()
     http.trust_env = False  # a proxy must never see this link-local call
+    # The hardened-mode session token lives for hours: ask once, and again only after a 401.
+    session_token: list[str | None] = []
+
+    def token(renew: bool = False) -> str | None:
+        if renew or not session_token:
+            session_token[:] = [_metadata_token(http, base)]
+        return session_token[0]
 
     def fetch() -> TemporaryKey:
         try:
-            token = _metadata_token(http, base)
-            response = _metadata_get(http, base, "/openstack/latest/securitykey", token)
-            if response.status_code == 401 and token:
-                token = _metadata_token(http, base)
-                response = _metadata_get(http, base, "/openstack/latest/securitykey", token)
+            response = _metadata_get(http, base, "/openstack/latest/securitykey", token())
+            if response.status_code == 401 and session_token[0]:
+                response = _metadata_get(http, base, "/openstack/latest/securitykey", token(renew=True))
         except requests.RequestException as exc:
             raise NotApplicable(
                 f"the metadata service at {base} did not answer ({type(exc).__name__})"
@@ -269,8 +274,7 @@ def from_metadata(env: Mapping[str, str]) -> Found:
     credentials = RefreshingAccessKeyCredentials(fetch)
     project_id, region = first(env, "PROJECT_ID"), None
     try:
-        token = _metadata_token(http, base)
-        meta = _metadata_get(http, base, "/openstack/latest/meta_data.json", token)
+        meta = _metadata_get(http, base, "/openstack/latest/meta_data.json", token())
         if meta.status_code == 200:
             info = meta.json()
             project_id = project_id or info.get("project_id")
