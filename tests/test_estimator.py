@@ -81,6 +81,24 @@ def test_list_details_and_update(emulator: Emulator, session: Session) -> None:
     assert emulator.store.snapshot()[names[0]]["config_desc"] == "new"
 
 
+def test_list_follows_every_change(emulator: Emulator, session: Session) -> None:
+    def listed() -> dict[str, str]:
+        page = Estimator.get_job_configs_list(session, per_page=100)
+        return {c["config_name"]: c["config_desc"] for c in page["configs"]}
+
+    first, second = sorted(listed())[:2]
+    Estimator(modelarts_session=session, config_name=first).update_job_configs(config_desc="changed")
+    Estimator(modelarts_session=session, config_name=second).delete_job_configs()
+    Estimator(
+        modelarts_session=session, code_dir="/b/src/", boot_file="/b/src/t.py", output_path="/b/out/"
+    ).create_job_configs(config_name="fresh-one", config_desc="new one")
+    after = listed()
+    assert after[first] == "changed"
+    assert second not in after
+    assert after["fresh-one"] == "new one"
+    assert set(after) == emulator.store.names()
+
+
 def test_search_is_passed_to_the_server(emulator: Emulator, session: Session) -> None:
     target = sorted(emulator.store.names())[3]
     page = Estimator.get_job_configs_list(session, per_page=100, search_content=target)

@@ -10,7 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from modelarts_widgets.sdk import ModelArtsError, TransportError, errors
+from modelarts_widgets.sdk import ModelArtsError, Session, TransportError, errors
+from modelarts_widgets.sdk.bulk import list_all_configs
 from modelarts_widgets.sdk.credentials import AccessKeyCredentials
 from modelarts_widgets.sdk.transport import ApiClient, default_retry, new_http_session
 
@@ -29,13 +30,15 @@ class _Scripted(BaseHTTPRequestHandler):
         self.seen.append(f"{self.command} {self.path}")
         queue = self.replies[self.path.split("?")[0]]
         status, content_type, body, headers = queue.pop(0) if len(queue) > 1 else queue[0]
+        cut = headers.get("X-Cut-Off") == "yes"  # promise more than is sent, then hang up
         self.send_response(status)
         self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Length", str(len(body) * (10 if cut else 1)))
         for key, value in headers.items():
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(body)
+        self.close_connection = cut
 
     do_GET = do_DELETE = _reply
 
@@ -146,9 +149,11 @@ def test_oversized_answers_are_refused(
 
     monkeypatch.setattr(transport, "MAX_BODY_BYTES", 1000)
     base, replies, _ = scripted
-    replies["/x"] = [_json(200, {"configs": ["x" * 2000]})]
-    with pytest.raises(TransportError, match="more than the 1000"):
-        _client(base).call("GET", "/x")
+    replies["/x"] = [_json(200, {"configs": ["x" * 200_000]}), _json(200, {"is_success": True})]
+    client = _client(base)
+    with pytest.raises(TransportError, match="longer than the 1000 bytes"):
+        client.call("DELETE", "/x")  # a DELETE is not read again
+    assert client.call("GET", "/x") == {"is_success": True}  # the cut-off connection is not reused
 
 
 def test_retry_after_is_honoured_for_deletes_too(
@@ -180,3 +185,40 @@ def test_unreachable_endpoint_says_so() -> None:
         _client("http://127.0.0.1:9").call("GET", "/x")
     assert "connection was refused" in str(caught.value)
     assert "MODELARTS_ENDPOINT" in str(caught.value)  # the hint
+
+
+def test_list_answers_are_checked_and_trimmed(
+    scripted: tuple[str, dict[str, list[Reply]], list[str]],
+) -> None:
+    base, replies, _ = scripted
+    session = Session("AK", "SK", "p1", "r1", modelarts_endpoint=base, environ={})
+    path = "/v1/p1/training-job-configs"
+    replies[path] = [
+        _json(
+            200,
+            {
+                "is_success": True,
+                "config_total_count": 1,
+                "configs": [
+                    {"config_name": "a", "config_desc": "d", "parameter": [{"label": "lr", "value": "1"}]}
+                ],
+            },
+        )
+    ]
+    assert list_all_configs(session) == [{"config_name": "a", "config_desc": "d"}]
+    for bad in ([{"config_desc": "no name"}], ["a"], None):
+        replies[path] = [_json(200, {"is_success": True, "config_total_count": 1, "configs": bad})]
+        with pytest.raises(TransportError) as caught:
+            list_all_configs(session)
+        assert caught.value.error_code == errors.BAD_RESPONSE
+
+
+def test_answer_cut_off_mid_body_is_a_connection_failure(
+    scripted: tuple[str, dict[str, list[Reply]], list[str]],
+) -> None:
+    base, replies, seen = scripted
+    replies["/x"] = [_json(200, {"is_success": True, "configs": ["x" * 5000]}, **{"X-Cut-Off": "yes"})]
+    with pytest.raises(TransportError) as caught:
+        _client(base).call("DELETE", "/x")
+    assert caught.value.error_code == errors.CONNECTION
+    assert seen == ["DELETE /x"]  # not resent: the DELETE may have been carried out

@@ -196,7 +196,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _send(self, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
-        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode("utf-8")
         # Logged before answering, so a client that has its answer also finds it in the log.
         self.emulator.log(self.command, self.path, status)
         self.send_response(status)
@@ -544,7 +544,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _perform(
         self, operation: str, name: str | None, params: dict[str, str], body: bytes
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any] | bytes:
         store = self.emulator.store
         if operation == "list":
             return store.list(params)

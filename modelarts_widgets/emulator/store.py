@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -32,6 +33,10 @@ class ConfigStore:
         # Sorted views per (kind, sort key, order, search), dropped on every change: paging through
         # 10,000 configs must not sort them again for each page.
         self._views: dict[tuple[str, str, str, str], list[dict[str, Any]]] = {}
+        # Each config's list entry as JSON, dropped when the config changes, so that a page of
+        # 1,000 is joined rather than encoded anew: the emulator is one Python process, and
+        # encoding under its GIL made concurrent page requests wait on one another.
+        self._entries: dict[tuple[str, str], bytes] = {}
 
     def _kind(self, config_type: str | None) -> dict[str, dict[str, Any]]:
         if config_type in (None, "", "custom"):
@@ -52,8 +57,10 @@ class ConfigStore:
         with self._lock:
             self._configs = {c["config_name"]: dict(c) for c in configs}
             self._views.clear()
+            self._entries.clear()
 
-    def list(self, params: Mapping[str, str]) -> dict[str, Any]:
+    def list(self, params: Mapping[str, str]) -> bytes:
+        """One page of the list answer, encoded as the JSON the server sends."""
         try:
             per_page = int(params.get("per_page", "10"))
             page = int(params.get("page", "1"))
@@ -80,12 +87,22 @@ class ConfigStore:
                 items = [c for c in self._kind(config_type).values() if search in c["config_name"].lower()]
                 items.sort(key=lambda c: (c.get(sort_by) or "", c["config_name"]), reverse=order == "desc")
                 self._views[key] = items
-        start = (page - 1) * per_page
-        return {
-            "is_success": True,
-            "config_total_count": len(items),
-            "configs": [{k: c.get(k) for k in LIST_FIELDS} for c in items[start : start + per_page]],
-        }
+            start = (page - 1) * per_page
+            entries = [self._entry(key[0], c) for c in items[start : start + per_page]]
+        head = f'{{"is_success": true, "config_total_count": {len(items)}, "configs": ['
+        return head.encode() + b", ".join(entries) + b"]}"
+
+    def _changed(self, name: str) -> None:
+        self._views.clear()
+        self._entries.pop(("custom", name), None)
+
+    def _entry(self, kind: str, config: dict[str, Any]) -> bytes:
+        key = (kind, config["config_name"])
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = json.dumps({k: config.get(k) for k in LIST_FIELDS}, ensure_ascii=False).encode()
+            self._entries[key] = entry
+        return entry
 
     def get(self, name: str, config_type: str | None = None) -> dict[str, Any]:
         with self._lock:
@@ -113,7 +130,7 @@ class ConfigStore:
                     400, "ModelArts.0101", f"Invalid Argument. The config {name} already exists."
                 )
             self._configs[str(name)] = config
-            self._views.clear()
+            self._changed(str(name))
         return {"is_success": True}
 
     def update(self, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -122,12 +139,12 @@ class ConfigStore:
             if config is None:
                 raise ApiFailure(404, "ModelArts.0015", "The resource you requested is not exist")
             config.update({k: body[k] for k in ACCEPTED if k in body})
-            self._views.clear()
+            self._changed(name)
         return {"is_success": True}
 
     def delete(self, name: str) -> dict[str, Any]:
         with self._lock:
             if self._configs.pop(name, None) is None:
                 raise ApiFailure(404, "ModelArts.0015", "The resource you requested is not exist")
-            self._views.clear()
+            self._changed(name)
         return {"is_success": True}

@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import InvalidHeader
+from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import InvalidHeader, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from . import errors, signer
@@ -94,7 +95,7 @@ def parse_response(response: requests.Response, *, envelope: bool = True) -> dic
     raw = response.content
     if len(raw) > MAX_BODY_BYTES:
         raise errors.TransportError(
-            f"The answer was {len(raw)} bytes, more than the {MAX_BODY_BYTES} this client accepts",
+            f"The answer was longer than the {MAX_BODY_BYTES} bytes this client accepts",
             errors.BAD_RESPONSE,
             status=status,
         )
@@ -183,8 +184,9 @@ class ApiClient:
             started = time.monotonic()
             try:
                 response = self.http.request(
-                    method, url, data=body, headers=sent_headers, timeout=self.timeout
+                    method, url, data=body, headers=sent_headers, timeout=self.timeout, stream=True
                 )
+                _read_body(response)
             except requests.exceptions.Timeout as exc:
                 raise errors.TransportError(
                     f"{method} {full_path} on {self._host} timed out ({type(exc).__name__})",
@@ -261,6 +263,24 @@ def describe_failure(exc: BaseException) -> str:
         if needle in text:
             return reason
     return type(exc).__name__
+
+
+def _read_body(response: requests.Response) -> None:
+    """Read the answer in one call, stopping one byte past ``MAX_BODY_BYTES``.
+
+    requests would read it in 10 KB pieces, each a Python-level call: a page of 1,000 configs is
+    about 270 KB, and with nine pages arriving side by side those calls contend for the GIL
+    (benchmarks/RESULTS.md). Errors are raised as the requests exceptions they would have been.
+    """
+    try:
+        data = response.raw.read(MAX_BODY_BYTES + 1, decode_content=True)
+    except ReadTimeoutError as exc:
+        raise requests.exceptions.ReadTimeout(exc) from None
+    except Urllib3Error as exc:
+        raise requests.exceptions.ConnectionError(exc) from None
+    if len(data) > MAX_BODY_BYTES:
+        response.raw.close()  # the rest is unread, so the connection cannot be reused
+    response._content = data  # where requests' own .content keeps it
 
 
 def _error_code(response: requests.Response) -> str | None:
