@@ -66,6 +66,7 @@ def harness(sizes: list[int], runs: int) -> list[Figure]:
                         "ms",
                         render,
                         target="≤ 300 ms at 10,000" if big else "",
+                        at_most=300 if big else None,
                         notes=[f"{drawn} rows in the DOM (the visible window)"],
                     ),
                     Figure(
@@ -73,18 +74,21 @@ def harness(sizes: list[int], runs: int) -> list[Figure]:
                         "ms",
                         filters,
                         target="< 50 ms at 10,000" if big else "",
+                        at_most=50 if big else None,
                     ),
                     Figure(
                         f"front end: select all shown, {n:,} rows",
                         "ms",
                         selects,
                         target="< 50 ms at 10,000" if big else "",
+                        at_most=50 if big else None,
                     ),
                     Figure(
                         f"front end: toggle one row, {n:,} rows",
                         "ms",
                         toggles,
                         target="< 50 ms at 10,000" if big else "",
+                        at_most=50 if big else None,
                     ),
                 ]
             # Page memory with the largest table, after garbage collection, against an empty page.
@@ -97,7 +101,13 @@ def harness(sizes: list[int], runs: int) -> list[Figure]:
                 cdp.send("HeapProfiler.collectGarbage")
                 heap.append((cdp.send("Runtime.getHeapUsage")["usedSize"] - empty) / 2**20)
             figures.append(
-                Figure(f"page JS heap added by {max(sizes):,} rows", "MiB", heap, target="≤ 80 MB at 10,000")
+                Figure(
+                    f"page JS heap added by {max(sizes):,} rows",
+                    "MiB",
+                    heap,
+                    target="≤ 80 MB at 10,000",
+                    at_most=80e6 / 2**20,
+                )
             )
             browser.close()
     finally:
@@ -125,6 +135,26 @@ W.VBox([W.HBox([W.Checkbox(value=False, indent=False, layout=W.Layout(width="30p
 """
 
 
+def widget_models(n: int) -> int:
+    """How many widget models (one comm_open message each) the ipywidgets table of ``n`` rows makes."""
+    from ipywidgets.widgets import widget
+
+    before = len(widget._instances)
+    exec(IPYWIDGETS_CELL.replace("{n}", str(n)), {})
+    created = list(widget._instances.values())[before:]
+    for model in created:
+        model.close()
+    return len(created)
+
+
+COUNT_COMM_OPENS = """() => {
+    const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+    window.commOpens = 0;
+    kernel.anyMessage.connect((_, args) => {
+        if (args.direction === 'recv' && args.msg.header.msg_type === 'comm_open') window.commOpens++;
+    });
+}"""
+
 WAIT_FOR_TABLE = """async ([selector, expected, limit]) => {
     const started = performance.now();
     window.jupyterapp.commands.execute('notebook:run-all-cells');
@@ -139,8 +169,36 @@ WAIT_FOR_TABLE = """async ([selector, expected, limit]) => {
 }"""
 
 
+def late_reader(n: int, delay: float = 5.0) -> tuple[int, int]:
+    """comm_open messages a kernel client receives when it starts reading ``delay`` s late.
+
+    No Jupyter server or browser is involved: what is missing was dropped between the kernel
+    and its client, as ZMQ does once a socket's queue passes its high-water mark.
+    """
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3")
+    try:
+        msg_id = client.execute(IPYWIDGETS_CELL.replace("{n}", str(n)))
+        time.sleep(delay)
+        received = 0
+        while True:
+            msg = client.get_iopub_msg(timeout=120)
+            received += msg["msg_type"] == "comm_open"
+            done = msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle"
+            if done and msg["parent_header"].get("msg_id") == msg_id:
+                return received, widget_models(n)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
 def in_jupyterlab(sizes: list[int], runs: int, tmp: Path) -> list[Figure]:
-    """Cell run to table painted, ours against an ipywidgets table, in a real JupyterLab."""
+    """Cell run to table painted, ours against an ipywidgets table, in a real JupyterLab.
+
+    The ipywidgets table makes about 14 widget models per row. Where it does not render, the
+    report says how many of its models reached the page.
+    """
     from playwright.sync_api import sync_playwright
 
     from tests.e2e.conftest import Server, write_notebook
@@ -155,25 +213,28 @@ def in_jupyterlab(sizes: list[int], runs: int, tmp: Path) -> list[Figure]:
                 executable_path=shutil.which("chromium"), headless=True, args=CHROMIUM_ARGS
             )
 
-            def once(kind: str, cell: str, selector: str, expected: int, tag: str) -> tuple[float, str]:
+            def once(kind: str, cell: str, selector: str, expected: int, tag: str) -> tuple[float, str, int]:
+                """Milliseconds to painted (-1 when it failed), the page's error, comm_opens received."""
                 name = write_notebook(root, f"{kind}-{tag}.ipynb", [cell])
                 page = browser.new_page(viewport={"width": 1300, "height": 900})
                 page.goto(server.url(name))
                 kernel = "window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel"
                 page.wait_for_function(f"() => {kernel}?.status === 'idle'", timeout=120_000)
+                page.evaluate(COUNT_COMM_OPENS)
                 elapsed = float(page.evaluate(WAIT_FOR_TABLE, [selector, expected, 120_000]))
                 error = ""
                 if elapsed < 0:
+                    time.sleep(2)  # let the rest of the messages arrive before counting them
                     output = page.locator(".jp-OutputArea-output").last
                     if page.get_by_text("Click to show javascript error.").count():
                         page.get_by_text("Click to show javascript error.").click()
-                    error = " ".join(output.inner_text().split())[:200] if output.count() else "timed out"
+                    error = " ".join(output.inner_text().split())[:160] if output.count() else "timed out"
+                opens = int(page.evaluate("() => window.commOpens"))
                 page.evaluate("() => window.jupyterapp.commands.execute('kernelmenu:shutdown')")
                 time.sleep(0.5)
                 page.close()
-                return elapsed, error
+                return elapsed, error, opens
 
-            baseline: dict[int, float] = {}
             for n in sizes:
                 ours_cell = OURS_CELL.replace("{n}", str(n))
                 ipyw_cell = IPYWIDGETS_CELL.replace("{n}", str(n))
@@ -181,16 +242,30 @@ def in_jupyterlab(sizes: list[int], runs: int, tmp: Path) -> list[Figure]:
                     once("ours", ours_cell, ".maw-root tbody tr[data-name]", 10, f"{n}-{r}")[0]
                     for r in range(runs + 1)
                 ][1:]
-                _, error = once("ipywidgets", ipyw_cell, ".widget-checkbox", n, f"{n}-w")
-                figure = Figure(f"JupyterLab: {n:,}-row JobConfigTable, cell run to painted", "ms", ours)
+                figure = Figure(
+                    f"JupyterLab: {n:,}-row JobConfigTable, cell run to painted",
+                    "ms",
+                    ours,
+                    # The issue sets the target at 1,000 rows; smaller tables are shown for the trend.
+                    target="≥ 10× the baseline" if n >= 500 else "",
+                    speedup_at_least=10 if n >= 500 else None,
+                )
+                _, error, opens = once("ipywidgets", ipyw_cell, ".widget-checkbox", n, f"{n}-w")
                 if error:
-                    figure.notes.append(f"the ipywidgets table of {n:,} rows did not render: {error}")
+                    models = widget_models(n)
+                    late, _ = late_reader(n)
+                    figure.notes.append(
+                        f"the ipywidgets table of {n:,} rows did not render: the page received {opens:,} "
+                        f"of its {models:,} widget models (comm_open messages) and said “{error}”. "
+                        f"A kernel client with no server or browser in between, reading 5 s late, "
+                        f"received {late:,} of the {models:,}: the messages are dropped between the "
+                        "kernel and its reader when the reader falls behind"
+                    )
                 else:
                     ipyw = [
                         once("ipywidgets", ipyw_cell, ".widget-checkbox", n, f"{n}-{r}")[0]
                         for r in range(runs)
                     ]
-                    baseline[n] = statistics.median(ipyw)
                     figures.append(
                         Figure(
                             f"JupyterLab: {n:,}-row ipywidgets table (Checkbox + Labels per row), "
@@ -200,8 +275,7 @@ def in_jupyterlab(sizes: list[int], runs: int, tmp: Path) -> list[Figure]:
                             target="—",
                         )
                     )
-                    figure.baseline, figure.baseline_name = baseline[n], "ipywidgets table"
-                    figure.target = "≥ 10× the baseline"
+                    figure.baseline, figure.baseline_name = statistics.median(ipyw), "ipywidgets table"
                 figures.append(figure)
             browser.close()
     finally:

@@ -64,6 +64,8 @@ def bulk_delete(
             bound=baseline_size * latency / DEFAULT_DELETE_CONCURRENCY,
             bound_name="N × latency / concurrency",
             target="≥ 7× the baseline; ≤ 1.25× the bound",
+            speedup_at_least=7,
+            bound_at_most=1.25,
         )
     )
     reads = BACKUP_READS_PER_DELETE * DEFAULT_DELETE_CONCURRENCY
@@ -76,6 +78,7 @@ def bulk_delete(
             bound=n * latency / reads + n * latency / DEFAULT_DELETE_CONCURRENCY,
             bound_name=f"N × latency / {reads} + N × latency / {DEFAULT_DELETE_CONCURRENCY}",
             target="≤ 1.25× the bound",
+            bound_at_most=1.25,
         )
         if n == baseline_size:
             figure.baseline, figure.baseline_name = base_median, "official loop"
@@ -140,6 +143,8 @@ def listing(emu: RemoteEmulator, n: int, latency: float, runs: int) -> list[Figu
             bound=bound,
             bound_name="2 round trips + JSON parsing",
             target="≥ 50× the page-10 loop; ≤ 1.5× the bound",
+            speedup_at_least=50,
+            bound_at_most=1.5,
             notes=[f"vs page size 1000 sequentially: {median(page1000) / median(samples):.1f}× faster"],
         ),
     ]

@@ -31,15 +31,32 @@ class Figure:
     bound_name: str = ""
     target: str = ""
     notes: list[str] = field(default_factory=list)
+    # The target as numbers, in the figure's own unit; the report checks every one that is set.
+    at_most: float | None = None
+    speedup_at_least: float | None = None
+    bound_at_most: float | None = None
 
     @property
     def median(self) -> float:
         return statistics.median(self.samples)
 
-    def row(self) -> str:
-        def fmt(value: float) -> str:
-            return f"{value:,.3f}" if value < 10 else f"{value:,.1f}"
+    def verdicts(self) -> list[tuple[bool | None, str]]:
+        """(met, what was measured) for each numeric target; met is None when it cannot be told."""
+        out: list[tuple[bool | None, str]] = []
+        if self.at_most is not None:
+            out.append((self.median <= self.at_most, f"{fmt(self.median)} {self.unit}"))
+        if self.speedup_at_least is not None:
+            if self.baseline:
+                speedup = self.baseline / self.median
+                out.append((speedup >= self.speedup_at_least, f"{speedup:,.1f}× the {self.baseline_name}"))
+            else:
+                out.append((None, "no baseline figure to compare with (see the notes)"))
+        if self.bound_at_most is not None and self.bound:
+            ratio = self.median / self.bound
+            out.append((ratio <= self.bound_at_most, f"{ratio:.2f}× the bound"))
+        return out
 
+    def row(self) -> str:
         vs_base = vs_bound = ""
         if self.baseline:
             vs_base = (
@@ -49,6 +66,10 @@ class Figure:
             vs_bound = f"{self.median / self.bound:,.2f}× the bound ({self.bound_name} {fmt(self.bound)})"
         spread = f"{fmt(min(self.samples))} / **{fmt(self.median)}** / {fmt(max(self.samples))} {self.unit}"
         return f"| {self.name} | {spread} | {len(self.samples)} | {vs_base} | {vs_bound} | {self.target} |"
+
+
+def fmt(value: float) -> str:
+    return f"{value:,.3f}" if value < 10 else f"{value:,.1f}"
 
 
 def measure(

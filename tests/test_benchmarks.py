@@ -28,5 +28,16 @@ def test_quick_benchmark_suite_runs_and_reports(tmp_path: Path) -> None:
         "Start-up",
     ):
         assert f"## {section}" in report
+    assert "## Against the targets" in report
     assert "Machine:" in report
     assert "official-SDK loop (baseline)" in report
+
+
+def test_late_reader_counts_every_widget_model_it_receives() -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from bench_frontend import late_reader, widget_models
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    assert widget_models(3) == 3 * 14 + 2  # per row: Checkbox, 3 Labels, HBox, with layouts and styles
+    assert late_reader(3, delay=0.2) == (44, 44)
