@@ -11,6 +11,7 @@ import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from common import Figure
 
@@ -193,6 +194,18 @@ def late_reader(n: int, delay: float = 5.0) -> tuple[int, int]:
         manager.shutdown_kernel(now=True)
 
 
+def wait_for_comm_opens(page: Any, quiet: float = 3.0, limit: float = 90.0) -> None:
+    """Wait until no comm_open has arrived for ``quiet`` seconds, so that a count is final."""
+    deadline = time.monotonic() + limit
+    count = -1
+    while time.monotonic() < deadline:
+        latest = int(page.evaluate("() => window.commOpens"))
+        if latest == count:
+            return
+        count = latest
+        time.sleep(quiet)
+
+
 def in_jupyterlab(sizes: list[int], runs: int, tmp: Path) -> list[Figure]:
     """Cell run to table painted, ours against an ipywidgets table, in a real JupyterLab.
 
@@ -224,7 +237,7 @@ def in_jupyterlab(sizes: list[int], runs: int, tmp: Path) -> list[Figure]:
                 elapsed = float(page.evaluate(WAIT_FOR_TABLE, [selector, expected, 120_000]))
                 error = ""
                 if elapsed < 0:
-                    time.sleep(2)  # let the rest of the messages arrive before counting them
+                    wait_for_comm_opens(page)
                     output = page.locator(".jp-OutputArea-output").last
                     if page.get_by_text("Click to show javascript error.").count():
                         page.get_by_text("Click to show javascript error.").click()
