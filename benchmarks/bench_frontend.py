@@ -1,5 +1,5 @@
 """The front end in Chromium: render, filter and select at scale, page memory, and the same
-1,000 configs as an ipywidgets table (a Checkbox and Labels per row) in a real JupyterLab."""
+configs as an ipywidgets table (a Checkbox and Labels per row) in a real JupyterLab."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Run the benchmark suite and write a Markdown report.
 
-    python benchmarks/run.py            # full sizes, writes benchmarks/RESULTS.md (about 20 minutes)
+    python benchmarks/run.py            # full sizes, writes benchmarks/RESULTS.md (about 30 minutes)
     python benchmarks/run.py --quick    # small sizes, writes test-artifacts/benchmarks-quick.md
 
 Every figure is the median of several runs after a warm-up, with its baseline measured in the
