@@ -6,7 +6,6 @@ import gc
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -155,7 +154,3 @@ def startup(runs: int) -> list[Figure]:
         Figure("`from modelarts_widgets import JobConfigTable` after its dependencies", "ms", widget),
         Figure("`%load_ext modelarts_widgets`", "ms", ext),
     ]
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)

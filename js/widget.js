@@ -90,12 +90,22 @@ export function viewRows(rows, { filter = "", sortKey = "name", sortDir = "asc" 
   return shown;
 }
 
-/** A readable summary of the current run's counts. */
 const UNFINISHED = ["queued", "backing up", "backed up", "deleting", "restoring"];
 
+/** How many names of the current run have reached a final state. */
+function finishedCount(counts, total) {
+  return total - UNFINISHED.reduce((sum, state) => sum + (counts[state] || 0), 0);
+}
+
+/** A state as a CSS class suffix ("backing up" -> "backing-up"). */
+function stateClass(state) {
+  return state.replace(" ", "-");
+}
+
+/** A readable summary of the current run's counts. */
 export function summarize(counts, total) {
   if (!total) return "";
-  const done = total - UNFINISHED.reduce((sum, state) => sum + (counts[state] || 0), 0);
+  const done = finishedCount(counts, total);
   const restoring = counts.restoring || counts.restored;
   const parts = [restoring ? `Restored ${counts.restored || 0} of ${total}` : `Deleted ${counts.deleted || 0} of ${total}`];
   if (counts["backing up"]) parts.push(`backing up ${counts["backing up"]}`);
@@ -203,7 +213,7 @@ function render({ model, el }) {
     const status = ui.statuses.get(name);
     if (!status) return cell;
     const [state, code, text] = status;
-    const badge = h("span", { cls: `maw-state maw-state-${state.replace(" ", "-")}`, text: STATE_TEXT[state] || state });
+    const badge = h("span", { cls: `maw-state maw-state-${stateClass(state)}`, text: STATE_TEXT[state] || state });
     cell.append(badge);
     if (state === "failed" || state === "skipped") {
       const detail = [code, text].filter(Boolean).join(": ");
@@ -216,7 +226,7 @@ function render({ model, el }) {
   function drawRow(row, index) {
     const status = ui.statuses.get(row.name)?.[0];
     const tr = h("tr", {
-      cls: `maw-row${status ? ` maw-row-${status.replace(" ", "-")}` : ""}${row.lock ? " maw-row-locked" : ""}`,
+      cls: `maw-row${status ? ` maw-row-${stateClass(status)}` : ""}${row.lock ? " maw-row-locked" : ""}`,
       attrs: { "aria-selected": String(selected.has(row.name)), "data-name": row.name },
     });
     const box = h("input", { attrs: { type: "checkbox", "aria-label": `Select ${row.name}` } });
@@ -292,7 +302,7 @@ function render({ model, el }) {
 
   function drawRun() {
     const running = model.get("running");
-    const done = ui.total - UNFINISHED.reduce((sum, state) => sum + (ui.counts[state] || 0), 0);
+    const done = finishedCount(ui.counts, ui.total);
     const undo = model.get("undo_count") || 0;
     runBar.hidden = ui.total === 0 && !undo;
     progress.max = Math.max(ui.total, 1);
@@ -326,7 +336,7 @@ function render({ model, el }) {
         const label = h("label", { cls: "maw-trash-item" }, [box, h("span", { text: ` ${name}` })]);
         if (status) {
           const detail = [STATE_TEXT[status[0]] || status[0], status[1], status[2]].filter(Boolean).join(" ");
-          label.append(h("span", { cls: `maw-state maw-state-${status[0].replace(" ", "-")}`, text: ` ${detail}` }));
+          label.append(h("span", { cls: `maw-state maw-state-${stateClass(status[0])}`, text: ` ${detail}` }));
         }
         return h("li", {}, [label]);
       });

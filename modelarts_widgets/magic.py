@@ -140,17 +140,10 @@ class DeleteMagics(Magics):
                 report.results, path = self._delete(session, names, args.concurrency, trash)
                 report.backup = str(path) if path else ""
             for name, reason in skipped.items():
-                report.results[name] = {
-                    "is_success": False,
-                    "error_code": errors.PROTECTED,
-                    "error_msg": reason,
-                }
+                report.results[name] = errors.failure(errors.PROTECTED, reason)
             for name in not_found:
-                report.results[name] = {
-                    "is_success": False,
-                    "error_code": "Client.NotFound",
-                    "error_msg": f"No config named {name} in project {session.project_id}; nothing was sent",
-                }
+                message = f"No config named {name} in project {session.project_id}; nothing was sent"
+                report.results[name] = errors.failure("Client.NotFound", message)
         return self._store(args.output, report)
 
     def _session(self, variable: str | None) -> Session:

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from .sdk.estimator import Status
+from .sdk.trash import EXISTS
 
 
 def created_text(ms: object) -> str:
@@ -101,8 +102,9 @@ class DeletionReport(_ResultsByName):
 
     def __repr__(self) -> str:
         lines = [self.summary() + (". Nothing was deleted; add --yes to delete." if self.dry_run else ".")]
-        if self.backup_note():
-            lines.append(self.backup_note())
+        note = self.backup_note()
+        if note:
+            lines.append(note)
         # After a real run the deleted names were printed as they went; list what needs a look.
         rows = [row for row in self._lines() if self.dry_run or row[1] != "deleted"]
         width = max((len(r[0]) for r in rows), default=0)
@@ -121,7 +123,8 @@ class DeletionReport(_ResultsByName):
         )
         head = "".join(f"<th>{h}</th>" for h in ("Outcome", "Name", "Created", "Details"))
         note = " Nothing was deleted; add <code>--yes</code> to delete." if self.dry_run else ""
-        backup = f"<br>{html.escape(self.backup_note())}" if self.backup_note() else ""
+        backup_note = self.backup_note()
+        backup = f"<br>{html.escape(backup_note)}" if backup_note else ""
         return (
             f"<p>{html.escape(self.summary())}.{note}{backup}</p>"
             f"<table><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>"
@@ -140,7 +143,7 @@ class RestoreReport(_ResultsByName):
         return [n for n, r in self.results.items() if r.get("is_success")]
 
     def summary(self) -> str:
-        skipped = sum(1 for r in self.results.values() if r.get("error_code") == "Client.Exists")
+        skipped = sum(1 for r in self.results.values() if r.get("error_code") == EXISTS)
         failed = len(self.results) - len(self.restored) - skipped
         text = f"Restored {len(self.restored)} of {len(self.results)} from {self.backup}"
         if skipped:

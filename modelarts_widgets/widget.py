@@ -22,10 +22,10 @@ from .sdk.bulk import (
     BulkDelete,
     iter_config_pages,
 )
-from .sdk.errors import ModelArtsError
+from .sdk.errors import ModelArtsError, failure
 from .sdk.estimator import Status
 from .sdk.session import Session
-from .sdk.trash import EXISTS, BackupFile, Trash, restore
+from .sdk.trash import EXISTS, BackupFile, Trash, restore, trash_for
 
 log = logging.getLogger("modelarts_widgets")
 
@@ -106,7 +106,7 @@ class JobConfigTable(anywidget.AnyWidget):
         self._statuses: dict[str, list[str]] = {}
         self._pending: dict[str, list[str]] = {}
         self._run: BulkDelete | None = None
-        self._trash: Trash | None = Trash() if backup is True else (backup or None)
+        self._trash = trash_for(backup)
         self.backups = self._trash is not None
         self._job: list[str] = []
         self._undo_file: Path | None = None
@@ -339,7 +339,7 @@ class JobConfigTable(anywidget.AnyWidget):
             try:
                 results.update(restore(self.session, path, names, on_result=on_result))
             except (ModelArtsError, ValueError) as exc:
-                status = {"is_success": False, "error_code": "Client.RestoreFailed", "error_msg": str(exc)}
+                status = failure("Client.RestoreFailed", str(exc))
                 for name in names:
                     self._on_status(name, FAILED, status)
                     results[name] = status

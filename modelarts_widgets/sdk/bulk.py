@@ -18,7 +18,7 @@ from . import errors
 from .estimator import CONFIGS, LIST_FIELDS, Status, delete_config, is_not_found, list_query
 from .names import is_valid_config_name
 from .session import Session
-from .trash import BACKUP_FAILED, Trash, fetch_details
+from .trash import BACKUP_FAILED, Trash, fetch_details, trash_for
 
 log = logging.getLogger("modelarts_widgets")
 
@@ -132,7 +132,7 @@ class BulkDelete:
         self.session = session
         self.names: list[str] = ordered
         self.concurrency = concurrency
-        self.trash: Trash | None = Trash() if backup is True else (backup or None)
+        self.trash = trash_for(backup)
         self.backup_path: Path | None = None
         self._on_status = on_status
         self._skip = dict(skip or {})
@@ -175,7 +175,7 @@ class BulkDelete:
             pending = []
             for name in self.names:
                 if name in self._skip:
-                    self._set(name, SKIPPED, _client_failure(errors.PROTECTED, self._skip[name]))
+                    self._set(name, SKIPPED, errors.failure(errors.PROTECTED, self._skip[name]))
                 else:
                     pending.append(name)
             if self.trash is not None and pending:
@@ -214,7 +214,7 @@ class BulkDelete:
                     self._set(name, FAILED, outcome.as_status())  # nothing there to delete
                 else:
                     message = f"Not deleted: its backup failed ({outcome.error_code}: {outcome.error_msg})"
-                    self._set(name, FAILED, _client_failure(BACKUP_FAILED, message))
+                    self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
         if self._cancel.is_set() or not saved:
             return []
         try:
@@ -224,7 +224,7 @@ class BulkDelete:
                 f"Not deleted: the backup file could not be written in {self.trash.folder} ({exc.strerror})"
             )
             for name in saved:
-                self._set(name, FAILED, _client_failure(BACKUP_FAILED, message))
+                self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
             return []
         log.info("Backed up %d configs to %s", len(saved), self.backup_path)
         return list(saved)
@@ -242,7 +242,7 @@ class BulkDelete:
                 result = exc.as_status()
             except Exception as exc:  # a bug must not leave a name without a status
                 log.exception("Deleting %s failed unexpectedly", name)
-                result = _client_failure("Client.Error", f"Unexpected error: {type(exc).__name__}")
+                result = errors.failure("Client.Error", f"Unexpected error: {type(exc).__name__}")
             self._set(name, DELETED if result.get("is_success") else FAILED, result)
             if result.get("error_code") in errors.CREDENTIAL_CODES and not self._cancel.is_set():
                 # Every other request would be refused the same way: send nothing more.
@@ -256,7 +256,7 @@ class BulkDelete:
             why = "Not sent: the run was stopped first"
         for name in self.names:
             if self.states[name] not in FINAL_STATES:
-                self._set(name, CANCELLED, _client_failure(errors.CANCELLED, why))
+                self._set(name, CANCELLED, errors.failure(errors.CANCELLED, why))
         self._done.set()
 
     def cancel(self) -> None:
@@ -288,10 +288,6 @@ class BulkDelete:
             self.cancel()
             self.wait()
             raise
-
-
-def _client_failure(code: str, message: str) -> Status:
-    return {"is_success": False, "error_code": code, "error_msg": message}
 
 
 def delete_job_configs(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 # Codes this package reports itself, for failures that never got a ModelArts answer.
 INVALID_NAME = "Client.InvalidName"
 CONNECTION = "Client.ConnectionError"
@@ -78,6 +80,11 @@ def hint_for(code: str | None) -> str:
     return ""
 
 
+def failure(code: str, message: str) -> dict[str, Any]:
+    """A failed call in the shape ``delete_job_configs()`` returns."""
+    return {"is_success": False, "error_code": code, "error_msg": message}
+
+
 class ModelArtsError(Exception):
     """A failed ModelArts call: the documented ``error_code`` and ``error_msg`` of the answer."""
 
@@ -105,9 +112,9 @@ class ModelArtsError(Exception):
             head += f" (HTTP {self.status})"
         return f"{head}. {self.hint}" if self.hint else head
 
-    def as_status(self) -> dict[str, object]:
+    def as_status(self) -> dict[str, Any]:
         """The failure in the shape ``delete_job_configs()`` returns."""
-        return {"is_success": False, "error_code": self.error_code or "", "error_msg": self.error_msg}
+        return failure(self.error_code or "", self.error_msg)
 
 
 class AuthenticationError(ModelArtsError):

@@ -65,7 +65,8 @@ def is_not_found(exc: errors.ModelArtsError) -> bool:
     return exc.status == 404 or (exc.error_code or "") in not_found_codes()
 
 
-def _config_path(name: str) -> str:
+def config_path(name: str) -> str:
+    """The path of one config (the name is checked first)."""
     return f"{CONFIGS}/{check_config_name(name)}"
 
 
@@ -83,7 +84,7 @@ def outcome_uncertain(exc: errors.ModelArtsError) -> bool:
 def config_exists(session: Session, name: str) -> bool:
     """Ask the details call whether ``name`` exists; raises when the answer says neither."""
     try:
-        session.call("GET", _config_path(name))
+        session.call("GET", config_path(name))
     except errors.ModelArtsError as exc:
         if is_not_found(exc):
             return False
@@ -97,7 +98,7 @@ def delete_config(session: Session, name: str) -> Status:
     A config that is gone after an uncertain DELETE counts as deleted: the DELETE took effect
     and only its answer was lost.
     """
-    path = _config_path(name)
+    path = config_path(name)
     for _ in range(RESEND_ATTEMPTS):
         try:
             session.call("DELETE", path)
@@ -111,17 +112,13 @@ def delete_config(session: Session, name: str) -> Status:
             if not config_exists(session, name):
                 return {"is_success": True}
         except errors.ModelArtsError:
-            return {
-                "is_success": False,
-                "error_code": last.error_code or "",
-                "error_msg": f"{last.error_msg}; whether the config was deleted is unknown "
-                "(refresh the list to see)",
-            }
-    return {
-        "is_success": False,
-        "error_code": last.error_code or "",
-        "error_msg": f"{last.error_msg}; the config still exists after {RESEND_ATTEMPTS} attempts",
-    }
+            return errors.failure(
+                last.error_code or "",
+                f"{last.error_msg}; whether the config was deleted is unknown (refresh the list to see)",
+            )
+    return errors.failure(
+        last.error_code or "", f"{last.error_msg}; the config still exists after {RESEND_ATTEMPTS} attempts"
+    )
 
 
 def _call_status(session: Session, method: str, path: str, body: Mapping[str, Any] | None = None) -> Status:
@@ -173,7 +170,7 @@ class _ConfigCalls:
 
     def get_job_configs_info(self) -> Status:
         """The config's details, with ``is_success``."""
-        return _call_status(self._session, "GET", _config_path(self._name()))
+        return _call_status(self._session, "GET", config_path(self._name()))
 
     def update_job_configs(
         self,
@@ -189,7 +186,7 @@ class _ConfigCalls:
         body: dict[str, Any] = _data_fields(inputs, dataset_id, dataset_version_id, data_source)
         if config_desc is not None:
             body["config_desc"] = config_desc
-        return _call_status(self._session, "PUT", _config_path(name), body)
+        return _call_status(self._session, "PUT", config_path(name), body)
 
 
 class JobConfig(_ConfigCalls):
@@ -296,7 +293,7 @@ class Estimator(_ConfigCalls):
         try:
             query = list_query(per_page, page, sort_by or sortBy, order, search_content, config_type)
         except ValueError as exc:
-            return {"is_success": False, "error_code": "ModelArts.0101", "error_msg": str(exc)}
+            return errors.failure("ModelArts.0101", str(exc))
         return _call_status_query(modelarts_session, query)
 
     @staticmethod

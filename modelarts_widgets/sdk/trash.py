@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import errors
-from .estimator import CONFIGS, CREATE_FIELDS, Status, config_exists, outcome_uncertain
+from .estimator import CONFIGS, CREATE_FIELDS, Status, config_exists, config_path, outcome_uncertain
 from .names import check_config_name, is_valid_config_name
 from .session import Session
 
@@ -159,6 +159,11 @@ class Trash:
         return removed
 
 
+def trash_for(backup: Trash | bool) -> Trash | None:
+    """The trash a ``backup=`` option means: True for the default one, False for none."""
+    return Trash() if backup is True else (backup or None)
+
+
 Details = dict[str, Any]
 
 
@@ -179,7 +184,7 @@ def fetch_details(
         if cancelled is not None and cancelled():
             return errors.ModelArtsError("Not read: the run was stopped first", errors.CANCELLED)
         try:
-            details = session.call("GET", f"{CONFIGS}/{check_config_name(name)}")
+            details = session.call("GET", config_path(name))
         except errors.ModelArtsError as exc:
             return exc
         details.pop("is_success", None)
@@ -222,18 +227,10 @@ def restore(
     def _restore_one(name: str) -> Status:
         details = file.configs.get(name)
         if details is None:
-            return {
-                "is_success": False,
-                "error_code": "Client.NotInBackup",
-                "error_msg": f"{file.path.name} has no {name}",
-            }
+            return errors.failure("Client.NotInBackup", f"{file.path.name} has no {name}")
         try:
             if config_exists(session, name):
-                return {
-                    "is_success": False,
-                    "error_code": EXISTS,
-                    "error_msg": f"A config named {name} exists again; it was not overwritten",
-                }
+                return errors.failure(EXISTS, f"A config named {name} exists again; it was not overwritten")
             session.call("POST", CONFIGS, json_body=create_body(details))
         except errors.ModelArtsError as exc:
             if outcome_uncertain(exc):  # the answer was lost: look before calling it failed
