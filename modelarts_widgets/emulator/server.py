@@ -111,6 +111,7 @@ class Emulator:
         self.injector = FaultInjector(faults)
         self.identities = Identities()
         self.requests: list[tuple[str, str, int]] = []  # (method, path?query, status), in order
+        self.received: list[tuple[str, str, Any]] = []  # (method, config name, JSON body) of creates/updates
         self._log_lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -632,6 +633,8 @@ class _Handler(BaseHTTPRequestHandler):
             raise ApiFailure(400, "ModelArts.0101", "Invalid Argument. The body is not JSON.") from None
         if not isinstance(payload, dict):
             raise ApiFailure(400, "ModelArts.0101", "Invalid Argument. The body must be an object.")
+        with self.emulator._log_lock:
+            self.emulator.received.append((self.command, str(name or payload.get("config_name")), payload))
         if operation == "create":
             return store.create(payload)
         return store.update(str(name), payload)

@@ -114,7 +114,9 @@ class ConfigStore:
     def create(self, body: Mapping[str, Any]) -> dict[str, Any]:
         _check(body, update=False)
         name = str(body["config_name"])
-        config = _stored({"engine_id": 1, "config_desc": ""}, body)
+        # Details show every documented field; unset ones come back empty, model_id as 0.
+        defaults = {"engine_id": 1, "config_desc": "", "model_id": 0, "parameter": [], "volumes": []}
+        config = _stored({**defaults, **dict.fromkeys(_DETAIL_TEXT, "")}, body)
         config.update(config_name=name, create_time=int(time.time() * 1000))
         with self._lock:
             if name in self._configs:
@@ -141,6 +143,22 @@ class ConfigStore:
                 raise ApiFailure(404, "ModelArts.0015", "The resource you requested is not exist")
             self._changed(name)
         return {"is_success": True}
+
+
+_DETAIL_TEXT = (
+    "app_url",
+    "boot_file_url",
+    "train_url",
+    "log_url",
+    "user_image_url",
+    "user_command",
+    "dataset_name",
+    "dataset_version_name",
+    "pool_id",
+    "pool_name",
+    "nas_mount_path",
+    "nas_share_addr",
+)
 
 
 def _check(body: Mapping[str, Any], *, update: bool) -> None:

@@ -351,6 +351,8 @@ def update_body(details: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[
     new_data = {k: v for k, v in changes.items() if k in DATA_FIELDS}
     body.update({k: v for k, v in changes.items() if k in CREATE_FIELDS})
     body.update(new_data or stored_data(details))
+    if body.get("model_id") is None and body.get("app_url"):
+        body["model_id"] = 0  # a config with its own code has no built-in model; 0 is "none"
     missing = [key for key in UPDATE_REQUIRED if body.get(key) is None]
     if missing:
         raise ValueError(f"The config lacks the mandatory update fields {', '.join(missing)}")
