@@ -96,6 +96,7 @@ def test_sdk(seeded: Emulator, tmp_path: Path) -> None:
     assert "ModelArts.0015" in failure
     update = text_of(nb.cells[14]).splitlines()
     name, length = update[0].split()
+    assert name.startswith("cfg-")
     assert 1 <= int(length) <= 20
     assert update[1:] == [
         "{'is_success': True}",
