@@ -122,7 +122,7 @@ def test_a_wrong_password_is_refused(emulator: Emulator) -> None:
         project_id=emulator.project_id,
         region_name=emulator.region,
     )
-    otc_sdk.register_otc_extensions(conn)
     with pytest.raises(openstack_exceptions.SDKException, match="password is wrong"):
+        otc_sdk.register_otc_extensions(conn)  # it logs in here to read the catalog
         list(conn.modelartsv1.training_job_configs())
     assert emulator.count("GET") == 0
