@@ -101,7 +101,7 @@ def test_an_unknown_name_lists_close_matches_and_sends_nothing(
 def test_a_framework_with_several_versions_needs_the_version(emulator: Emulator, session: Session) -> None:
     example = official_example(session)
     example.framework_version = None
-    with pytest.raises(configs.UnknownNameError, match="PyTorch-1.8.0-python3.7"):
+    with pytest.raises(configs.UnknownNameError, match=re.escape("PyTorch-1.8.0-python3.7")):
         example.create_job_configs(config_name="never-made", inputs="/b/data/")
     assert sent(emulator, "POST") == []
 

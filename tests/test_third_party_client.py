@@ -122,7 +122,11 @@ def test_a_wrong_password_is_refused(emulator: Emulator) -> None:
         project_id=emulator.project_id,
         region_name=emulator.region,
     )
-    with pytest.raises(openstack_exceptions.SDKException, match="password is wrong"):
+
+    def log_in_and_list() -> None:
         otc_sdk.register_otc_extensions(conn)  # it logs in here to read the catalog
         list(conn.modelartsv1.training_job_configs())
+
+    with pytest.raises(openstack_exceptions.SDKException, match="password is wrong"):
+        log_in_and_list()
     assert emulator.count("GET") == 0
