@@ -283,6 +283,7 @@ class _Handler(BaseHTTPRequestHandler):
             em.injector.faults = Faults()
             with em._log_lock:
                 em.requests.clear()
+                em.received.clear()
             self._send(200, {"configs": len(configs)})
         elif path == "/_emulator/faults" and self.command in ("POST", "PUT"):
             try:
