@@ -52,7 +52,8 @@ VARIED: list[dict[str, Any]] = [
         "worker_server_num": 4,
         "app_url": "/x/",
         "boot_file_url": "/x/run.py",
-        "engine_id": 5,
+        "spec_id": 5,
+        "engine_id": 22,
         "data_source": [
             {"type": "obs", "data_url": "/x/data/"},
             {"type": "dataset", "dataset_id": "d1", "dataset_version": "v2"},
@@ -73,6 +74,8 @@ VARIED: list[dict[str, Any]] = [
     {
         "config_name": "restore-minimal",
         "config_desc": "",
+        "worker_server_num": 1,
+        "spec_id": 1,
         "app_url": "/m/",
         "boot_file_url": "/m/t.py",
         "data_url": "/m/d/",
@@ -128,9 +131,8 @@ def test_restore_skips_only_the_names_that_exist_again(
     names = sorted(varied)
     run = BulkDelete(session, names)
     run.run()
-    session.call(
-        "POST", "/training-job-configs", json_body={"config_name": names[0], "config_desc": "new one"}
-    )
+    again = {**VARIED[-1], "config_name": names[0], "config_desc": "new one"}
+    session.call("POST", "/training-job-configs", json_body=again)
     results = restore(session, run.backup_path)  # type: ignore[arg-type]
     assert results[names[0]]["error_code"] == "Client.Exists"
     assert all(results[n] == {"is_success": True} for n in names[1:])

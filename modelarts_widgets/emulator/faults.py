@@ -34,12 +34,25 @@ class Faults:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def check(self) -> None:
+        """Refuse settings that would be silently ignored or miscounted (ValueError)."""
+        known = FAULT_KINDS + MALFORMED_KINDS
+        unknown = [k for k in self.kinds if k not in known]
+        if unknown:
+            raise ValueError(
+                f"Unknown fault kinds: {', '.join(map(str, unknown))}; known: {', '.join(known)}"
+            )
+        rate = self.error_rate
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+            raise ValueError(f"error_rate must be a number from 0 to 1, not {rate!r}")
+
 
 class FaultInjector:
     """Decides, per request, which fault (if any) to inject."""
 
     def __init__(self, faults: Faults | None = None) -> None:
         self.faults = faults or Faults()
+        self.faults.check()
         self._lock = threading.Lock()
         self._rng = random.Random(self.faults.seed)
         self._bucket_time = time.monotonic()
@@ -51,6 +64,8 @@ class FaultInjector:
         unknown = set(changes) - known
         if unknown:
             raise ValueError(f"Unknown fault settings: {', '.join(sorted(unknown))}")
+        trial = Faults(**{**asdict(self.faults), **changes})
+        trial.check()
         with self._lock:
             for key, value in changes.items():
                 setattr(self.faults, key, value)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from . import errors
-from .estimator import CONFIGS, LIST_FIELDS, Status, delete_config, is_not_found, list_query
+from .configs import CONFIGS, LIST_FIELDS, Status, delete_config, is_not_found, list_query
 from .names import is_valid_config_name
 from .session import Session
 from .trash import BACKUP_FAILED, Trash, fetch_details, trash_for

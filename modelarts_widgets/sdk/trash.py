@@ -18,9 +18,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from . import errors
-from .estimator import CONFIGS, CREATE_FIELDS, Status, config_exists, config_path, outcome_uncertain
-from .names import check_config_name, is_valid_config_name
+from . import configs, errors
+from .configs import CONFIGS, Status, config_exists, config_path, outcome_uncertain
+from .names import is_valid_config_name
 from .session import Session
 
 TRASH_ENV = "MODELARTS_TRASH_DIR"
@@ -35,28 +35,14 @@ BACKUP_FAILED = "Client.BackupFailed"
 
 
 def create_body(details: Mapping[str, Any]) -> dict[str, Any]:
-    """The create call's body for a config whose details were saved.
+    """The create call's body for a config whose details were saved (see :func:`configs.create_body`).
 
     The API takes one data source. Details can show two views of the same one (``data_url`` and
     a one-entry ``data_source`` that repeats it); then the simple form is sent, otherwise
     ``data_source``, else the dataset ids, else ``data_url``. Empty values are left out, so the
     server applies its defaults again.
     """
-    body: dict[str, Any] = {"config_name": check_config_name(details.get("config_name"))}
-    for key in CREATE_FIELDS:
-        value = details.get(key)
-        if value not in (None, "", [], {}):
-            body[key] = value
-    source = details.get("data_source")
-    mirror = [{"type": "obs", "data_url": details.get("data_url")}]
-    if source and source != mirror:
-        body["data_source"] = source
-    elif details.get("dataset_id") and details.get("dataset_version_id"):
-        body["dataset_id"] = details["dataset_id"]
-        body["dataset_version_id"] = details["dataset_version_id"]
-    elif details.get("data_url"):
-        body["data_url"] = details["data_url"]
-    return body
+    return configs.create_body(details)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,427 @@
+"""The emulator as an independent counterpart: its own contract, verifier, catalog, IAM and settings."""
+
+from __future__ import annotations
+
+import ast
+import random
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from modelarts_widgets.emulator import DEFAULT_REGION, Emulator, Faults, contract, verify
+from modelarts_widgets.sdk import Session, signer
+from tests.test_signer import AK, DATE, HOST, PROJECT, SK, _random_request
+
+EMULATOR_DIR = Path(__file__).resolve().parent.parent / "modelarts_widgets" / "emulator"
+GOOD_BODY: dict[str, Any] = {
+    "config_name": "body-check",
+    "worker_server_num": 1,
+    "app_url": "/b/code/",
+    "boot_file_url": "/b/code/train.py",
+    "spec_id": 1,
+    "engine_id": 1,
+    "data_url": "/b/data/",
+}
+
+
+# -- independence --------------------------------------------------------------------------------
+
+
+def test_the_emulator_runs_without_importing_the_sdk() -> None:
+    script = """
+import sys, urllib.request
+from modelarts_widgets.emulator import Emulator
+with Emulator(configs=3) as em:
+    for path in ("/v3", "/v1/x/training-job-configs", "/v1/x/job/ai-engines"):
+        try:
+            urllib.request.urlopen(em.endpoint + path)
+        except Exception:
+            pass
+loaded = sorted(m for m in sys.modules if m.startswith("modelarts_widgets.sdk"))
+print(loaded)
+sys.exit(1 if loaded else 0)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_no_emulator_module_names_the_sdk() -> None:
+    for source in sorted(EMULATOR_DIR.glob("*.py")):
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                target = ("." * node.level) + (node.module or "")
+                assert "sdk" not in target.split("."), (source.name, target)
+            elif isinstance(node, ast.Import):
+                assert not any(".sdk" in alias.name for alias in node.names), source.name
+
+
+# -- the emulator's verifier against the official signer and the known-answer vectors ------------
+
+
+def test_verifier_reproduces_the_known_answer_vectors() -> None:
+    headers = {"content-type": "application/json", "host": HOST, "x-sdk-date": DATE}
+    vector_a = verify.expected_signature(
+        secret=SK,
+        method="GET",
+        path=f"/v1/{PROJECT}/training-job-configs",
+        raw_query="config_type=custom&order=desc&page=1&per_page=10&search_content=my%20cfg&sortBy=create_time",
+        headers=headers,
+        signed_headers=["content-type", "host", "x-sdk-date"],
+        body=b"",
+        date=DATE,
+    )
+    assert vector_a == "0fb5ddecbf3413c30548c93d79c5e542424edd1f2a3bfe95d20fa9fb710c9100"
+    vector_b = verify.expected_signature(
+        secret=SK,
+        method="DELETE",
+        path=f"/v1/{PROJECT}/training-job-configs/test-trainconfig",
+        raw_query="",
+        headers={**headers, "x-security-token": "EXAMPLESECURITYTOKEN"},
+        signed_headers=["content-type", "host", "x-sdk-date", "x-security-token"],
+        body=b"",
+        date=DATE,
+    )
+    assert vector_b == "231e16c2a0a386da21e832ce95d2b946cba168ac19e47f4ee703a47faab8778a"
+
+
+def test_verifier_accepts_what_the_official_signer_signs_on_500_random_requests() -> None:
+    core_signer = pytest.importorskip("huaweicloudsdkcore.signer.signer")
+    from huaweicloudsdkcore.sdk_request import SdkRequest
+
+    rng = random.Random(77)
+    for _ in range(500):
+        case = _random_request(rng)
+        headers = dict(case["headers"])  # type: ignore[call-overload]
+        request = SdkRequest(
+            method=case["method"],
+            schema="https",
+            host=HOST,
+            resource_path=case["path"],
+            query_params=[(k, list(v) if isinstance(v, list) else v) for k, v in case["query"]],  # type: ignore[attr-defined]
+            header_params=headers,
+            body=case["body"],
+        )
+
+        class Creds:
+            ak = AK
+            sk = case["sk"]
+
+        core_signer.Signer(Creds).sign(request)
+        parts = verify.parse_authorization(request.header_params["Authorization"])
+        assert parts is not None
+        _, _, raw_query = request.uri.partition("?")
+        body = case["body"]
+        ours = verify.expected_signature(
+            secret=case["sk"],  # type: ignore[arg-type]
+            method=case["method"],  # type: ignore[arg-type]
+            path=case["path"],  # type: ignore[arg-type]
+            raw_query=raw_query,
+            headers={k.lower(): str(v) for k, v in request.header_params.items()},
+            signed_headers=parts["SignedHeaders"].split(";"),
+            body=body if isinstance(body, bytes) else b"",
+            date=DATE,
+        )
+        assert ours == parts["Signature"], case
+
+
+# -- query parsing per the signing rules ---------------------------------------------------------
+
+
+def test_query_parsing_keeps_plus_repeats_and_decodes_escaped_names() -> None:
+    assert verify.parse_query("search_content=a+b&x=1&x=2&%73ortBy=create_time&empty=") == [
+        ("search_content", "a+b"),
+        ("x", "1"),
+        ("x", "2"),
+        ("sortBy", "create_time"),
+        ("empty", ""),
+    ]
+    assert verify.canonical_query([("x", "2"), ("x", "1"), ("a b", "c/d")]) == "a%20b=c%2Fd&x=1&x=2"
+    with pytest.raises(verify.BadRequestText):
+        verify.parse_query("q=%FF")
+
+
+def _signed_get(
+    emulator: Emulator,
+    path: str,
+    wire_query: str,
+    extra: dict[str, str] | None = None,
+    signed_query: str | None = None,
+) -> Any:
+    """A GET with ``wire_query`` sent as is, signed over ``signed_query`` (default: the same)."""
+    full = f"/v1/{emulator.project_id}{path}"
+    host = emulator.endpoint.split("//", 1)[1]
+    headers = signer.sign(
+        access_key=next(iter(emulator.identities.keys)),
+        secret_key=next(iter(emulator.identities.keys.values())),
+        method="GET",
+        host=host,
+        path=full,
+        query=wire_query if signed_query is None else signed_query,
+        headers={"Content-Type": "application/json", **(extra or {})},
+    )
+    encoded = {k: v.encode("utf-8").decode("latin-1") for k, v in headers.items()}
+    return requests.get(f"{emulator.endpoint}{full}?{wire_query}", headers=encoded, timeout=10)
+
+
+def test_a_plus_on_the_wire_is_a_plus_not_a_space(emulator: Emulator) -> None:
+    emulator.store.replace([dict(emulator.store.snapshot().popitem()[1], config_name="a+b")])
+    # Signing clients never send '+' (a space is %20); a '+' on the wire is the character, so
+    # the gateway signs it as %2B, and it is searched for as '+'.
+    answer = _signed_get(
+        emulator, "/training-job-configs", "search_content=a+b", signed_query="search_content=a%2Bb"
+    )
+    assert answer.status_code == 200, answer.text
+    assert [c["config_name"] for c in answer.json()["configs"]] == ["a+b"]
+    spaced = _signed_get(emulator, "/training-job-configs", "search_content=a%20b")
+    assert spaced.json()["configs"] == []
+
+
+def test_utf8_header_values_are_verified_as_utf8(emulator: Emulator) -> None:
+    answer = _signed_get(emulator, "/training-job-configs", "per_page=1", {"X-Note": "中文 é"})
+    assert answer.status_code == 200, answer.text
+
+
+def test_percent_escaped_names_and_repeated_keys_verify(emulator: Emulator) -> None:
+    query = signer.canonical_query([("per_page", 2), ("tag", ["b", "a"]), ("x y", "1")])
+    answer = _signed_get(emulator, "/training-job-configs", query)
+    assert answer.status_code == 200, answer.text
+    assert len(answer.json()["configs"]) == 2
+
+
+# -- body validation --------------------------------------------------------------------------------
+
+
+def _post(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    from modelarts_widgets.sdk import ModelArtsError
+
+    try:
+        return session.call("POST", "/training-job-configs", json_body=body)
+    except ModelArtsError as exc:
+        return {"status": exc.status, "error_code": exc.error_code, "error_msg": exc.error_msg}
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        ({"worker_server_num": "abc"}, "worker_server_num must be an integer"),
+        ({"worker_server_num": True}, "worker_server_num must be an integer"),
+        ({"worker_server_num": 0}, "worker_server_num"),
+        ({"worker_server_num": 999}, "worker_server_num"),
+        ({"spec_id": None}, "spec_id"),
+        ({"spec_id": 12345}, "spec_id"),
+        ({"engine_id": 777}, "engine_id"),
+        ({"data_url": None}, "exactly one data source"),
+        ({"dataset_id": "d1", "dataset_version_id": "v1"}, "exactly one data source"),
+        ({"data_url": None, "dataset_id": "d1"}, "go together"),
+        ({"config_name": "bad name"}, "config_name"),
+        ({"config_desc": "x" * 257}, "config_desc"),
+        ({"app_url": None}, "app_url and boot_file_url"),
+        ({"parameter": [{"label": "lr", "value": None}]}, "parameter"),
+        ({"data_url": None, "data_source": [{"type": "s3", "data_url": "/x/"}]}, "data_source"),
+    ],
+)
+def test_create_bodies_are_checked_as_the_reference_says(
+    emulator: Emulator, session: Session, change: dict[str, Any], needle: str
+) -> None:
+    body = {k: v for k, v in {**GOOD_BODY, **change}.items() if v is not None}
+    before = emulator.store.names()
+    answer = _post(session, body)
+    assert answer.get("status") == 400, answer
+    assert answer["error_code"] in ("ModelArts.0104", "ModelArts.0107")
+    assert needle in answer["error_msg"]
+    assert emulator.store.names() == before
+
+
+def test_a_valid_create_gets_engine_and_flavor_fields_from_the_ids(
+    emulator: Emulator, session: Session
+) -> None:
+    assert _post(session, {**GOOD_BODY, "engine_id": 2, "spec_id": 5}) == {"is_success": True}
+    stored = emulator.store.snapshot()["body-check"]
+    assert (stored["engine_name"], stored["engine_version"], stored["engine_type"]) == (
+        "PyTorch",
+        "PyTorch-1.0.0-python3.6",
+        10,
+    )
+    assert stored["spec_code"] == "modelarts.vm.gpu.p100"
+
+
+def test_update_needs_the_mandatory_fields(emulator: Emulator, session: Session) -> None:
+    from modelarts_widgets.sdk import ModelArtsError
+
+    name = sorted(emulator.store.names())[0]
+    before = emulator.store.snapshot()[name]
+    with pytest.raises(ModelArtsError, match="mandatory fields missing") as caught:
+        session.call("PUT", f"/training-job-configs/{name}", json_body={"config_desc": "x"})
+    assert caught.value.status == 400
+    assert emulator.store.snapshot()[name] == before
+
+
+# -- catalog -----------------------------------------------------------------------------------------
+
+
+def test_resource_specs_and_ai_engines_answer_as_documented(session: Session) -> None:
+    specs = session.call("GET", "/job/resource-specs", query=[("job_type", "train")])
+    assert specs["spec_total_count"] == len(specs["specs"]) >= 4
+    assert {"spec_id", "spec_code", "cpu", "core", "gpu_num", "gpu_type", "max_num", "no_resource"} <= set(
+        specs["specs"][0]
+    )
+    engines = session.call("GET", "/job/ai-engines", query=[("job_type", "train")])["engines"]
+    assert {
+        "engine_type": 10,
+        "engine_id": 2,
+        "engine_name": "PyTorch",
+        "engine_version": "PyTorch-1.0.0-python3.6",
+    } in engines
+    assert any(e["engine_id"] == 1 for e in engines)  # the create call's default engine exists
+
+
+# -- error codes and statuses -----------------------------------------------------------------------
+
+_FAIL_CALL = re.compile(r"(?:_fail|ApiFailure)\(\s*(\d{3}),\s*\"([A-Za-z]+\.\d{4})\"")
+
+
+def test_every_error_code_the_emulator_sends_has_the_reference_status() -> None:
+    pairs = []
+    for source in sorted(EMULATOR_DIR.glob("*.py")):
+        pairs += [(source.name, int(s), c) for s, c in _FAIL_CALL.findall(source.read_text(encoding="utf-8"))]
+    assert len(pairs) > 10
+    wrong = [(f, s, c) for f, s, c in pairs if contract.ERROR_STATUS.get(c) != s]
+    assert not wrong
+
+
+@pytest.mark.parametrize("kind", ["429", "500", "503"])
+def test_injected_errors_pair_codes_with_statuses(emulator: Emulator, kind: str) -> None:
+    emulator.faults.error_rate = 1.0
+    emulator.faults.kinds = [kind]
+    answer = requests.get(f"{emulator.endpoint}/v1/{emulator.project_id}/training-job-configs", timeout=10)
+    assert answer.status_code == int(kind)
+    code = answer.json().get("error_code")
+    assert code is None or contract.ERROR_STATUS[code] == answer.status_code
+
+
+def test_unknown_method_on_a_config_path_is_the_gateways_404(emulator: Emulator, session: Session) -> None:
+    from modelarts_widgets.sdk import ModelArtsError
+
+    with pytest.raises(ModelArtsError) as caught:
+        session.call("POST", "/training-job-configs/x", json_body={})
+    assert (caught.value.status, caught.value.error_code) == (404, "APIGW.0101")
+
+
+# -- the emulator's own settings --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "changes", [{"kinds": ["500", "teapot"]}, {"error_rate": 1.5}, {"error_rate": -0.1}, {"error_rate": "x"}]
+)
+def test_bad_fault_settings_are_refused_and_change_nothing(
+    emulator: Emulator, changes: dict[str, Any]
+) -> None:
+    before = emulator.faults.as_dict()
+    answer = requests.post(f"{emulator.endpoint}/_emulator/faults", json=changes, timeout=10)
+    assert answer.status_code == 400
+    assert emulator.faults.as_dict() == before
+    with pytest.raises(ValueError):
+        Emulator(faults=Faults(**changes))
+
+
+def test_the_command_line_refuses_bad_settings() -> None:
+    for args in (["--fault-kinds", "500,teapot"], ["--error-rate", "2"], ["--iam-user", "nopassword"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "modelarts_widgets.emulator", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 2, args
+        assert "error:" in done.stderr
+
+
+# -- IAM for real clients ---------------------------------------------------------------------------
+
+
+def _token_body(user: str, password: str, domain: str, project: dict[str, str]) -> dict[str, Any]:
+    return {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {"user": {"name": user, "password": password, "domain": {"name": domain}}},
+            },
+            "scope": {"project": project},
+        }
+    }
+
+
+def test_token_answers_carry_a_catalog_unless_nocatalog(emulator: Emulator) -> None:
+    emulator.identities.users[("acct", "dora")] = "dora-pass"
+    body = _token_body("dora", "dora-pass", "acct", {"name": emulator.region})
+    answer = requests.post(f"{emulator.endpoint}/v3/auth/tokens", json=body, timeout=10)
+    assert answer.status_code == 201
+    token = answer.json()["token"]
+    urls = {e["type"]: e["endpoints"][0]["url"] for e in token["catalog"]}
+    assert urls["modelarts"] == f"{emulator.endpoint}/v1/{emulator.project_id}"
+    assert urls["identity"] == f"{emulator.endpoint}/v3"
+    assert token["user"]["name"] == "dora"
+    bare = requests.post(f"{emulator.endpoint}/v3/auth/tokens?nocatalog=true", json=body, timeout=10)
+    assert bare.status_code == 201
+    assert "catalog" not in bare.json()["token"]
+
+
+def test_get_v3_answers_the_version_document(emulator: Emulator) -> None:
+    answer = requests.get(f"{emulator.endpoint}/v3", timeout=10)
+    assert answer.status_code == 200
+    assert answer.json()["version"]["id"].startswith("v3")
+
+
+def test_command_line_iam_user_can_log_in(tmp_path: Path) -> None:
+    env_file = tmp_path / "env"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "modelarts_widgets.emulator",
+            "--configs",
+            "2",
+            "--iam-user",
+            "acct/erin:erin-pass",
+            "--env-file",
+            str(env_file),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        endpoint = first.split(" on ", 1)[1].split(" ", 1)[0]
+        body = _token_body("erin", "erin-pass", "acct", {"name": DEFAULT_REGION})
+        good = requests.post(f"{endpoint}/v3/auth/tokens", json=body, timeout=10)
+        assert good.status_code == 201, good.text
+        body["auth"]["identity"]["password"]["user"]["password"] = "wrong"
+        assert requests.post(f"{endpoint}/v3/auth/tokens", json=body, timeout=10).status_code == 401
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_password_session_works_through_the_catalog_token(emulator: Emulator) -> None:
+    emulator.identities.users[("acct", "fay")] = "fay-pass"
+    session = Session(
+        account="acct",
+        username="fay",
+        password="fay-pass",
+        region_name=emulator.region,
+        project_id=emulator.project_id,
+        modelarts_endpoint=emulator.endpoint,
+        iam_endpoint=emulator.endpoint,
+    )
+    assert session.call("GET", "/training-job-configs", query=[("per_page", 1)])["is_success"] is True
