@@ -85,6 +85,7 @@ class JobConfigTable(anywidget.AnyWidget):
     backups = traitlets.Bool(True).tag(sync=True)
     trash_files = traitlets.List(traitlets.Dict()).tag(sync=True)
     trash_all_projects = traitlets.Bool(False).tag(sync=True)
+    trash_scope = traitlets.Unicode("").tag(sync=True)
 
     def __init__(
         self,
@@ -248,6 +249,7 @@ class JobConfigTable(anywidget.AnyWidget):
             self.trash_files = []
             return []
         session = self.session
+        self.trash_scope = f"project {session.project_id} ({session.region_name or '?'})"
         headers = self._trash.headers(None if self.trash_all_projects else session)[:TRASH_FILES_SHOWN]
         with self._lock:
             self._trash_headers = {info.path.name: info for info in headers}

@@ -118,7 +118,7 @@ class BulkRestore:
         self.file = load_backup(session, backup, allow_other_project=allow_other_project, trash=trash)
         self.backup_path: Path = self.file.path
         if wanted is None:
-            wanted = [*self.file.configs, *self.file.problems]
+            wanted = sorted([*self.file.configs, *self.file.problems])  # the file is in backup order
         self.names: list[str] = wanted
         self.concurrency = concurrency
         self._on_status = on_status
