@@ -364,6 +364,8 @@ class JobConfigTable(anywidget.AnyWidget):
         self.results = {n: run.results[n] for n in run.names if n in run.results}
         gone = set(deleted)
         self.selected = [n for n in self.selected if n not in gone]
+        if run.backup_path is not None:
+            self._trash_names.pop(run.backup_path.name, None)  # it may have been opened mid-run
         self._undo_file = run.backup_path if deleted else None
         self._undo_names = deleted if run.backup_path else []
         self.undo_count = len(self._undo_names)

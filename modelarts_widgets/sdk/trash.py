@@ -29,8 +29,7 @@ import secrets
 import stat
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
@@ -38,8 +37,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from . import errors
-from .estimator import CREATE_FIELDS, Status, config_path
+from .estimator import CREATE_FIELDS, Status
 from .names import check_config_name, is_valid_config_name
 from .session import Session
 
@@ -557,40 +555,6 @@ def _tool_version() -> str:
 def trash_for(backup: Trash | bool) -> Trash | None:
     """The trash a ``backup=`` option means: True for the default one, False for none."""
     return Trash() if backup is True else (backup or None)
-
-
-Details = dict[str, Any]
-
-
-def fetch_details(
-    session: Session,
-    names: Sequence[str],
-    *,
-    concurrency: int = 8,
-    cancelled: Callable[[], bool] | None = None,
-    on_fetched: Callable[[str], None] | None = None,
-) -> dict[str, Details | errors.ModelArtsError]:
-    """Name -> its details, or the error that kept them from being read (fetched concurrently).
-
-    ``on_fetched(name)`` is called as each name's details arrive.
-    """
-
-    def one(name: str) -> Details | errors.ModelArtsError:
-        if cancelled is not None and cancelled():
-            return errors.ModelArtsError("Not read: the run was stopped first", errors.CANCELLED)
-        try:
-            details = session.call("GET", config_path(name))
-        except errors.ModelArtsError as exc:
-            return exc
-        details.pop("is_success", None)
-        if on_fetched is not None:
-            on_fetched(name)
-        return details
-
-    with ThreadPoolExecutor(
-        max(1, min(concurrency, len(names) or 1)), thread_name_prefix="modelarts-backup"
-    ) as pool:
-        return dict(zip(names, pool.map(one, names)))
 
 
 def restore(
