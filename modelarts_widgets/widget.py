@@ -299,13 +299,17 @@ class JobConfigTable(anywidget.AnyWidget):
         A backup made for another project or region is refused (``ValueError``, and the
         widget's banner says why) unless ``allow_other_project=True``.
         """
+        chosen = list(names) if names is not None else None
+        return self._wait(self._start_restore(self._trash_path(file), chosen, allow_other_project), wait)
+
+    def _trash_path(self, file: str) -> Path:
+        """The listed backup file named ``file`` (a bare name: nothing outside the trash)."""
         if self._trash is None:
             raise ValueError("Backups are off for this table (backup=False)")
         known = {info.path.name: info.path for info in self._trash.headers()}
         if file not in known:
             raise ValueError(f"No backup file {file!r} in {self._trash.folder}")
-        chosen = list(names) if names is not None else None
-        return self._wait(self._start_restore(known[file], chosen, allow_other_project), wait)
+        return known[file]
 
     def _wait(self, job: threading.Event | None, wait: bool) -> dict[str, Status]:
         if job is None or not wait:
@@ -374,27 +378,28 @@ class JobConfigTable(anywidget.AnyWidget):
     def _start_restore(
         self, path: Path, names: list[str] | None, allow_other_project: bool = False
     ) -> threading.Event | None:
+        if self.running or names == []:
+            return None
+        try:  # reads the file once, outside the lock
+            job = BulkRestore(
+                self.session,
+                path,
+                names,
+                concurrency=self._concurrency,
+                on_status=self._on_restore_status,
+                allow_other_project=allow_other_project,
+            )
+        except (ModelArtsError, ValueError) as exc:
+            other = "allow_other_project" in str(exc)
+            self.error = {
+                "code": OTHER_PROJECT if other else "Client.RestoreRefused",
+                "message": str(exc),
+                "hint": "Tick the box that names both projects to restore it here anyway." if other else "",
+            }
+            raise ValueError(str(exc)) from None
         with self._lock:
-            if self.running or names == []:
+            if self.running:
                 return None
-            try:
-                job = BulkRestore(
-                    self.session,
-                    path,
-                    names,
-                    concurrency=self._concurrency,
-                    on_status=self._on_restore_status,
-                    allow_other_project=allow_other_project,
-                )
-            except (ModelArtsError, ValueError) as exc:
-                code = OTHER_PROJECT if "allow_other_project" in str(exc) else "Client.RestoreRefused"
-                hint = (
-                    "Tick the box that names both projects to restore it here anyway."
-                    if code == OTHER_PROJECT
-                    else ""
-                )
-                self.error = {"code": code, "message": str(exc), "hint": hint}
-                raise ValueError(str(exc)) from None
             if self.error.get("code") in (OTHER_PROJECT, "Client.RestoreRefused", "Client.BadBackupFile"):
                 self.error = {}
             self._restore_job = job
@@ -497,12 +502,15 @@ class JobConfigTable(anywidget.AnyWidget):
                 chosen = set(self.selected)
                 started = self._start_delete([n for n in names if n in chosen]) is not None
             else:
-                try:
-                    allow = content.get("allow_other_project") is True
-                    self.restore_from_trash(str(content.get("file")), names, allow_other_project=allow)
-                    started = self.running
-                except ValueError:
-                    started = False
+                # Off the comm thread: reading a backup file must not hold up the kernel.
+                allow = content.get("allow_other_project") is True
+                threading.Thread(
+                    target=self._restore_from_page,
+                    args=(str(content.get("file")), names, allow),
+                    name="modelarts-widget-restore",
+                    daemon=True,
+                ).start()
+                return
             if not started:
                 self.send(
                     {
@@ -510,6 +518,16 @@ class JobConfigTable(anywidget.AnyWidget):
                         "rejected": f"Nothing to {kind}: the choice changed or a job is running",
                     }
                 )
+
+    def _restore_from_page(self, file: str, names: list[str], allow_other_project: bool) -> None:
+        try:
+            started = self._start_restore(self._trash_path(file), names, allow_other_project) is not None
+        except ValueError:
+            started = False
+        if not started:
+            self.send(
+                {"type": "statuses", "rejected": "Nothing to restore: the choice changed or a job is running"}
+            )
 
     def _in_background(self, action: Callable[..., Any], *args: Any) -> None:
         """Run a Trash-view action off the comm thread; its failure shows in the banner."""

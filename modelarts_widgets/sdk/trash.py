@@ -174,7 +174,8 @@ class BackupInfo:
             except ValueError:
                 raise ValueError(f"{path.name} has a damaged header") from None
             return cls._from_header(path, data)
-        fields = {k.decode(): json.loads(v) for k, v in _OLD_FIELD.findall(head[:4096])}
+        before_configs = head[:4096].split(b'"configs"', 1)[0]
+        fields = {k.decode(): json.loads(v) for k, v in _OLD_FIELD.findall(before_configs)}
         if fields.get("format") != FORMAT:
             raise ValueError(f"{path.name} is not a modelarts-widgets backup file")
         return cls(
