@@ -319,9 +319,12 @@ def test_listing_reads_headers_skips_symlinks_and_odd_files(
     (trash.folder / "backup-text.json").write_text("hello")
     (trash.folder / "backup-array.json").write_text("[1, 2]")
     (trash.folder / "notes.txt").write_text("not ours")
+    os.mkfifo(trash.folder / "backup-fifo.jsonl")  # opening it for reading would block
     assert sorted(p.name for p in trash.files()) == sorted([good.name, headed.name])
     with pytest.raises(ValueError):
         BackupFile.load(trash.folder / "backup-link.jsonl")  # never read through a symlink
+    with pytest.raises(ValueError, match="not a regular file"):
+        BackupFile.load(trash.folder / "backup-fifo.jsonl")
     # A dangling symlink never blocks a delete's backup, and pruning leaves links alone.
     names = sorted(emulator.store.names())[:2]
     results = BulkDelete(session, names, backup=trash).run()

@@ -111,7 +111,8 @@ def _parse_time(text: str) -> datetime | None:
 
 def _open_regular(path: Path) -> int:
     """Open ``path`` for reading, refusing symlinks and anything but a regular file."""
-    fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC)
+    # O_NONBLOCK: a FIFO named like a backup must not hang the kernel on open.
+    fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC | getattr(os, "O_NONBLOCK", 0))
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
