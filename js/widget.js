@@ -147,6 +147,7 @@ function render({ model, el }) {
   const deleteButton = h("button", { cls: "maw-button maw-danger", attrs: { type: "button" } });
   const toolbar = h("div", { cls: "maw-toolbar" }, [filterBox, countText, h("span", { cls: "maw-spacer" }), refreshButton, deleteButton]);
   const trashChoice = new Map(); // backup file -> Set of names ticked for restoring
+  const trashAllowed = new Set(); // backup files of other projects the user agreed to restore here
 
   const confirmText = h("span", { cls: "maw-confirm-text" });
   const confirmButton = h("button", { cls: "maw-button maw-danger-strong", text: "Confirm", attrs: { type: "button" } });
@@ -320,9 +321,19 @@ function render({ model, el }) {
     if (trashPanel.hidden) return;
     const files = model.get("trash_files") || [];
     const running = model.get("running");
+    const here = model.get("trash_scope") || model.get("project") || "this project";
+    const everything = Boolean(model.get("trash_all_projects"));
+    const scopeBox = h("input", { attrs: { type: "checkbox" } });
+    scopeBox.checked = everything;
+    scopeBox.addEventListener("change", () => model.send({ type: "trash", all_projects: scopeBox.checked }));
+    const scope = h("label", { cls: "maw-trash-scope" }, [
+      scopeBox,
+      h("span", { text: ` Also show backups of other projects (this is ${here})` }),
+    ]);
     const blocks = files.map((file) => {
       const picked = trashChoice.get(file.file) || new Set();
-      const items = file.names.map((name) => {
+      const names = Array.isArray(file.names) ? file.names : null;
+      const items = (names || []).map((name) => {
         const box = h("input", { attrs: { type: "checkbox", "aria-label": `Restore ${name}` } });
         box.checked = picked.has(name);
         box.disabled = running;
@@ -340,30 +351,58 @@ function render({ model, el }) {
         }
         return h("li", {}, [label]);
       });
+      const origin = `${file.project || "?"} (${file.region || "?"})`;
+      let allow = null;
+      if (file.other) {
+        allow = h("input", { attrs: { type: "checkbox" } });
+        allow.checked = trashAllowed.has(file.file);
+        allow.addEventListener("change", () => {
+          if (allow.checked) trashAllowed.add(file.file);
+          else trashAllowed.delete(file.file);
+          drawTrash();
+        });
+      }
       const restore = h("button", {
         cls: "maw-button",
         text: `Restore ${picked.size} selected`,
         attrs: { type: "button" },
       });
-      restore.disabled = running || picked.size === 0;
+      restore.disabled = running || picked.size === 0 || Boolean(file.other && !trashAllowed.has(file.file));
       restore.addEventListener("click", () => {
         ui.confirmToken += 1;
-        model.send({ type: "restore", file: file.file, names: [...picked], token: `${Date.now()}-r${ui.confirmToken}` });
+        const request = { type: "restore", file: file.file, names: [...picked], token: `${Date.now()}-r${ui.confirmToken}` };
+        if (file.other) request.allow_other_project = trashAllowed.has(file.file);
+        model.send(request);
         trashChoice.set(file.file, new Set());
         restore.disabled = true;
       });
       const created = file.created ? new Date(file.created).toLocaleString() : file.file;
-      return h("section", { cls: "maw-trash-file", attrs: { "aria-label": `Backup of ${created}` } }, [
-        h("div", { cls: "maw-trash-head" }, [
-          h("strong", { text: `Backup of ${created}` }),
-          h("span", { cls: "maw-count", text: ` · ${file.names.length} config${file.names.length === 1 ? "" : "s"}` }),
-          h("span", { cls: "maw-spacer" }),
-          restore,
-        ]),
-        h("ul", { cls: "maw-trash-list" }, items),
-      ]);
+      const head = [h("strong", { text: `Backup of ${created}` })];
+      if (names) head.push(h("span", { cls: "maw-count", text: ` · ${names.length} config${names.length === 1 ? "" : "s"}` }));
+      if (file.other) head.push(h("span", { cls: "maw-trash-origin", text: ` · project ${origin}` }));
+      head.push(h("span", { cls: "maw-spacer" }), restore);
+      const body = [h("div", { cls: "maw-trash-head" }, head)];
+      if (allow) {
+        body.push(
+          h("label", { cls: "maw-trash-allow" }, [
+            allow,
+            h("span", { text: ` Restore into ${here}, although this backup is from project ${origin}` }),
+          ]),
+        );
+      }
+      if (names) body.push(h("ul", { cls: "maw-trash-list" }, items));
+      else {
+        const open = h("button", { cls: "maw-button", text: "Show configs", attrs: { type: "button" } });
+        open.addEventListener("click", () => {
+          open.disabled = true;
+          model.send({ type: "trash_open", file: file.file });
+        });
+        body.push(open);
+      }
+      return h("section", { cls: "maw-trash-file", attrs: { "aria-label": `Backup of ${created}` } }, body);
     });
-    trashPanel.replaceChildren(...(blocks.length ? blocks : [h("div", { cls: "maw-message", text: "The trash is empty." })]));
+    const empty = everything ? "The trash is empty." : `No backups of ${here} in the trash.`;
+    trashPanel.replaceChildren(scope, ...(blocks.length ? blocks : [h("div", { cls: "maw-message", text: empty })]));
   }
 
   function drawBanner() {
@@ -564,6 +603,8 @@ function render({ model, el }) {
     ["change:undo_count", drawRun],
     ["change:backups", drawAll],
     ["change:trash_files", drawTrash],
+    ["change:trash_all_projects", drawTrash],
+    ["change:trash_scope", drawTrash],
     ["msg:custom", onCustom],
   ];
   for (const [event, fn] of modelListeners) model.on(event, fn);

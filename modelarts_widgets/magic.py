@@ -23,8 +23,9 @@ from .sdk.bulk import DEFAULT_DELETE_CONCURRENCY, FINAL_STATES, BulkDelete, list
 from .sdk.errors import ModelArtsError
 from .sdk.estimator import Status
 from .sdk.names import is_valid_config_name
+from .sdk.restore import BulkRestore
 from .sdk.session import Session
-from .sdk.trash import Trash, restore
+from .sdk.trash import Trash
 
 _MARKS = {"deleted": "deleted ", "failed": "FAILED  ", "cancelled": "not sent", "skipped": "skipped "}
 
@@ -46,6 +47,11 @@ class DeleteMagics(Magics):
         "--restore",
         metavar="latest|FILE",
         help="re-create configs from a backup file in the trash (all, or the NAMEs given)",
+    )
+    @argument(
+        "--allow-other-project",
+        action="store_true",
+        help="with --restore: restore a backup made for another project or region into this one",
     )
     @argument("--no-backup", action="store_true", help="do not save the configs' details first (no undo)")
     @argument(
@@ -75,10 +81,13 @@ class DeleteMagics(Magics):
             %modelarts_delete --match 'exp-*' -y -o report    # ... or stored in `report`
             %modelarts_delete --restore latest                # undo: re-create the last run's configs
             %modelarts_delete --restore latest old-config-1   # ... only this one
+            %modelarts_delete --restore FILE --allow-other-project  # a backup of another project
 
         Before deleting, each config's details are saved to a backup file in the trash
         (``$MODELARTS_TRASH_DIR``, default ``~/.modelarts_widgets/trash``); ``--no-backup``
-        skips that, and then nothing can be restored.
+        skips that, and then nothing can be restored. ``--restore latest`` takes the newest backup
+        made for this session's project and region; a backup of another project or region is
+        refused unless ``--allow-other-project`` is given.
         """
         # Shell-style splitting, so that quotes around a glob are removed as users expect
         # (IPython's default splitting keeps them).
@@ -102,7 +111,10 @@ class DeleteMagics(Magics):
         if args.restore is not None:
             if args.yes or args.widget or args.match or args.search or args.older_than is not None:
                 raise UsageError("--restore takes only config names (and --session, -o)")
-            return self._store(args.output, self._restore(session, args.restore, args.names))
+            restored = self._restore(session, args.restore, args.names, args.allow_other_project)
+            return self._store(args.output, restored)
+        if args.allow_other_project:
+            raise UsageError("--allow-other-project goes with --restore")
         patterns = protect_patterns()
         filtered = bool(args.names or args.match or args.search or args.older_than is not None)
         if not filtered:
@@ -166,19 +178,21 @@ class DeleteMagics(Magics):
         return value
 
     @staticmethod
-    def _restore(session: Session, which: str, names: list[str]) -> RestoreReport:
+    def _restore(session: Session, which: str, names: list[str], allow_other_project: bool) -> RestoreReport:
         trash = Trash()
+        backup: str | Path = which
+        if which != "latest":
+            path = Path(which).expanduser()
+            if not path.is_file() and (trash.folder / which).is_file():
+                path = trash.folder / which
+            backup = path
         try:
-            if which == "latest":
-                path = trash.latest()
-            else:
-                path = Path(which).expanduser()
-                if not path.is_file() and (trash.folder / which).is_file():
-                    path = trash.folder / which
-            results = restore(session, path, names or None)
+            job = BulkRestore(
+                session, backup, names or None, allow_other_project=allow_other_project, trash=trash
+            )
         except (OSError, ValueError) as exc:
             raise UsageError(f"--restore {which}: {exc}") from None
-        return RestoreReport(backup=str(path), results=results)
+        return RestoreReport(backup=str(job.backup_path), results=job.run())
 
     @staticmethod
     def _delete(

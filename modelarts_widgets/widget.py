@@ -18,14 +18,14 @@ from .sdk.bulk import (
     DELETED,
     FAILED,
     QUEUED,
-    SKIPPED,
     BulkDelete,
     iter_config_pages,
 )
-from .sdk.errors import ModelArtsError, failure
+from .sdk.errors import ModelArtsError
 from .sdk.estimator import Status
+from .sdk.restore import BulkRestore
 from .sdk.session import Session
-from .sdk.trash import EXISTS, BackupFile, Trash, restore, trash_for
+from .sdk.trash import OTHER_PROJECT, BackupFile, BackupInfo, Trash, trash_for
 
 log = logging.getLogger("modelarts_widgets")
 
@@ -84,6 +84,8 @@ class JobConfigTable(anywidget.AnyWidget):
     undo_count = traitlets.Int(0).tag(sync=True)
     backups = traitlets.Bool(True).tag(sync=True)
     trash_files = traitlets.List(traitlets.Dict()).tag(sync=True)
+    trash_all_projects = traitlets.Bool(False).tag(sync=True)
+    trash_scope = traitlets.Unicode("").tag(sync=True)
 
     def __init__(
         self,
@@ -111,6 +113,9 @@ class JobConfigTable(anywidget.AnyWidget):
         self._job: list[str] = []
         self._undo_file: Path | None = None
         self._undo_names: list[str] = []
+        self._restore_job: BulkRestore | None = None
+        self._trash_headers: dict[str, BackupInfo] = {}
+        self._trash_names: dict[str, list[str]] = {}
         self._tokens: set[str] = set()
         self._loader: threading.Thread | None = None
         self._finished = threading.Event()
@@ -213,6 +218,9 @@ class JobConfigTable(anywidget.AnyWidget):
         run = self._run
         if run is not None:
             run.cancel()
+        job = self._restore_job
+        if job is not None:
+            job.cancel()
 
     def retry_failed(self, *, wait: bool = False) -> dict[str, Status]:
         """Run the delete again for the names that failed last time."""
@@ -225,37 +233,83 @@ class JobConfigTable(anywidget.AnyWidget):
             return {}
         return self._wait(self._start_restore(self._undo_file, list(self._undo_names)), wait)
 
-    def list_trash(self) -> list[dict[str, Any]]:
-        """Recent backup files (newest first); also shown in the page's Trash view."""
-        files = []
-        if self._trash is not None:
-            for path in self._trash.files()[:TRASH_FILES_SHOWN]:
-                try:
-                    backup = BackupFile.load(path)
-                except ValueError:
-                    continue
-                files.append(
-                    {
-                        "file": path.name,
-                        "created": backup.created_at,
-                        "project": backup.project_id,
-                        "names": sorted(backup.configs),
-                    }
-                )
+    def list_trash(self, all_projects: bool | None = None) -> list[dict[str, Any]]:
+        """Recent backup files (newest recorded time first); also shown in the page's Trash view.
+
+        Only backups of this session's project and region, unless ``all_projects`` (default:
+        the Trash view's "other projects" checkbox, :attr:`trash_all_projects`). Only each
+        file's header is read; a file's config names are read when it is opened (the newest at
+        once, others through :meth:`open_trash_file`). Each entry: ``file``, ``created``,
+        ``project``, ``region``, ``endpoint``, ``other`` (made for another project or region)
+        and ``names`` (a list, or None while the file is not opened).
+        """
+        if all_projects is not None:
+            self.trash_all_projects = bool(all_projects)
+        if self._trash is None:
+            self.trash_files = []
+            return []
+        session = self.session
+        self.trash_scope = f"project {session.project_id} ({session.region_name or '?'})"
+        headers = self._trash.headers(None if self.trash_all_projects else session)[:TRASH_FILES_SHOWN]
+        with self._lock:
+            self._trash_headers = {info.path.name: info for info in headers}
+        files = [
+            {
+                "file": info.path.name,
+                "created": info.created_at,
+                "project": info.project_id,
+                "region": info.region,
+                "endpoint": info.endpoint,
+                "other": not info.same_project(session),
+                "names": self._trash_names.get(info.path.name),
+            }
+            for info in headers
+        ]
         self.trash_files = files
-        return files
+        if files and files[0]["names"] is None:
+            self.open_trash_file(str(files[0]["file"]))
+        return list(self.trash_files)
+
+    def open_trash_file(self, file: str) -> list[str]:
+        """Read one listed backup file's config names (and bad entries) for the Trash view."""
+        with self._lock:
+            info = self._trash_headers.get(file)
+        if info is None:
+            raise ValueError(f"No backup file {file!r} is listed in the Trash view")
+        try:
+            backup = BackupFile.load(info.path)
+            names = sorted([*backup.configs, *backup.problems])
+        except ValueError as exc:
+            self.error = {"code": "Client.BadBackupFile", "message": str(exc), "hint": ""}
+            names = []
+        self._trash_names[file] = names
+        self.trash_files = [dict(f, names=names) if f["file"] == file else f for f in self.trash_files]
+        return names
 
     def restore_from_trash(
-        self, file: str, names: Iterable[str] | None = None, *, wait: bool = False
+        self,
+        file: str,
+        names: Iterable[str] | None = None,
+        *,
+        allow_other_project: bool = False,
+        wait: bool = False,
     ) -> dict[str, Status]:
-        """Re-create configs from one of the trash's backup files (all of its configs by default)."""
+        """Re-create configs from one of the trash's backup files (all of its configs by default).
+
+        A backup made for another project or region is refused (``ValueError``, and the
+        widget's banner says why) unless ``allow_other_project=True``.
+        """
+        chosen = list(names) if names is not None else None
+        return self._wait(self._start_restore(self._trash_path(file), chosen, allow_other_project), wait)
+
+    def _trash_path(self, file: str) -> Path:
+        """The listed backup file named ``file`` (a bare name: nothing outside the trash)."""
         if self._trash is None:
             raise ValueError("Backups are off for this table (backup=False)")
-        known = {p.name: p for p in self._trash.files()}
+        known = {info.path.name: info.path for info in self._trash.headers()}
         if file not in known:
             raise ValueError(f"No backup file {file!r} in {self._trash.folder}")
-        chosen = list(names) if names is not None else sorted(BackupFile.load(known[file]).configs)
-        return self._wait(self._start_restore(known[file], chosen), wait)
+        return known[file]
 
     def _wait(self, job: threading.Event | None, wait: bool) -> dict[str, Status]:
         if job is None or not wait:
@@ -314,43 +368,53 @@ class JobConfigTable(anywidget.AnyWidget):
         self.results = {n: run.results[n] for n in run.names if n in run.results}
         gone = set(deleted)
         self.selected = [n for n in self.selected if n not in gone]
+        if run.backup_path is not None:
+            self._trash_names.pop(run.backup_path.name, None)  # it may have been opened mid-run
         self._undo_file = run.backup_path if deleted else None
         self._undo_names = deleted if run.backup_path else []
         self.undo_count = len(self._undo_names)
         self._run = None
 
-    def _start_restore(self, path: Path, names: list[str]) -> threading.Event | None:
+    def _start_restore(
+        self, path: Path, names: list[str] | None, allow_other_project: bool = False
+    ) -> threading.Event | None:
+        if self.running or names == []:
+            return None
+        try:  # reads the file once, outside the lock
+            job = BulkRestore(
+                self.session,
+                path,
+                names,
+                concurrency=self._concurrency,
+                on_status=self._on_restore_status,
+                allow_other_project=allow_other_project,
+            )
+        except (ModelArtsError, ValueError) as exc:
+            other = "allow_other_project" in str(exc)
+            self.error = {
+                "code": OTHER_PROJECT if other else "Client.RestoreRefused",
+                "message": str(exc),
+                "hint": "Tick the box that names both projects to restore it here anyway." if other else "",
+            }
+            raise ValueError(str(exc)) from None
         with self._lock:
-            if self.running or not names:
+            if self.running:
                 return None
-            self._begin(names, RESTORING)
+            if self.error.get("code") in (OTHER_PROJECT, "Client.RestoreRefused", "Client.BadBackupFile"):
+                self.error = {}
+            self._restore_job = job
+            self._begin(job.names, RESTORING)
         self._flush(initial=True)
-        done = threading.Event()
-        results: dict[str, Status] = {}
+        job.start()
+        self._track(job.finished, lambda: self._end_restore(job.results))
+        return job.finished
 
-        def on_result(name: str, result: Status) -> None:
-            if result.get("is_success"):
-                state = RESTORED
-            else:
-                state = SKIPPED if result.get("error_code") == EXISTS else FAILED
+    def _on_restore_status(self, name: str, state: str, result: Status | None) -> None:
+        if state != QUEUED:
             self._on_status(name, state, result)
 
-        def work() -> None:
-            try:
-                results.update(restore(self.session, path, names, on_result=on_result))
-            except (ModelArtsError, ValueError) as exc:
-                status = failure("Client.RestoreFailed", str(exc))
-                for name in names:
-                    self._on_status(name, FAILED, status)
-                    results[name] = status
-            finally:
-                done.set()
-
-        threading.Thread(target=work, name="modelarts-widget-restore", daemon=True).start()
-        self._track(done, lambda: self._end_restore(results))
-        return done
-
     def _end_restore(self, results: dict[str, Status]) -> None:
+        self._restore_job = None
         self.results = dict(results)
         restored = {n for n, r in results.items() if r.get("is_success")}
         self._undo_names = [n for n in self._undo_names if n not in restored]
@@ -412,7 +476,20 @@ class JobConfigTable(anywidget.AnyWidget):
         elif kind == "undo":
             self.undo()
         elif kind == "trash":
-            self.list_trash()
+            everything = content.get("all_projects")
+            threading.Thread(
+                target=self._in_background,
+                args=(self.list_trash, None if everything is None else bool(everything)),
+                name="modelarts-widget-trash",
+                daemon=True,
+            ).start()
+        elif kind == "trash_open":
+            threading.Thread(
+                target=self._in_background,
+                args=(self.open_trash_file, str(content.get("file"))),
+                name="modelarts-widget-trash",
+                daemon=True,
+            ).start()
         elif kind in ("delete", "restore"):
             token = str(content.get("token") or "")
             names = content.get("names")
@@ -425,11 +502,15 @@ class JobConfigTable(anywidget.AnyWidget):
                 chosen = set(self.selected)
                 started = self._start_delete([n for n in names if n in chosen]) is not None
             else:
-                try:
-                    self.restore_from_trash(str(content.get("file")), names)
-                    started = self.running
-                except ValueError:
-                    started = False
+                # Off the comm thread: reading a backup file must not hold up the kernel.
+                allow = content.get("allow_other_project") is True
+                threading.Thread(
+                    target=self._restore_from_page,
+                    args=(str(content.get("file")), names, allow),
+                    name="modelarts-widget-restore",
+                    daemon=True,
+                ).start()
+                return
             if not started:
                 self.send(
                     {
@@ -437,6 +518,25 @@ class JobConfigTable(anywidget.AnyWidget):
                         "rejected": f"Nothing to {kind}: the choice changed or a job is running",
                     }
                 )
+
+    def _restore_from_page(self, file: str, names: list[str], allow_other_project: bool) -> None:
+        try:
+            started = self._start_restore(self._trash_path(file), names, allow_other_project) is not None
+        except ValueError:
+            started = False
+        if not started:
+            self.send(
+                {"type": "statuses", "rejected": "Nothing to restore: the choice changed or a job is running"}
+            )
+
+    def _in_background(self, action: Callable[..., Any], *args: Any) -> None:
+        """Run a Trash-view action off the comm thread; its failure shows in the banner."""
+        try:
+            action(*args)
+        except Exception as exc:
+            log.debug("Trash view action failed: %s", exc)
+            if not self.error:
+                self.error = {"code": "Client.TrashError", "message": str(exc), "hint": ""}
 
     def _job_counts(self) -> dict[str, int]:
         return dict(Counter(self._statuses.get(n, [""])[0] for n in self._job))

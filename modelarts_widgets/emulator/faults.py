@@ -27,7 +27,7 @@ class Faults:
     rate_limit: float = 0.0  # requests per second; 0 means unlimited
     clock_offset: float = 0.0  # seconds added to the emulator's clock (simulates skew)
     fail_names: dict[str, list[Any]] = field(default_factory=dict)  # name -> [status, code, msg]
-    drop_after_names: list[str] = field(default_factory=list)  # DELETE done, answer lost, once
+    drop_after_names: list[str] = field(default_factory=list)  # DELETE/create done, answer lost, once
     deny: list[str] = field(default_factory=list)  # operations refused with ModelArts.0108
     seed: int | None = None
 

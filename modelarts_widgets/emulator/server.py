@@ -584,7 +584,11 @@ class _Handler(BaseHTTPRequestHandler):
             status, code, message = em.faults.fail_names[name]
             self._fail(int(status), str(code), str(message))
             return
-        if fault == "drop_after" or (operation == "delete" and name and injector.take_drop_after(name)):
+        if operation == "create" and not name:
+            name = _body_name(body)
+        if fault == "drop_after" or (
+            operation in ("delete", "create") and name and injector.take_drop_after(name)
+        ):
             self._perform(operation, name, params, body)
             raise _Dropped
         self._send(200, self._perform(operation, name, params, body))
@@ -639,6 +643,16 @@ class _Handler(BaseHTTPRequestHandler):
         if operation == "create":
             return store.create(payload)
         return store.update(str(name), payload)
+
+
+def _body_name(body: bytes) -> str | None:
+    """The config_name of a create body, for faults aimed at one name (None if unreadable)."""
+    try:
+        payload = json.loads(body or b"{}")
+    except ValueError:
+        return None
+    name = payload.get("config_name") if isinstance(payload, dict) else None
+    return name if isinstance(name, str) else None
 
 
 def expiring_token(emulator: Emulator, seconds: float) -> None:

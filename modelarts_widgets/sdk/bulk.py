@@ -5,6 +5,7 @@ Both run their requests on worker threads, so a notebook kernel stays free meanw
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import queue
@@ -15,17 +16,18 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from . import errors
-from .configs import CONFIGS, LIST_FIELDS, Status, delete_config, is_not_found, list_query
+from .configs import CONFIGS, LIST_FIELDS, Status, config_path, delete_config, is_not_found, list_query
 from .names import is_valid_config_name
 from .session import Session
-from .trash import BACKUP_FAILED, Trash, fetch_details, trash_for
+from .trash import BACKUP_FAILED, BackupWriter, Trash, trash_for
 
 log = logging.getLogger("modelarts_widgets")
 
 MAX_PER_PAGE = 1000
 DEFAULT_LIST_CONCURRENCY = 10
 DEFAULT_DELETE_CONCURRENCY = 8
-BACKUP_READS_PER_DELETE = 2  # backup GETs in flight per DELETE in flight
+BACKUP_READS_PER_DELETE = 2  # at most this many backup GETs in flight per DELETE in flight
+READ_AHEAD_PER_DELETE = 4  # backed-up names waiting for a DELETE, per DELETE in flight
 
 # States a name goes through in a bulk delete; the last four are final.
 QUEUED, BACKING_UP, BACKED_UP, DELETING, DELETED, FAILED, SKIPPED, CANCELLED = (
@@ -104,10 +106,13 @@ OnStatus = Callable[[str, str, Optional[Status]], None]
 class BulkDelete:
     """Delete many configs with bounded concurrency; every name ends with exactly one result.
 
-    First, unless ``backup=False``, every chosen config's details are saved to one backup file
-    in the trash (see :mod:`.trash`); a config whose backup fails is not deleted. Then the
-    DELETEs run. ``on_status(name, state, result)`` is called from worker threads as each name
-    moves through ``backing up`` and ``deleting`` to a final state. ``cancel()`` stops everything
+    Unless ``backup=False``, each config is pipelined: its details are read, appended to the
+    run's backup file in the trash (see :mod:`.trash`) and fsynced, and only then is its DELETE
+    queued; a config whose backup fails is not deleted. Reads run ahead of the deletes in their
+    own bounded pool, so the DELETEs keep their full ``concurrency`` busy. ``backup_path`` is
+    the file (None when nothing was backed up). ``on_status(name, state, result)`` is called
+    from worker threads as each name moves through ``backing up``, ``backed up`` and
+    ``deleting`` to a final state. ``cancel()`` stops everything
     not yet sent; what is in flight finishes and reports its true outcome. Names in ``skip``
     (name -> reason) are never sent and end as ``skipped``.
     """
@@ -171,6 +176,7 @@ class BulkDelete:
         return self
 
     def _run(self) -> None:
+        writer: BackupWriter | None = None
         try:
             pending = []
             for name in self.names:
@@ -178,62 +184,146 @@ class BulkDelete:
                     self._set(name, SKIPPED, errors.failure(errors.PROTECTED, self._skip[name]))
                 else:
                     pending.append(name)
-            if self.trash is not None and pending:
-                pending = self._back_up(pending)
-            work: queue.SimpleQueue[str] = queue.SimpleQueue()
-            for name in pending:
-                work.put(name)
-            workers = [
-                threading.Thread(target=self._work, args=(work,), name=f"modelarts-delete-{i}", daemon=True)
+            if not pending:
+                return
+            ready: queue.Queue[str | None] = queue.Queue()
+            readers: list[threading.Thread] = []
+            if self.trash is None:
+                for name in pending:
+                    ready.put(name)
+            else:
+                writer = self._open_backup(pending)
+                if writer is None:
+                    return
+                # Reads run ahead of the deletes in their own pool, but not too far: what is
+                # read and not yet deleted when the run stops was backed up for nothing.
+                ready = queue.Queue(maxsize=READ_AHEAD_PER_DELETE * self.concurrency)
+                reads: queue.SimpleQueue[str] = queue.SimpleQueue()
+                for name in pending:
+                    reads.put(name)
+                readers = [
+                    threading.Thread(
+                        target=self._read_work,
+                        args=(reads, ready, writer),
+                        name=f"modelarts-backup-{i}",
+                        daemon=True,
+                    )
+                    for i in range(max(1, min(self._read_concurrency(), len(pending))))
+                ]
+            deleters = [
+                threading.Thread(target=self._work, args=(ready,), name=f"modelarts-delete-{i}", daemon=True)
                 for i in range(max(1, min(self.concurrency, len(pending))))
             ]
-            for worker in workers:
+            for worker in readers + deleters:
                 worker.start()
-            for worker in workers:
+            for worker in readers:
+                worker.join()
+            for _ in deleters:  # one end mark per delete worker, after every backed-up name
+                self._put(ready, None, force=True)
+            for worker in deleters:
                 worker.join()
         finally:
+            if writer is not None:
+                self._close_backup(writer)
             self._finish()
 
-    def _back_up(self, names: list[str]) -> list[str]:
-        """Save the details of ``names``; return those that may now be deleted."""
-        assert self.trash is not None
-        for name in names:
-            self._set(name, BACKING_UP)
-        # Reads are safe to run wider than deletes; 429s slow them down through Retry-After.
-        found = fetch_details(
-            self.session,
-            names,
-            concurrency=min(BACKUP_READS_PER_DELETE * self.concurrency, self.session.pool_size),
-            cancelled=self._cancel.is_set,
-            on_fetched=lambda name: self._set(name, BACKED_UP),
-        )
-        saved = {n: d for n, d in found.items() if isinstance(d, dict)}
-        for name, outcome in found.items():
-            if isinstance(outcome, errors.ModelArtsError) and outcome.error_code != errors.CANCELLED:
-                if is_not_found(outcome):
-                    self._set(name, FAILED, outcome.as_status())  # nothing there to delete
-                else:
-                    message = f"Not deleted: its backup failed ({outcome.error_code}: {outcome.error_msg})"
-                    self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
-        if self._cancel.is_set() or not saved:
-            return []
-        try:
-            self.backup_path = self.trash.write(self.session, saved)
-        except OSError as exc:
-            message = (
-                f"Not deleted: the backup file could not be written in {self.trash.folder} ({exc.strerror})"
-            )
-            for name in saved:
-                self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
-            return []
-        log.info("Backed up %d configs to %s", len(saved), self.backup_path)
-        return list(saved)
+    def _read_concurrency(self) -> int:
+        """Backup reads in flight: as many as the deletes, more when the connection pool has room."""
+        room = self.session.pool_size - self.concurrency
+        return max(1, min(BACKUP_READS_PER_DELETE * self.concurrency, max(room, self.concurrency)))
 
-    def _work(self, work: queue.SimpleQueue[str]) -> None:
+    def _open_backup(self, names: list[str]) -> BackupWriter | None:
+        assert self.trash is not None
+        try:
+            writer = self.trash.create(self.session)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            message = f"Not deleted: the backup file could not be written in {self.trash.folder} ({reason})"
+            for name in names:
+                self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
+            return None
+        self.backup_path = writer.path
+        return writer
+
+    def _close_backup(self, writer: BackupWriter) -> None:
+        assert self.trash is not None
+        try:
+            writer.close()
+            if writer.count:
+                log.info("Backed up %d configs to %s", writer.count, writer.path)
+                self.trash.prune(keep=writer.path)
+            else:
+                self.backup_path = None
+        except OSError as exc:
+            log.warning("Closing the backup file %s failed: %s", writer.path, exc)
+
+    def _put(self, ready: queue.Queue[str | None], item: str | None, *, force: bool = False) -> bool:
+        """Hand ``item`` to the deletes; give up (False) if the run stops while the queue is full."""
+        while force or not self._cancel.is_set():
+            try:
+                ready.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                if force and self._cancel.is_set():
+                    with contextlib.suppress(queue.Empty):
+                        ready.get_nowait()  # nothing more will be deleted: make room for the end mark
+        return False
+
+    def _read_work(
+        self, reads: queue.SimpleQueue[str], ready: queue.Queue[str | None], writer: BackupWriter
+    ) -> None:
+        """Read a config's details, append them to the backup (on disk), then queue its DELETE."""
         while not self._cancel.is_set():
             try:
-                name = work.get_nowait()
+                name = reads.get_nowait()
             except queue.Empty:
+                break
+            self._set(name, BACKING_UP)
+            try:
+                details = self.session.call("GET", config_path(name))
+            except errors.ModelArtsError as exc:
+                if is_not_found(exc):
+                    self._set(name, FAILED, exc.as_status())  # nothing there to delete
+                elif exc.error_code in errors.CREDENTIAL_CODES:
+                    self._set(name, FAILED, exc.as_status())
+                    self._stop(exc.as_status())
+                else:
+                    message = f"Not deleted: its backup failed ({exc.error_code}: {exc.error_msg})"
+                    self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
+                continue
+            except Exception as exc:  # a bug must not leave a name without a status
+                log.exception("Reading %s for its backup failed unexpectedly", name)
+                message = f"Not deleted: its backup failed (unexpected error: {type(exc).__name__})"
+                self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
+                continue
+            details.pop("is_success", None)
+            try:
+                writer.append(name, details)
+            except OSError as exc:
+                message = (
+                    f"Not deleted: its backup could not be written to {writer.path} ({exc.strerror or exc})"
+                )
+                self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
+                continue
+            self._set(name, BACKED_UP)
+            if not self._put(ready, name):
+                break
+
+    def _stop(self, result: Status) -> None:
+        """Every other request would be refused the same way: send nothing more."""
+        with self._lock:
+            if self._cancel.is_set():
+                return
+            self._stop_reason = f"{result.get('error_code')}: {result.get('error_msg', '')}"
+            self._cancel.set()
+
+    def _work(self, ready: queue.Queue[str | None]) -> None:
+        while not self._cancel.is_set():
+            try:
+                name = ready.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            if name is None:
                 break
             self._set(name, DELETING)
             try:
@@ -244,10 +334,8 @@ class BulkDelete:
                 log.exception("Deleting %s failed unexpectedly", name)
                 result = errors.failure("Client.Error", f"Unexpected error: {type(exc).__name__}")
             self._set(name, DELETED if result.get("is_success") else FAILED, result)
-            if result.get("error_code") in errors.CREDENTIAL_CODES and not self._cancel.is_set():
-                # Every other request would be refused the same way: send nothing more.
-                self._stop_reason = f"{result['error_code']}: {result.get('error_msg', '')}"
-                self._cancel.set()
+            if result.get("error_code") in errors.CREDENTIAL_CODES:
+                self._stop(result)
 
     def _finish(self) -> None:
         if self._stop_reason:

@@ -89,6 +89,7 @@ class Server:
             "JUPYTER_RUNTIME_DIR": str(state / "runtime"),
             "IPYTHONDIR": str(state / "ipython"),
             "HOME": str(state / "home"),  # the kernels' trash folder lives here, not in the real home
+            "MODELARTS_TRASH_DIR": str(state / "trash"),  # and the kernels' backups go here
         }
         expose = "LabApp" if app == "lab" else "JupyterNotebookApp"
         self.log = (root.parent / f"{app}.log").open("w")
