@@ -101,8 +101,12 @@ def demo_env(tmp_path: Path) -> dict[str, str]:
         "VENV": sys.prefix,
         "JUPYTER_CONFIG_PATH": str(config),
         "PYTHONPATH": str(ROOT),
-        # A caller's own settings must not reach the demo's kernels.
+        # A caller's own settings and folders must not be used by the demo or its kernels.
         "MODELARTS_TRASH_DIR": str(home / "real-trash"),
+        "JUPYTERLAB_SETTINGS_DIR": str(home / "lab-settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(home / "lab-workspaces"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "XDG_CONFIG_HOME": str(home / "config"),
     }
     for name in [n for n in env if n.startswith(("HUAWEICLOUD_", "JUPYTER_RUNTIME", "JUPYTER_DATA"))]:
         del env[name]
