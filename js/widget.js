@@ -71,10 +71,17 @@ function formatCreated(ms) {
   return [local, `${date.toString()} (${ms} ms since the epoch)`];
 }
 
+/** What the Engine column shows: the version (it names the engine too), else the engine. */
+export function engineText(row) {
+  return String(row.version || row.engine || "");
+}
+
 function compareBy(key) {
   if (key === "created") return (a, b) => (a.created ?? 0) - (b.created ?? 0) || a.name.localeCompare(b.name);
   if (key === "engine") {
-    return (a, b) => `${a.engine} ${a.version}`.localeCompare(`${b.engine} ${b.version}`) || a.name.localeCompare(b.name);
+    // By the text in the cell, with numbers compared as numbers (PyTorch-1.8 before PyTorch-1.10).
+    const opts = { numeric: true, sensitivity: "base" };
+    return (a, b) => engineText(a).localeCompare(engineText(b), undefined, opts) || a.name.localeCompare(b.name);
   }
   return (a, b) => String(a[key] ?? "").localeCompare(String(b[key] ?? "")) || a.name.localeCompare(b.name);
 }
@@ -125,6 +132,7 @@ function render({ model, el }) {
     confirmToken: 0,
     lastClicked: null,
     statuses: new Map(), // name -> [state, code, message]
+    expanded: new Set(), // names whose error detail is open
     counts: {},
     total: 0,
     view: [],
@@ -215,12 +223,21 @@ function render({ model, el }) {
     if (!status) return cell;
     const [state, code, text] = status;
     const badge = h("span", { cls: `maw-state maw-state-${stateClass(state)}`, text: STATE_TEXT[state] || state });
-    cell.append(badge);
-    if (state === "failed" || state === "skipped") {
-      const detail = [code, text].filter(Boolean).join(": ");
-      cell.append(h("span", { cls: "maw-error-detail", text: ` ${detail}` }));
-      cell.title = detail;
+    const detail = state === "failed" || state === "skipped" ? [code, text].filter(Boolean).join(": ") : "";
+    if (!detail) {
+      cell.append(badge);
+      return cell;
     }
+    // Clamped to two lines (CSS); the whole text on hover, and in full once expanded.
+    const summary = h("summary", { cls: "maw-error-summary" }, [badge, h("span", { cls: "maw-error-detail", text: ` ${detail}` })]);
+    const expandable = h("details", { cls: "maw-error" }, [summary]);
+    expandable.open = ui.expanded.has(name);
+    expandable.addEventListener("toggle", () => {
+      if (expandable.open) ui.expanded.add(name);
+      else ui.expanded.delete(name);
+    });
+    cell.append(expandable);
+    cell.title = detail;
     return cell;
   }
 
@@ -241,7 +258,7 @@ function render({ model, el }) {
       checkCell,
       h("td", { cls: "maw-col-name", text: row.name, attrs: { title: row.name } }),
       h("td", { cls: "maw-col-desc", text: row.desc ?? "", attrs: { title: row.desc ?? "" } }),
-      h("td", { cls: "maw-col-engine", text: row.version || row.engine || "", attrs: { title: [row.engine, row.version].filter(Boolean).join(" · ") } }),
+      h("td", { cls: "maw-col-engine", text: engineText(row), attrs: { title: [row.engine, row.version].filter(Boolean).join(" · ") } }),
       h("td", { cls: "maw-col-created", text: local, attrs: { title: full } }),
       statusCell(row.name),
     );

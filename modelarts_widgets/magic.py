@@ -30,6 +30,19 @@ from .sdk.trash import Trash
 _MARKS = {"deleted": "deleted ", "failed": "FAILED  ", "cancelled": "not sent", "skipped": "skipped "}
 
 
+def _criteria(args: Any) -> str:
+    """The names and filters given, as typed, for a "nothing matches" message."""
+    parts = [shlex.join(args.names)] if args.names else []
+    parts += [
+        f"{flag} {shlex.quote(value)}"
+        for flag, value in (("--match", args.match), ("--search", args.search))
+        if value
+    ]
+    if args.older_than is not None:
+        parts.append(f"--older-than {args.older_than:g}")
+    return " ".join(parts)
+
+
 @magics_class
 class DeleteMagics(Magics):
     """The ``%modelarts_delete`` line magic."""
@@ -145,6 +158,7 @@ class DeleteMagics(Magics):
             not_found=not_found,
             project=session.project_id,
             backup=str(trash.folder) if trash is not None else "",
+            criteria=_criteria(args),
         )
         if args.yes:
             if planned:

@@ -18,6 +18,13 @@ def created_text(ms: object) -> str:
     return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M")
 
 
+WIDEN = (
+    "To widen the choice, loosen or drop a filter: a --match glob must match the whole name "
+    "(use '*tmp*' to find 'x-tmp-1'), --older-than counts days since creation, and "
+    "%modelarts_delete with no arguments shows every config in the widget."
+)
+
+
 class _ResultsByName(Mapping[str, Status]):
     """Reads as name -> result dict, over ``self.results``."""
 
@@ -48,6 +55,12 @@ class DeletionReport(_ResultsByName):
     not_found: list[str] = field(default_factory=list)
     project: str = ""
     backup: str = ""  # the backup file written (or, in a dry run, the folder it would go to)
+    criteria: str = ""  # what chose the names, e.g. "--match 'tmp-*'", for "nothing matches"
+
+    @property
+    def nothing_matches(self) -> bool:
+        """True when the names and filters chose no config at all."""
+        return not self.planned and not self.skipped and not self.not_found
 
     @property
     def deleted(self) -> list[str]:
@@ -58,6 +71,8 @@ class DeletionReport(_ResultsByName):
         return {n: r for n, r in self.results.items() if not r.get("is_success") and n not in self.skipped}
 
     def summary(self) -> str:
+        if self.nothing_matches:
+            return f"Nothing matches {self.criteria}" if self.criteria else "Nothing matches"
         if self.dry_run:
             text = f"Dry run: would delete {len(self.planned)} config{'s' if len(self.planned) != 1 else ''}"
         else:
@@ -101,6 +116,8 @@ class DeletionReport(_ResultsByName):
         return f"Backup: {self.backup} (undo with %modelarts_delete --restore latest)."
 
     def __repr__(self) -> str:
+        if self.nothing_matches:
+            return f"{self.summary()}; nothing was deleted. {WIDEN}"
         lines = [self.summary() + (". Nothing was deleted; add --yes to delete." if self.dry_run else ".")]
         note = self.backup_note()
         if note:
@@ -115,6 +132,8 @@ class DeletionReport(_ResultsByName):
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
+        if self.nothing_matches:
+            return f"<p>{html.escape(repr(self))}</p>"
         cells = "".join(
             "<tr>"
             + "".join(f"<td>{html.escape(value)}</td>" for value in (outcome, name, created, detail))

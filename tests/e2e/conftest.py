@@ -70,7 +70,7 @@ def browser() -> Iterator[Any]:
 
 
 class Server:
-    def __init__(self, app: str, root: Path, env: dict[str, str]) -> None:
+    def __init__(self, app: str, root: Path, env: dict[str, str], python: str = sys.executable) -> None:
         self.app = app
         self.root = root
         self.port = _free_port()
@@ -95,7 +95,7 @@ class Server:
         self.log = (root.parent / f"{app}.log").open("w")
         self.process = subprocess.Popen(
             [
-                sys.executable,
+                python,
                 "-m",
                 "jupyter",
                 app,
