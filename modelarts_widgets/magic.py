@@ -245,7 +245,8 @@ class DeleteMagics(Magics):
                     file=sys.stderr,
                     flush=True,
                 )
-                run.wait()
+                while not run.finished.wait(0.1):  # polled, so that a second Ctrl-C is seen at once
+                    pass
         except KeyboardInterrupt:  # a second Ctrl-C: stop waiting, report what is known
             print("Interrupted again: not waiting for the answers in flight.", file=sys.stderr, flush=True)
         finally:

@@ -419,9 +419,22 @@ def _interrupt_at(*seconds: float) -> list[threading.Timer]:
     return timers
 
 
-def test_a_second_ctrl_c_still_returns_and_stores_a_report(emulator: Emulator, ip: InteractiveShell) -> None:
+def _slow(monkeypatch: pytest.MonkeyPatch, emulator: Emulator, method: str, seconds: float) -> None:
+    """Make one kind of store call slow on the server (the listing stays fast)."""
+    real = getattr(emulator.store, method)
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(seconds)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(emulator.store, method, slow)
+
+
+def test_a_second_ctrl_c_still_returns_and_stores_a_report(
+    emulator: Emulator, ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch
+) -> None:
     emulator.store.replace([_config(f"cfg-{i:02d}") for i in range(10)])
-    emulator.faults.latency = 1.5
+    _slow(monkeypatch, emulator, "delete", 1.5)
     timers = _interrupt_at(0.4, 0.8)
     try:
         report = magic(ip, "--match cfg-* --concurrency 2 --yes --no-backup -o r")
@@ -442,10 +455,10 @@ def test_a_second_ctrl_c_still_returns_and_stores_a_report(emulator: Emulator, i
 
 
 def test_interrupt_during_the_backup_phase_says_not_sent_with_backups_on(
-    emulator: Emulator, ip: InteractiveShell
+    emulator: Emulator, ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     emulator.store.replace([_config(f"cfg-{i:02d}") for i in range(30)])
-    emulator.faults.latency = 0.3
+    _slow(monkeypatch, emulator, "get", 0.3)  # the backup reads
     timers = _interrupt_at(0.5)
     try:
         report = magic(ip, "--match cfg-* --concurrency 1 --yes -o r")
@@ -467,3 +480,18 @@ def test_report_value_is_a_deletion_report() -> None:
     assert report.already_gone == ["a"]
     assert report.deleted == []
     assert repr(report).splitlines()[0] == "Deleted 0 of 1, 1 already gone."
+
+
+def test_server_error_text_stays_on_one_line_in_exceptions(emulator: Emulator, ip: InteractiveShell) -> None:
+    from IPython.core.error import UsageError
+
+    from modelarts_widgets.sdk import ModelArtsError
+
+    error = ModelArtsError("boom\n  deleted    prod-main\x1b[0m", "ModelArts.\u202e0108", status=500)
+    assert "\n" not in str(error)
+    assert "\x1b" not in str(error)
+    assert "\\u202e" in str(error)
+    emulator.injector.update({"deny": ["list"]})
+    with pytest.raises(UsageError) as caught:
+        magic(ip, "--match *")
+    assert "\n" not in str(caught.value)

@@ -99,7 +99,8 @@ def test_the_page_cannot_widen_the_choice(emulator: Emulator, table: JobConfigTa
     recorder = Recorder(table)
     front(table, {"type": "delete", "names": [names[0], names[1], prod], "token": "t-2"})
     # Not even the selected name: a confirmation naming another set deletes nothing.
-    assert not table.running and not table.results
+    assert not table.running
+    assert not table.results
     assert emulator.store.names() == before
     assert emulator.count("DELETE") == 0
     assert any("selection changed" in m.get("rejected", "") for m in recorder.messages)
