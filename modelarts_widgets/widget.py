@@ -372,18 +372,21 @@ class JobConfigTable(anywidget.AnyWidget):
                 on_status=self._on_status,
                 backup=self._trash or False,
             )
-            if not self._claim(run.finished, lambda: self._end_delete(run)):
+        claimed = False
+        try:
+            claimed = self._claim(run.finished, lambda: self._end_delete(run))
+            if not claimed:
                 return None
             self._run = run
-        try:
             with self._lock:
                 self._begin(chosen, QUEUED)
             self._flush(initial=True)
             run.start()
         except BaseException:  # e.g. Ctrl-C: send nothing, but let the run end so the table frees
-            run.cancel()
-            with contextlib.suppress(RuntimeError):  # RuntimeError: it had started
-                run.start()  # with cancel set it only marks every name as not sent
+            if claimed:
+                run.cancel()
+                with contextlib.suppress(RuntimeError):  # RuntimeError: it had started
+                    run.start()  # with cancel set it only marks every name as not sent
             raise
         return run.finished
 
@@ -404,8 +407,6 @@ class JobConfigTable(anywidget.AnyWidget):
             return None
         done = threading.Event()
         results: dict[str, Status] = {}
-        if not self._claim(done, lambda: self._end_restore(results)):
-            return None
 
         def on_result(name: str, result: Status) -> None:
             if result.get("is_success"):
@@ -426,23 +427,28 @@ class JobConfigTable(anywidget.AnyWidget):
                 done.set()
 
         worker = threading.Thread(target=work, name="modelarts-widget-restore", daemon=True)
+        claimed = False
         try:
+            claimed = self._claim(done, lambda: self._end_restore(names, results))
+            if not claimed:
+                return None
             with self._lock:
                 self._begin(names, RESTORING)
             self._flush(initial=True)
             worker.start()
         except BaseException:
-            if worker.ident is None:  # never started: nothing was sent
+            if claimed and worker.ident is None:  # never started: nothing was sent
                 done.set()
             raise
         return done
 
-    def _end_restore(self, results: dict[str, Status]) -> None:
-        for name in self._job:
+    def _end_restore(self, names: list[str], results: dict[str, Status]) -> None:
+        for name in names:
             if name not in results:  # interrupted before its request
                 status = failure(CANCELLED, "Not sent: interrupted first")
                 results[name] = status
-                self._statuses[name] = _status_entry(CANCELLED_STATE, status)
+                self._statuses[name] = self._pending[name] = _status_entry(CANCELLED_STATE, status)
+        self._flush()
         self.results = dict(results)
         restored = {n for n, r in results.items() if r.get("is_success")}
         self._undo_names = [n for n in self._undo_names if n not in restored]
