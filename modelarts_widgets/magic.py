@@ -5,6 +5,7 @@ Registered by ``%load_ext modelarts_widgets``; importing this module has no side
 
 from __future__ import annotations
 
+import contextlib
 import math
 import queue
 import shlex
@@ -219,11 +220,11 @@ class DeleteMagics(Magics):
                 finished.put((name, state, result))
 
         run = BulkDelete(session, names, concurrency=concurrency, on_status=on_status, backup=trash or False)
-        print(f"Deleting {len(names)} config{'s' if len(names) != 1 else ''}…", flush=True)
-        run.start()
         printed = 0
         try:
             try:
+                print(f"Deleting {len(names)} config{'s' if len(names) != 1 else ''}…", flush=True)
+                run.start()
                 # No `continue` inside the `except queue.Empty`: on CPython 3.11 a Ctrl-C landing on
                 # that jump escaped the `except KeyboardInterrupt` below (seen in the tests).
                 while printed < len(names):
@@ -240,6 +241,8 @@ class DeleteMagics(Magics):
             except KeyboardInterrupt:
                 report.interrupted = True
                 run.cancel()
+                with contextlib.suppress(RuntimeError):  # RuntimeError: it had started
+                    run.start()  # interrupted before it started: with cancel set, it only marks names
                 print(
                     "Interrupted: nothing more is sent; waiting for what is in flight…",
                     file=sys.stderr,

@@ -491,3 +491,32 @@ def test_server_error_text_stays_on_one_line_in_exceptions(emulator: Emulator, i
     with pytest.raises(UsageError) as caught:
         magic(ip, "--match *")
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("after", [False, True])
+def test_ctrl_c_as_the_run_starts_still_gives_true_statuses(
+    emulator: Emulator, ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch, after: bool
+) -> None:
+    emulator.store.replace([_config(f"cfg-{i:02d}") for i in range(6)])
+    original = BulkDelete.start
+    fired: list[bool] = []
+
+    def start(run: BulkDelete) -> BulkDelete:
+        if fired:
+            return original(run)
+        fired.append(True)
+        if after:
+            original(run)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(BulkDelete, "start", start)
+    report = magic(ip, "--match cfg-* --yes -o r")
+    assert ip.user_ns["r"] is report
+    assert report.interrupted
+    assert set(report) == {f"cfg-{i:02d}" for i in range(6)}
+    time.sleep(0.3)
+    for name, which in report.buckets().items():
+        assert which in ("deleted", "not sent")
+        assert (name in emulator.store.names()) == (which == "not sent")
+    if not after:
+        assert emulator.count("DELETE") == 0
