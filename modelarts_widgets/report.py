@@ -107,20 +107,22 @@ class DeletionReport(_ResultsByName):
         In a dry run the planned names are "would delete".
         """
         out: dict[str, str] = {}
-        for name in self.skipped:
-            out[name] = PROTECTED
-        for name in self.not_found:
-            out.setdefault(name, NOT_FOUND)
         for config in self.planned:
             name = str(config["config_name"])
-            if name in out:
-                continue
-            if self.dry_run:
+            if name in self.skipped:
+                out[name] = PROTECTED
+            elif name in self.not_found:
+                out[name] = NOT_FOUND
+            elif self.dry_run:
                 out[name] = "would delete"
             elif name in self.results:
                 out[name] = bucket(self.results[name])
             else:
                 out[name] = NOT_SENT
+        for name in self.skipped:
+            out.setdefault(name, PROTECTED)
+        for name in self.not_found:
+            out.setdefault(name, NOT_FOUND)
         for name, result in self.results.items():
             out.setdefault(name, bucket(result))
         return out
