@@ -24,6 +24,7 @@ const STATE_TEXT = {
   restored: "Restored",
   deleting: "Deleting…",
   deleted: "Deleted",
+  "already gone": "Already gone",
   failed: "Failed",
   skipped: "Skipped",
   cancelled: "Not sent",
@@ -61,14 +62,24 @@ function lockIcon(reason) {
   return wrap;
 }
 
-function formatCreated(ms) {
+/** The zone of a local date as text: "UTC+08:00". */
+export function zoneText(date) {
+  const offset = -date.getTimezoneOffset();
+  const pad = (n) => String(n).padStart(2, "0");
+  const sign = offset < 0 ? "-" : "+";
+  return `UTC${sign}${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
+}
+
+/** [local time shown in the cell, tooltip with its zone]; both empty for an unusable value. */
+export function formatCreated(ms) {
   if (typeof ms !== "number" || !Number.isFinite(ms)) return ["", ""];
   const date = new Date(ms);
+  if (Number.isNaN(date.getTime())) return ["", `Invalid time (${ms})`];
   const pad = (n) => String(n).padStart(2, "0");
   const local =
     `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
     `${pad(date.getHours())}:${pad(date.getMinutes())}`;
-  return [local, `${date.toString()} (${ms} ms since the epoch)`];
+  return [local, `${local} ${zoneText(date)} (local time; ${ms} ms since the epoch)`];
 }
 
 /** What the Engine column shows: the version (it names the engine too), else the engine. */
@@ -76,8 +87,10 @@ export function engineText(row) {
   return String(row.version || row.engine || "");
 }
 
+const createdNumber = (row) => (typeof row.created === "number" && Number.isFinite(row.created) ? row.created : 0);
+
 function compareBy(key) {
-  if (key === "created") return (a, b) => (a.created ?? 0) - (b.created ?? 0) || a.name.localeCompare(b.name);
+  if (key === "created") return (a, b) => createdNumber(a) - createdNumber(b) || a.name.localeCompare(b.name);
   if (key === "engine") {
     // By the text in the cell, with numbers compared as numbers (PyTorch-1.8 before PyTorch-1.10).
     const opts = { numeric: true, sensitivity: "base" };
@@ -115,6 +128,7 @@ export function summarize(counts, total) {
   const done = finishedCount(counts, total);
   const restoring = counts.restoring || counts.restored;
   const parts = [restoring ? `Restored ${counts.restored || 0} of ${total}` : `Deleted ${counts.deleted || 0} of ${total}`];
+  if (counts["already gone"]) parts.push(`${counts["already gone"]} already gone`);
   if (counts["backing up"]) parts.push(`backing up ${counts["backing up"]}`);
   if (counts.failed) parts.push(`${counts.failed} failed`);
   if (counts.skipped) parts.push(`${counts.skipped} skipped${restoring ? " (they exist again)" : ""}`);
@@ -129,6 +143,7 @@ function render({ model, el }) {
     sortKey: "name",
     sortDir: "asc",
     confirming: false,
+    confirmNames: [], // exactly the names the open confirmation shows
     confirmToken: 0,
     lastClicked: null,
     statuses: new Map(), // name -> [state, code, message]
@@ -158,12 +173,18 @@ function render({ model, el }) {
   const trashAllowed = new Set(); // backup files of other projects the user agreed to restore here
 
   const confirmText = h("span", { cls: "maw-confirm-text" });
+  const confirmList = h("ul", { cls: "maw-confirm-list" });
+  const confirmSummary = h("summary", {});
+  const confirmDetails = h("details", { cls: "maw-confirm-names" }, [confirmSummary, confirmList]);
+  const notice = h("div", { cls: "maw-notice", attrs: { role: "status" } });
+  notice.hidden = true;
   const confirmButton = h("button", { cls: "maw-button maw-danger-strong", text: "Confirm", attrs: { type: "button" } });
   const cancelButton = h("button", { cls: "maw-button", text: "Cancel", attrs: { type: "button" } });
   const confirmBar = h("div", { cls: "maw-confirm", attrs: { role: "group", "aria-label": "Confirm deletion" } }, [
     confirmText,
     confirmButton,
     cancelButton,
+    confirmDetails,
   ]);
 
   const progress = h("progress", { cls: "maw-progress", attrs: { max: "1", value: "0", "aria-label": "Deletion progress" } });
@@ -197,14 +218,15 @@ function render({ model, el }) {
   const message = h("div", { cls: "maw-message" });
 
   toolbar.insertBefore(trashButton, refreshButton);
-  root.append(toolbar, confirmBar, banner, runBar, trashPanel, scroller, message, live);
+  root.append(toolbar, confirmBar, notice, banner, runBar, trashPanel, scroller, message, live);
   el.append(root);
 
   // -- derived state -------------------------------------------------------------------------
   const rowsByName = () => new Map(model.get("rows").map((r) => [r.name, r]));
   let byName = rowsByName();
 
-  const deletable = (row) => row && !row.lock && ui.statuses.get(row.name)?.[0] !== "deleted";
+  const GONE = ["deleted", "already gone"];
+  const deletable = (row) => row && !row.lock && !GONE.includes(ui.statuses.get(row.name)?.[0]);
   const chosen = () => [...selected].filter((name) => deletable(byName.get(name)));
 
   function recomputeView() {
@@ -298,7 +320,25 @@ function render({ model, el }) {
     }
   }
 
+  function showNotice(text) {
+    notice.textContent = text;
+    notice.hidden = !text;
+    if (text) announce(text);
+  }
+
+  /** Withdraw an open confirmation whose names are no longer exactly the choice. */
+  function checkConfirmation() {
+    if (!ui.confirming) return;
+    const now = chosen();
+    const same = now.length === ui.confirmNames.length && ui.confirmNames.every((n) => now.includes(n));
+    if (same) return;
+    ui.confirming = false;
+    ui.confirmNames = [];
+    showNotice("The selection changed, so the confirmation was withdrawn: nothing was deleted. Click Delete to confirm again.");
+  }
+
   function drawToolbar() {
+    checkConfirmation();
     const n = chosen().length;
     const rows = model.get("rows");
     const loading = model.get("phase") === "loading";
@@ -308,13 +348,16 @@ function render({ model, el }) {
     refreshButton.disabled = model.get("running");
     confirmBar.hidden = !ui.confirming;
     if (ui.confirming) {
-      const names = chosen();
+      const names = ui.confirmNames;
+      const shown = new Set(ui.view.map((r) => r.name));
+      const hidden = names.filter((name) => !shown.has(name)).length;
       const preview = names.slice(0, PREVIEW_NAMES).join(", ");
       const more = names.length > PREVIEW_NAMES ? ` +${names.length - PREVIEW_NAMES} more` : "";
+      const hiddenText = hidden ? ` — ${hidden} of them hidden by the filter` : "";
       const after = model.get("backups")
         ? "Their details are saved to the trash first, so Undo can re-create them."
         : "Backups are off: this cannot be undone.";
-      confirmText.textContent = `Delete ${names.length} config${names.length === 1 ? "" : "s"} (${preview}${more})? ${after}`;
+      confirmText.textContent = `Delete ${names.length} config${names.length === 1 ? "" : "s"}${hiddenText} (${preview}${more})? ${after}`;
     }
   }
 
@@ -516,16 +559,25 @@ function render({ model, el }) {
   }
 
   function onDelete() {
-    if (chosen().length === 0) return;
+    const names = chosen();
+    if (names.length === 0) return;
     ui.confirming = true;
+    ui.confirmNames = names;
+    showNotice("");
+    // Every name can be seen, however many: an expandable list, built once per confirmation.
+    confirmSummary.textContent = `Show all ${names.length} name${names.length === 1 ? "" : "s"}`;
+    confirmList.replaceChildren(...names.map((name) => h("li", { text: name })));
+    confirmDetails.open = false;
     drawToolbar();
     confirmButton.focus();
   }
 
   function onConfirm() {
+    checkConfirmation();
     if (!ui.confirming || ui.sent) return;
-    const names = chosen();
+    const names = ui.confirmNames;
     ui.confirming = false;
+    ui.confirmNames = [];
     ui.sent = true;
     ui.confirmToken += 1;
     model.send({ type: "delete", names, token: `${Date.now()}-${ui.confirmToken}` });
@@ -535,6 +587,7 @@ function render({ model, el }) {
 
   function onCancel() {
     ui.confirming = false;
+    ui.confirmNames = [];
     drawToolbar();
     deleteButton.focus();
   }
@@ -598,7 +651,7 @@ function render({ model, el }) {
     if (!msg || msg.type !== "statuses") return;
     if (msg.rejected) {
       ui.sent = false;
-      announce(msg.rejected);
+      showNotice(msg.rejected);
       drawToolbar();
       return;
     }

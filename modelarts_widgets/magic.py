@@ -5,6 +5,7 @@ Registered by ``%load_ext modelarts_widgets``; importing this module has no side
 
 from __future__ import annotations
 
+import contextlib
 import math
 import queue
 import shlex
@@ -16,18 +17,25 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from .choose import protect_patterns, protected_names, select_configs
-from .report import DeletionReport, RestoreReport
+from .choose import choose_configs, protect_patterns, protected_names
+from .report import NOT_FOUND_CODE, DeletionReport, RestoreReport
 from .sdk import errors
-from .sdk.bulk import DEFAULT_DELETE_CONCURRENCY, FINAL_STATES, BulkDelete, list_all_configs
+from .sdk.bulk import DEFAULT_DELETE_CONCURRENCY, DELETING, FINAL_STATES, BulkDelete, list_all_configs
 from .sdk.errors import ModelArtsError
 from .sdk.estimator import Status
 from .sdk.names import is_valid_config_name
 from .sdk.restore import BulkRestore
 from .sdk.session import Session
+from .sdk.text import visible
 from .sdk.trash import Trash
 
-_MARKS = {"deleted": "deleted ", "failed": "FAILED  ", "cancelled": "not sent", "skipped": "skipped "}
+_MARKS = {
+    "deleted": "deleted     ",
+    "already gone": "already gone",
+    "failed": "FAILED      ",
+    "cancelled": "not sent    ",
+    "skipped": "skipped     ",
+}
 
 
 def _criteria(args: Any) -> str:
@@ -50,7 +58,11 @@ class DeleteMagics(Magics):
     @magic_arguments()
     @argument("names", nargs="*", metavar="NAME", help="config names to delete")
     @argument("--match", metavar="GLOB", help="only names matching this glob, e.g. 'tmp-*'")
-    @argument("--search", metavar="TEXT", help="only configs the server finds for TEXT (search_content)")
+    @argument(
+        "--search",
+        metavar="TEXT",
+        help="only configs whose name or description contains TEXT (asked of the server, then checked here)",
+    )
     @argument("--older-than", metavar="DAYS", type=float, help="only configs created more than DAYS days ago")
     @argument("-y", "--yes", action="store_true", help="really delete (without it: a dry run)")
     @argument("--widget", action="store_true", help="open the widget with the matches selected")
@@ -108,11 +120,13 @@ class DeleteMagics(Magics):
             argv = shlex.split(line)
         except ValueError as exc:
             raise UsageError(f"Could not read the arguments: {exc}") from None
-        args = self.modelarts_delete.parser.parse_args(argv)
+        # Intermixed, so that names may follow options: `a --match 'x*' b`.
+        args = self.modelarts_delete.parser.parse_intermixed_args(argv)
         bad = [n for n in args.names if not is_valid_config_name(n)]
         if bad:
             raise UsageError(
-                f"Invalid config name {bad[0]!r}: names are 1-64 characters of letters, digits, '_' and '-'"
+                f"Invalid config name {visible(repr(bad[0]))}: "
+                "names are 1-64 characters of letters, digits, '_' and '-'"
             )
         if args.older_than is not None and not (math.isfinite(args.older_than) and args.older_than >= 0):
             raise UsageError(f"--older-than takes a number of days >= 0, not {args.older_than:g}")
@@ -139,8 +153,11 @@ class DeleteMagics(Magics):
                 session, search_content=args.search, sort_by="config_name", order="asc"
             )
         except ModelArtsError as exc:
-            raise UsageError(f"Listing configs failed: {exc}") from None
-        chosen = select_configs(configs, names=args.names, match=args.match, older_than_days=args.older_than)
+            raise UsageError(f"Listing configs failed: {visible(exc)}") from None
+        choice = choose_configs(
+            configs, names=args.names, match=args.match, search=args.search, older_than_days=args.older_than
+        )
+        chosen = choice.chosen
         existing = {str(c["config_name"]) for c in configs}
         not_found = [n for n in args.names if n not in existing]
         if args.widget:
@@ -157,19 +174,25 @@ class DeleteMagics(Magics):
             skipped=skipped,
             not_found=not_found,
             project=session.project_id,
-            backup=str(trash.folder) if trash is not None else "",
+            backup=str(trash.folder) if trash is not None and not args.yes else "",
+            backups=trash is not None,
             criteria=_criteria(args),
+            age_unknown=choice.age_unknown,
+            search_unmatched=choice.search_unmatched,
         )
         if args.yes:
-            if planned:
-                names = [str(c["config_name"]) for c in planned]
-                report.results, path = self._delete(session, names, args.concurrency, trash)
-                report.backup = str(path) if path else ""
-            for name, reason in skipped.items():
-                report.results[name] = errors.failure(errors.PROTECTED, reason)
-            for name in not_found:
-                message = f"No config named {name} in project {session.project_id}; nothing was sent"
-                report.results[name] = errors.failure("Client.NotFound", message)
+            try:
+                if planned:
+                    names = [str(c["config_name"]) for c in planned]
+                    self._delete(session, names, args.concurrency, trash, report)
+            finally:
+                # Even after a second Ctrl-C: every name gets its status, and -o gets the report.
+                for name, reason in skipped.items():
+                    report.results[name] = errors.failure(errors.PROTECTED, reason)
+                for name in not_found:
+                    message = f"No config named {name} in project {session.project_id}; nothing was sent"
+                    report.results[name] = errors.failure(NOT_FOUND_CODE, message)
+                self._store(args.output, report)
         return self._store(args.output, report)
 
     def _session(self, variable: str | None) -> Session:
@@ -210,9 +233,14 @@ class DeleteMagics(Magics):
 
     @staticmethod
     def _delete(
-        session: Session, names: list[str], concurrency: int, trash: Trash | None
-    ) -> tuple[dict[str, Status], Path | None]:
-        """Run the shared bulk delete, printing each name as it ends (from this thread)."""
+        session: Session, names: list[str], concurrency: int, trash: Trash | None, report: DeletionReport
+    ) -> None:
+        """Run the shared bulk delete into ``report``, printing each name as it ends (from this thread).
+
+        The first Ctrl-C stops sending and waits for what is in flight; a second stops waiting:
+        names still in flight are then reported as unknown (never as not sent), and the
+        report is complete either way.
+        """
         finished: queue.SimpleQueue[tuple[str, str, Status | None]] = queue.SimpleQueue()
 
         def on_status(name: str, state: str, result: Status | None) -> None:
@@ -220,25 +248,51 @@ class DeleteMagics(Magics):
                 finished.put((name, state, result))
 
         run = BulkDelete(session, names, concurrency=concurrency, on_status=on_status, backup=trash or False)
-        print(f"Deleting {len(names)} config{'s' if len(names) != 1 else ''}…", flush=True)
-        run.start()
         printed = 0
         try:
-            # No `continue` inside the `except queue.Empty`: on CPython 3.11 a Ctrl-C landing on
-            # that jump escaped the `except KeyboardInterrupt` below (seen in the tests).
-            while printed < len(names):
-                try:
-                    name, state, result = finished.get(timeout=0.1)
-                except queue.Empty:
+            try:
+                print(f"Deleting {len(names)} config{'s' if len(names) != 1 else ''}…", flush=True)
+                run.start()
+                # No `continue` inside the `except queue.Empty`: on CPython 3.11 a Ctrl-C landing on
+                # that jump escaped the `except KeyboardInterrupt` below (seen in the tests).
+                while printed < len(names):
+                    try:
+                        name, state, result = finished.get(timeout=0.1)
+                    except queue.Empty:
+                        pass
+                    else:
+                        printed += 1
+                        detail = ""
+                        if result is not None and not result.get("is_success"):
+                            detail = f"  {result.get('error_code')}: {result.get('error_msg')}"
+                        print(visible(f"  {_MARKS.get(state, state)}  {name}{detail}"), flush=True)
+            except KeyboardInterrupt:
+                report.interrupted = True
+                run.cancel()
+                with contextlib.suppress(RuntimeError):  # RuntimeError: it had started
+                    run.start()  # interrupted before it started: with cancel set, it only marks names
+                print(
+                    "Interrupted: nothing more is sent; waiting for what is in flight…",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                while not run.finished.wait(0.1):  # polled, so that a second Ctrl-C is seen at once
                     pass
+        except KeyboardInterrupt:  # a second Ctrl-C: stop waiting, report what is known
+            print("Interrupted again: not waiting for the answers in flight.", file=sys.stderr, flush=True)
+        finally:
+            results: dict[str, Status] = {}
+            for name in names:
+                if name in run.results:
+                    results[name] = run.results[name]
+                elif run.states.get(name) == DELETING:
+                    results[name] = errors.failure(
+                        "Client.Interrupted",
+                        "In flight when interrupted: whether it was deleted is unknown (list again to see)",
+                    )
                 else:
-                    printed += 1
-                    detail = ""
-                    if result is not None and not result.get("is_success"):
-                        detail = f"  {result.get('error_code')}: {result.get('error_msg')}"
-                    print(f"  {_MARKS.get(state, state)}  {name}{detail}", flush=True)
-        except KeyboardInterrupt:
-            run.cancel()
-            run.wait()
-            print("Interrupted: nothing more was sent.", file=sys.stderr, flush=True)
-        return run.wait(), run.backup_path
+                    results[name] = errors.failure(
+                        errors.CANCELLED, "Not sent: the run was interrupted first"
+                    )
+            report.results = {**results, **report.results}
+            report.backup = str(run.backup_path) if run.backup_path else ""

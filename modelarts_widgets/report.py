@@ -3,19 +3,62 @@
 from __future__ import annotations
 
 import html
+import shlex
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from .sdk import errors
 from .sdk.estimator import Status
+from .sdk.text import visible
 from .sdk.trash import EXISTS
+
+# The one bucket each name of a real run ends in, in the order the summary counts them.
+DELETED, GONE, FAILED, NOT_SENT, PROTECTED, NOT_FOUND = (
+    "deleted",
+    "already gone",
+    "failed",
+    "not sent",
+    "protected",
+    "not found",
+)
+NOT_FOUND_CODE = "Client.NotFound"
+AGE_UNKNOWN_HEADING = "Age unknown, not chosen"
+SEARCH_ONLY_HEADING = "Returned by the server's search, not chosen"
+
+
+def bucket(result: Status) -> str:
+    """The bucket of one ``delete_job_configs()`` dict."""
+    if result.get("is_success"):
+        return GONE if result.get("already_gone") else DELETED
+    code = result.get("error_code")
+    if code == errors.CANCELLED:
+        return NOT_SENT
+    if code == errors.PROTECTED:
+        return PROTECTED
+    if code == NOT_FOUND_CODE:
+        return NOT_FOUND
+    return FAILED
 
 
 def created_text(ms: object) -> str:
-    if not isinstance(ms, (int, float)) or ms <= 0:
-        return ""
-    return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M")
+    """A ``create_time`` (ms since the epoch) as local time with its zone.
+
+    ``"2026-11-03 22:24 UTC+08:00"``; ``""`` for a missing or non-numeric value, and
+    ``"invalid (…)"`` for a number no clock can show (it never raises).
+    """
+    if isinstance(ms, bool) or not isinstance(ms, (int, float)) or ms <= 0:
+        return "" if ms is None or ms == "" else f"invalid ({visible(repr(ms))[:40]})"
+    try:
+        moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc).astimezone()
+    except (OverflowError, ValueError, OSError):
+        return f"invalid ({visible(repr(ms))[:40]})"
+    offset = moment.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"{moment:%Y-%m-%d %H:%M} UTC{sign}{hours:02d}:{minutes:02d}"
 
 
 WIDEN = (
@@ -46,6 +89,11 @@ class DeletionReport(_ResultsByName):
 
     A dry run has no results; ``planned`` lists what would be deleted. ``skipped`` holds the
     protected names (with the reason) and ``not_found`` names that the project does not have.
+    ``age_unknown`` and ``search_unmatched`` hold configs that a filter could not confirm and so
+    did not choose. Every name counts once, in one bucket: :meth:`buckets`. ``backup`` is the
+    backup file this run wrote ("" if none; in a dry run, the folder it would go to) and
+    ``backups`` whether backups were on. All text renderings escape control characters
+    (:func:`~modelarts_widgets.sdk.text.visible`): one line per config.
     """
 
     dry_run: bool
@@ -56,98 +104,214 @@ class DeletionReport(_ResultsByName):
     project: str = ""
     backup: str = ""  # the backup file written (or, in a dry run, the folder it would go to)
     criteria: str = ""  # what chose the names, e.g. "--match 'tmp-*'", for "nothing matches"
+    backups: bool = True
+    age_unknown: list[Mapping[str, Any]] = field(default_factory=list)
+    search_unmatched: list[Mapping[str, Any]] = field(default_factory=list)
+    interrupted: bool = False
 
     @property
     def nothing_matches(self) -> bool:
-        """True when the names and filters chose no config at all."""
-        return not self.planned and not self.skipped and not self.not_found
+        """True when the names and filters chose no config and set none aside."""
+        aside = (self.skipped, self.not_found, self.age_unknown, self.search_unmatched)
+        return not self.planned and not any(aside)
+
+    def buckets(self) -> dict[str, str]:
+        """Name -> its one bucket: deleted, already gone, failed, not sent, protected, not found.
+
+        In a dry run the planned names are "would delete".
+        """
+        out: dict[str, str] = {}
+        for config in self.planned:
+            name = str(config["config_name"])
+            if name in self.skipped:
+                out[name] = PROTECTED
+            elif name in self.not_found:
+                out[name] = NOT_FOUND
+            elif self.dry_run:
+                out[name] = "would delete"
+            elif name in self.results:
+                out[name] = bucket(self.results[name])
+            else:
+                out[name] = NOT_SENT
+        for name in self.skipped:
+            out.setdefault(name, PROTECTED)
+        for name in self.not_found:
+            out.setdefault(name, NOT_FOUND)
+        for name, result in self.results.items():
+            out.setdefault(name, bucket(result))
+        return out
+
+    def _names_in(self, which: str) -> list[str]:
+        return [n for n, b in self.buckets().items() if b == which]
 
     @property
     def deleted(self) -> list[str]:
-        return [n for n, r in self.results.items() if r.get("is_success")]
+        """Names this run's DELETE removed (not those already gone)."""
+        return self._names_in(DELETED)
+
+    @property
+    def already_gone(self) -> list[str]:
+        """Names that were not there when deleted or backed up (someone else removed them)."""
+        return self._names_in(GONE)
+
+    @property
+    def not_sent(self) -> list[str]:
+        return self._names_in(NOT_SENT)
 
     @property
     def failed(self) -> dict[str, Status]:
-        return {n: r for n, r in self.results.items() if not r.get("is_success") and n not in self.skipped}
+        return {n: self.results.get(n, {}) for n in self._names_in(FAILED)}
+
+    def counts(self) -> dict[str, int]:
+        """Bucket -> how many names are in it (each name once)."""
+        out: dict[str, int] = {}
+        for which in self.buckets().values():
+            out[which] = out.get(which, 0) + 1
+        return out
 
     def summary(self) -> str:
         if self.nothing_matches:
             return f"Nothing matches {self.criteria}" if self.criteria else "Nothing matches"
+        counts = self.counts()
         if self.dry_run:
-            text = f"Dry run: would delete {len(self.planned)} config{'s' if len(self.planned) != 1 else ''}"
+            n = counts.get("would delete", 0)
+            text = f"Dry run: would delete {n} config{'s' if n != 1 else ''}"
         else:
-            text = f"Deleted {len(self.deleted)} of {len(self.planned)}"
-            if self.failed:
-                text += f", {len(self.failed)} failed"
-        if self.skipped:
-            text += f", {len(self.skipped)} protected (skipped)"
-        if self.not_found:
-            text += f", {len(self.not_found)} not found"
+            sent = len(self.planned)
+            text = f"Deleted {counts.get(DELETED, 0)} of {sent}"
+            for which in (GONE, FAILED, NOT_SENT):
+                if counts.get(which):
+                    text += f", {counts[which]} {which}"
+        if counts.get(PROTECTED):
+            text += f", {counts[PROTECTED]} protected (skipped)"
+        if counts.get(NOT_FOUND):
+            text += f", {counts[NOT_FOUND]} not found"
+        if self.age_unknown:
+            text += f", {len(self.age_unknown)} not chosen (age unknown)"
+        if self.search_unmatched:
+            text += f", {len(self.search_unmatched)} not chosen (only the server's search matched)"
         return text
 
     def _lines(self) -> list[tuple[str, str, str, str]]:
-        """(name, outcome, created, description or error) per name."""
+        """(name, outcome, created, description or error) per name, each name once."""
+        configs = {str(c["config_name"]): c for c in self.planned}
         rows = []
-        for config in self.planned:
-            name = str(config["config_name"])
-            if self.dry_run:
-                outcome, detail = "would delete", str(config.get("config_desc") or "")
+        for name, which in self.buckets().items():
+            config = configs.get(name, {})
+            if which == "would delete":
+                detail = str(config.get("config_desc") or "")
+            elif which == PROTECTED:
+                detail = self.skipped.get(name) or str(self.results.get(name, {}).get("error_msg", ""))
+            elif which == NOT_FOUND:
+                detail = "no config of this name in the project; nothing was sent"
+            elif which in (DELETED, GONE):
+                detail = "not there when deleted (removed elsewhere)" if which == GONE else ""
             else:
                 result = self.results.get(name, {})
-                if result.get("is_success"):
-                    outcome, detail = "deleted", ""
-                else:
-                    outcome = "not sent" if result.get("error_code") == "Client.Cancelled" else "failed"
-                    detail = f"{result.get('error_code', '')}: {result.get('error_msg', '')}"
-            rows.append((name, outcome, created_text(config.get("create_time")), detail))
-        rows += [(n, "skipped", "", reason) for n, reason in self.skipped.items()]
-        rows += [(n, "not found", "", "no config of this name in the project") for n in self.not_found]
+                detail = f"{result.get('error_code', '')}: {result.get('error_msg', '')}"
+            rows.append((name, which, created_text(config.get("create_time")), detail))
         return rows
 
+    def _unchosen(self) -> list[tuple[str, list[tuple[str, str, str, str]]]]:
+        """The configs a filter could not confirm, under their headings."""
+        sections = []
+        if self.age_unknown:
+            rows = [
+                (str(c["config_name"]), "age unknown", "", f"create_time: {c.get('create_time')!r}")
+                for c in self.age_unknown
+            ]
+            sections.append((AGE_UNKNOWN_HEADING, rows))
+        if self.search_unmatched:
+            rows = [
+                (
+                    str(c["config_name"]),
+                    "search only",
+                    created_text(c.get("create_time")),
+                    str(c.get("config_desc") or ""),
+                )
+                for c in self.search_unmatched
+            ]
+            sections.append((SEARCH_ONLY_HEADING, rows))
+        return sections
+
     def backup_note(self) -> str:
-        if not self.backup:
-            return (
-                "Backups were off: the deleted configs cannot be restored."
-                if not self.dry_run and self
-                else ""
-            )
         if self.dry_run:
-            return f"Their details would be saved in {self.backup} first."
-        return f"Backup: {self.backup} (undo with %modelarts_delete --restore latest)."
+            if not self.backups:
+                return "Backups are off: the deleted configs could not be restored." if self.planned else ""
+            return f"Their details would be saved in {self.backup} first." if self.planned else ""
+        removed = self.deleted or self.already_gone
+        if self.backup and removed:
+            return (
+                f"Backup: {self.backup} (undo with %modelarts_delete --restore {shlex.quote(self.backup)})."
+            )
+        if not self.backups:
+            return "Backups were off: the deleted configs cannot be restored." if self.deleted else ""
+        if not self.planned:
+            return ""
+        if removed:
+            return "Backups were on, but no backup file was written."
+        if self.backup:  # pipelined backups: some were saved, none of them deleted
+            return f"Backups were on; nothing was deleted, so {self.backup} holds only configs still there."
+        return "Backups were on; no backup file was written, as nothing was deleted."
 
     def __repr__(self) -> str:
         if self.nothing_matches:
-            return f"{self.summary()}; nothing was deleted. {WIDEN}"
-        lines = [self.summary() + (". Nothing was deleted; add --yes to delete." if self.dry_run else ".")]
+            return visible(f"{self.summary()}; nothing was deleted. {WIDEN}")
+        head = self.summary()
+        if self.dry_run:
+            head += ". Nothing was deleted; add --yes to delete."
+        else:
+            head += "."
+        lines = [visible(head)]
+        if self.interrupted:
+            lines.append("Interrupted: nothing more was sent; names marked 'not sent' are still there.")
         note = self.backup_note()
         if note:
-            lines.append(note)
+            lines.append(visible(note))
         # After a real run the deleted names were printed as they went; list what needs a look.
-        rows = [row for row in self._lines() if self.dry_run or row[1] != "deleted"]
-        width = max((len(r[0]) for r in rows), default=0)
-        lines += [
-            f"  {outcome:<12} {name:<{width}}  {created:<16}  {detail}".rstrip()
-            for name, outcome, created, detail in rows
-        ]
+        rows = [row for row in self._lines() if self.dry_run or row[1] != DELETED]
+        lines += _table(rows)
+        for heading, section in self._unchosen():
+            lines.append(f"{heading}:")
+            lines += _table(section)
         return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return repr(self)
 
     def _repr_html_(self) -> str:
         if self.nothing_matches:
             return f"<p>{html.escape(repr(self))}</p>"
-        cells = "".join(
-            "<tr>"
-            + "".join(f"<td>{html.escape(value)}</td>" for value in (outcome, name, created, detail))
-            + "</tr>"
-            for name, outcome, created, detail in self._lines()
-        )
+
+        def cells(rows: list[tuple[str, str, str, str]]) -> str:
+            return "".join(
+                "<tr>"
+                + "".join(f"<td>{html.escape(value)}</td>" for value in (outcome, name, created, detail))
+                + "</tr>"
+                for name, outcome, created, detail in rows
+            )
+
+        body = cells(self._lines())
+        for heading, section in self._unchosen():
+            body += f'<tr><th colspan="4">{html.escape(heading)}</th></tr>' + cells(section)
         head = "".join(f"<th>{h}</th>" for h in ("Outcome", "Name", "Created", "Details"))
         note = " Nothing was deleted; add <code>--yes</code> to delete." if self.dry_run else ""
         backup_note = self.backup_note()
         backup = f"<br>{html.escape(backup_note)}" if backup_note else ""
         return (
             f"<p>{html.escape(self.summary())}.{note}{backup}</p>"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
         )
+
+
+def _table(rows: list[tuple[str, str, str, str]]) -> list[str]:
+    """Aligned text lines, one per row, every field escaped so that it stays on its line."""
+    shown = [tuple(visible(value) for value in row) for row in rows]
+    width = max((len(r[0]) for r in shown), default=0)
+    return [
+        f"  {outcome:<12} {name:<{width}}  {created:<23}  {detail}".rstrip()
+        for name, outcome, created, detail in shown
+    ]
 
 
 @dataclass
@@ -172,10 +336,11 @@ class RestoreReport(_ResultsByName):
         return text
 
     def __repr__(self) -> str:
-        lines = [self.summary() + "."]
+        lines = [visible(self.summary() + ".")]
         for name, result in self.results.items():
             if result.get("is_success"):
-                lines.append(f"  restored     {name}")
+                lines.append(f"  restored     {visible(name)}")
             else:
-                lines.append(f"  not restored {name}  {result.get('error_code')}: {result.get('error_msg')}")
+                detail = visible(f"{result.get('error_code')}: {result.get('error_msg')}")
+                lines.append(f"  not restored {visible(name)}  {detail}")
         return "\n".join(lines)

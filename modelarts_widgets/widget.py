@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import difflib
 import logging
 import threading
 from collections import Counter
@@ -14,6 +16,7 @@ import traitlets
 
 from .choose import protect_patterns, protected_reason
 from .sdk.bulk import (
+    ALREADY_GONE,
     DEFAULT_DELETE_CONCURRENCY,
     DELETED,
     FAILED,
@@ -42,6 +45,33 @@ def _asset(name: str) -> Path:
 FLUSH_INTERVAL = 0.15
 TRASH_FILES_SHOWN = 20
 RESTORING, RESTORED = "restoring", "restored"
+CANCELLED_STATE = "cancelled"
+# States after which a name is not there to delete again.
+_GONE_STATES = (DELETED, ALREADY_GONE)
+# The one synced trait the page may write; any other write from the page is refused and reverted.
+PAGE_WRITABLE = frozenset({"selected"})
+_OPTIONS = ("session", "protect", "concurrency", "backup", "selected", "autoload")
+# Options that reach AnyWidget: its public synced traits (layout, tabbable, tooltip).
+_WIDGET_OPTIONS = tuple(
+    sorted(n for n in anywidget.AnyWidget.class_traits(sync=True) if not n.startswith("_"))
+)
+CHOICE_CHANGED = (
+    "The selection changed since the confirmation was shown: nothing was deleted. "
+    "Click Delete to confirm the new selection."
+)
+
+
+def check_options(owner: str, given: Iterable[str], valid: Iterable[str]) -> None:
+    """Raise ``TypeError`` naming the valid options when ``given`` holds any other."""
+    valid = list(valid)
+    for name in given:
+        if name not in valid:
+            close = difflib.get_close_matches(name, valid, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise TypeError(
+                f"{owner}() got an unexpected keyword argument {name!r}{hint}; "
+                f"valid options: {', '.join(valid)}"
+            )
 
 
 def _row(config: Mapping[str, Any], patterns: list[str]) -> dict[str, Any]:
@@ -69,7 +99,12 @@ class JobConfigTable(anywidget.AnyWidget):
     another. ``protect`` is a list of glob patterns (default ``$MODELARTS_PROTECT``) whose configs
     can be neither selected nor deleted. Before deleting, the configs' details are saved to the
     trash (``backup=False`` turns that off, a ``Trash`` chooses the folder), which is what
-    :meth:`undo` and :meth:`restore_from_trash` re-create them from.
+    :meth:`undo` and :meth:`restore_from_trash` re-create them from. ``layout``, ``tabbable``
+    and ``tooltip`` go to the widget; any other keyword raises ``TypeError``.
+
+    The page may change only :attr:`selected`; its writes to any other synced trait are
+    refused and reverted. A delete confirmed in the page runs only when the confirmed names
+    are exactly the current selection.
     """
 
     _esm = _asset("widget.js")
@@ -98,6 +133,7 @@ class JobConfigTable(anywidget.AnyWidget):
         autoload: bool = True,
         **kwargs: Any,
     ) -> None:
+        check_options(type(self).__name__, kwargs, (*_OPTIONS, *_WIDGET_OPTIONS))
         super().__init__(**kwargs)
         self._session = session
         self._patterns = protect_patterns(protect)
@@ -108,6 +144,7 @@ class JobConfigTable(anywidget.AnyWidget):
         self._statuses: dict[str, list[str]] = {}
         self._pending: dict[str, list[str]] = {}
         self._run: BulkDelete | None = None
+        self._busy = False  # a job holds the table; `running` mirrors it for the page
         self._trash = trash_for(backup)
         self.backups = self._trash is not None
         self._job: list[str] = []
@@ -136,10 +173,24 @@ class JobConfigTable(anywidget.AnyWidget):
                 continue
             if self._complete and name not in self._names:
                 continue
-            if self._statuses.get(name, [""])[0] == DELETED:
+            if self._statuses.get(name, [""])[0] in _GONE_STATES:
                 continue
             kept.append(name)
         return kept
+
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        """Apply a state update from the page: only :data:`PAGE_WRITABLE` traits are taken.
+
+        A write to any other synced trait (``running``, ``rows``, ``phase``, ``error``, …) is
+        refused, and the page's copy is set back to this side's value.
+        """
+        allowed = {k: v for k, v in sync_data.items() if k in PAGE_WRITABLE}
+        refused = [k for k in sync_data if k not in PAGE_WRITABLE and k in self.keys]
+        if allowed:
+            super().set_state(allowed)
+        if refused:
+            log.warning("Refused a write from the page to %s", ", ".join(sorted(refused)))
+            self.send_state(refused)
 
     @property
     def protect(self) -> list[str]:
@@ -329,7 +380,7 @@ class JobConfigTable(anywidget.AnyWidget):
             for n in dict.fromkeys(names)
             if n in self._names
             and not protected_reason(n, self._patterns)
-            and self._statuses.get(n, [""])[0] != DELETED
+            and self._statuses.get(n, [""])[0] not in _GONE_STATES
         ]
 
     def _begin(self, names: list[str], state: str) -> None:
@@ -342,9 +393,28 @@ class JobConfigTable(anywidget.AnyWidget):
         self._finished = threading.Event()
         self.running = True
 
+    def _claim(self, finished: threading.Event, on_end: Callable[[], None]) -> bool:
+        """Take the table for a job whose end ``finished`` signals; False if a job holds it.
+
+        The tracker starts first, so that once this returns True, ``running`` always ends
+        False when ``finished`` is set, whatever interrupts the caller afterwards.
+        """
+        with self._lock:
+            if self._busy or self.running:
+                return False
+            self._busy = True
+        try:
+            self._track(finished, on_end)
+        except BaseException:
+            with self._lock:
+                self._busy = False
+            self.running = False
+            raise
+        return True
+
     def _start_delete(self, names: list[str]) -> threading.Event | None:
         with self._lock:
-            if self.running:
+            if self._busy or self.running:
                 return None
             chosen = self._deletable(names)
             if not chosen:
@@ -356,29 +426,42 @@ class JobConfigTable(anywidget.AnyWidget):
                 on_status=self._on_status,
                 backup=self._trash or False,
             )
+        claimed = False
+        try:
+            claimed = self._claim(run.finished, lambda: self._end_delete(run))
+            if not claimed:
+                return None
             self._run = run
-            self._begin(chosen, QUEUED)
-        self._flush(initial=True)
-        run.start()
-        self._track(run.finished, lambda: self._end_delete(run))
+            with self._lock:
+                self._begin(chosen, QUEUED)
+            self._flush(initial=True)
+            run.start()
+        except BaseException:  # e.g. Ctrl-C: send nothing, but let the run end so the table frees
+            if claimed:
+                run.cancel()
+                with contextlib.suppress(RuntimeError):  # RuntimeError: it had started
+                    run.start()  # with cancel set it only marks every name as not sent
+            raise
         return run.finished
 
     def _end_delete(self, run: BulkDelete) -> None:
-        deleted = [n for n in run.names if run.results.get(n, {}).get("is_success")]
+        done = [n for n in run.names if run.results.get(n, {}).get("is_success")]
         self.results = {n: run.results[n] for n in run.names if n in run.results}
-        gone = set(deleted)
+        gone = set(done)
         self.selected = [n for n in self.selected if n not in gone]
         if run.backup_path is not None:
             self._trash_names.pop(run.backup_path.name, None)  # it may have been opened mid-run
-        self._undo_file = run.backup_path if deleted else None
-        self._undo_names = deleted if run.backup_path else []
+        # Undo re-creates what this run backed up and is now gone: deleted or already gone.
+        backed_up = set(run.backed_up)
+        self._undo_names = [n for n in done if n in backed_up] if run.backup_path else []
+        self._undo_file = run.backup_path if self._undo_names else None
         self.undo_count = len(self._undo_names)
         self._run = None
 
     def _start_restore(
         self, path: Path, names: list[str] | None, allow_other_project: bool = False
     ) -> threading.Event | None:
-        if self.running or names == []:
+        if self._busy or self.running or names == []:
             return None
         try:  # reads the file once, outside the lock
             job = BulkRestore(
@@ -397,16 +480,24 @@ class JobConfigTable(anywidget.AnyWidget):
                 "hint": "Tick the box that names both projects to restore it here anyway." if other else "",
             }
             raise ValueError(str(exc)) from None
-        with self._lock:
-            if self.running:
+        claimed = False
+        try:
+            claimed = self._claim(job.finished, lambda: self._end_restore(job.results))
+            if not claimed:
                 return None
             if self.error.get("code") in (OTHER_PROJECT, "Client.RestoreRefused", "Client.BadBackupFile"):
                 self.error = {}
             self._restore_job = job
-            self._begin(job.names, RESTORING)
-        self._flush(initial=True)
-        job.start()
-        self._track(job.finished, lambda: self._end_restore(job.results))
+            with self._lock:
+                self._begin(job.names, RESTORING)
+            self._flush(initial=True)
+            job.start()
+        except BaseException:  # e.g. Ctrl-C: send nothing, but let the job end so the table frees
+            if claimed:
+                job.cancel()
+                with contextlib.suppress(RuntimeError):  # RuntimeError: it had started
+                    job.start()  # with cancel set it only marks every name as not sent
+            raise
         return job.finished
 
     def _on_restore_status(self, name: str, state: str, result: Status | None) -> None:
@@ -447,10 +538,14 @@ class JobConfigTable(anywidget.AnyWidget):
             while not finished.wait(FLUSH_INTERVAL):
                 self._flush()
             self._flush()
-            with self._lock:
-                on_end()
-                self.running = False
-            self._finished.set()
+            try:
+                with self._lock:
+                    on_end()
+            finally:
+                with self._lock:
+                    self._busy = False
+                    self.running = False
+                self._finished.set()
 
         threading.Thread(target=report, name="modelarts-widget-report", daemon=True).start()
 
@@ -497,10 +592,17 @@ class JobConfigTable(anywidget.AnyWidget):
                 return  # one confirmation acts once, however often it arrives
             self._tokens.add(token)
             names = [n for n in names if isinstance(n, str)]
+            busy = self._busy or self.running
             if kind == "delete":
-                # Only names that are selected here too: the page cannot widen the choice.
-                chosen = set(self.selected)
-                started = self._start_delete([n for n in names if n in chosen]) is not None
+                # The confirmation is the contract: exactly the names it showed, which must
+                # still be the selection; a selection changed meanwhile deletes nothing.
+                current = self._deletable(self.selected)
+                if busy:
+                    started, why = False, "A job is running: nothing was deleted"
+                elif not names or len(set(names)) != len(names) or set(names) != set(current):
+                    started, why = False, CHOICE_CHANGED
+                else:
+                    started, why = self._start_delete(current) is not None, CHOICE_CHANGED
             else:
                 # Off the comm thread: reading a backup file must not hold up the kernel.
                 allow = content.get("allow_other_project") is True
@@ -512,12 +614,7 @@ class JobConfigTable(anywidget.AnyWidget):
                 ).start()
                 return
             if not started:
-                self.send(
-                    {
-                        "type": "statuses",
-                        "rejected": f"Nothing to {kind}: the choice changed or a job is running",
-                    }
-                )
+                self.send({"type": "statuses", "rejected": why})
 
     def _restore_from_page(self, file: str, names: list[str], allow_other_project: bool) -> None:
         try:

@@ -19,6 +19,7 @@ from . import errors
 from .configs import CONFIGS, LIST_FIELDS, Status, config_path, delete_config, is_not_found, list_query
 from .names import is_valid_config_name
 from .session import Session
+from .text import visible
 from .trash import BACKUP_FAILED, BackupWriter, Trash, trash_for
 
 log = logging.getLogger("modelarts_widgets")
@@ -40,7 +41,10 @@ QUEUED, BACKING_UP, BACKED_UP, DELETING, DELETED, FAILED, SKIPPED, CANCELLED = (
     "skipped",
     "cancelled",
 )
-FINAL_STATES = frozenset({DELETED, FAILED, SKIPPED, CANCELLED})
+# Final too: the DELETE (or the backup read) was answered "not found"; the config is not there.
+ALREADY_GONE = "already gone"
+FINAL_STATES = frozenset({DELETED, FAILED, SKIPPED, CANCELLED, ALREADY_GONE})
+GONE: Status = {"is_success": True, "already_gone": True}
 
 Config = dict[str, Any]
 _LIST_KEYS = frozenset(LIST_FIELDS)
@@ -103,6 +107,11 @@ def list_all_configs(session: Session, **options: Any) -> list[Config]:
 OnStatus = Callable[[str, str, Optional[Status]], None]
 
 
+def delete_tolerating_gone(session: Session, name: str) -> Status:
+    """:func:`delete_config` for the bulk paths: "not found" counts as ``already_gone`` success."""
+    return delete_config(session, name, gone_ok=True)
+
+
 class BulkDelete:
     """Delete many configs with bounded concurrency; every name ends with exactly one result.
 
@@ -114,7 +123,11 @@ class BulkDelete:
     from worker threads as each name moves through ``backing up``, ``backed up`` and
     ``deleting`` to a final state. ``cancel()`` stops everything
     not yet sent; what is in flight finishes and reports its true outcome. Names in ``skip``
-    (name -> reason) are never sent and end as ``skipped``.
+    (name -> reason) are never sent and end as ``skipped``. A name outside the documented
+    pattern is never sent either: it ends as ``failed`` with ``Client.InvalidName`` and the rest
+    run. A config that is not there (a DELETE or its backup read answered "not found", whoever
+    removed it) ends as ``already gone`` with ``{"is_success": True, "already_gone": True}``.
+    ``backed_up`` lists the names saved in ``backup_path``.
     """
 
     def __init__(
@@ -126,12 +139,9 @@ class BulkDelete:
         on_status: OnStatus | None = None,
         skip: dict[str, str] | None = None,
         backup: Trash | bool = True,
-        delete: Callable[[Session, str], Status] = delete_config,
+        delete: Callable[[Session, str], Status] = delete_tolerating_gone,
     ) -> None:
         ordered = list(dict.fromkeys(names))
-        bad = [n for n in ordered if not is_valid_config_name(n)]
-        if bad:
-            raise errors.InvalidConfigNameError(bad[0] if len(bad) == 1 else bad)
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
         self.session = session
@@ -139,6 +149,7 @@ class BulkDelete:
         self.concurrency = concurrency
         self.trash = trash_for(backup)
         self.backup_path: Path | None = None
+        self.backed_up: list[str] = []
         self._on_status = on_status
         self._skip = dict(skip or {})
         self._delete = delete
@@ -163,7 +174,7 @@ class BulkDelete:
             try:
                 self._on_status(name, state, result)
             except Exception:
-                log.exception("on_status callback failed for %s", name)
+                log.exception("on_status callback failed for %s", visible(name))
 
     # -- running ----------------------------------------------------------------------------
 
@@ -182,6 +193,12 @@ class BulkDelete:
             for name in self.names:
                 if name in self._skip:
                     self._set(name, SKIPPED, errors.failure(errors.PROTECTED, self._skip[name]))
+                elif not is_valid_config_name(name):
+                    message = (
+                        f"Not sent: {visible(name)!r} is not a valid config name "
+                        "(1-64 letters, digits, '_' and '-')"
+                    )
+                    self._set(name, FAILED, errors.failure(errors.INVALID_NAME, message))
                 else:
                     pending.append(name)
             if not pending:
@@ -283,7 +300,7 @@ class BulkDelete:
                 details = self.session.call("GET", config_path(name))
             except errors.ModelArtsError as exc:
                 if is_not_found(exc):
-                    self._set(name, FAILED, exc.as_status())  # nothing there to delete
+                    self._set(name, ALREADY_GONE, dict(GONE))  # nothing there to delete
                 elif exc.error_code in errors.CREDENTIAL_CODES:
                     self._set(name, FAILED, exc.as_status())
                     self._stop(exc.as_status())
@@ -305,6 +322,8 @@ class BulkDelete:
                 )
                 self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
                 continue
+            with self._lock:
+                self.backed_up.append(name)
             self._set(name, BACKED_UP)
             if not self._put(ready, name):
                 break
@@ -331,9 +350,13 @@ class BulkDelete:
             except errors.ModelArtsError as exc:
                 result = exc.as_status()
             except Exception as exc:  # a bug must not leave a name without a status
-                log.exception("Deleting %s failed unexpectedly", name)
+                log.exception("Deleting %s failed unexpectedly", visible(name))
                 result = errors.failure("Client.Error", f"Unexpected error: {type(exc).__name__}")
-            self._set(name, DELETED if result.get("is_success") else FAILED, result)
+            if result.get("is_success"):
+                state = ALREADY_GONE if result.get("already_gone") else DELETED
+            else:
+                state = FAILED
+            self._set(name, state, result)
             if result.get("error_code") in errors.CREDENTIAL_CODES:
                 self._stop(result)
 
@@ -389,7 +412,9 @@ def delete_job_configs(
 ) -> dict[str, Status]:
     """Delete ``names`` and return name -> the ``delete_job_configs()`` dict, in input order.
 
-    The configs' details are saved to the trash first (``backup=False`` turns that off).
+    The configs' details are saved to the trash first (``backup=False`` turns that off). A
+    config that is not there is ``{"is_success": True, "already_gone": True}``; an invalid name
+    fails alone (``Client.InvalidName``), see :class:`BulkDelete`.
     """
     run = BulkDelete(session, names, concurrency=concurrency, on_status=on_status, skip=skip, backup=backup)
     return run.run()

@@ -109,17 +109,21 @@ def config_exists(session: Session, name: str) -> bool:
     return True
 
 
-def delete_config(session: Session, name: str) -> Status:
+def delete_config(session: Session, name: str, *, gone_ok: bool = False) -> Status:
     """Delete one config; after a lost or uncertain answer, check before sending again.
 
     A config that is gone after an uncertain DELETE counts as deleted: the DELETE took effect
-    and only its answer was lost.
+    and only its answer was lost. With ``gone_ok`` (the bulk paths), a DELETE answered "not
+    found" (:func:`is_not_found`) returns ``{"is_success": True, "already_gone": True}``: the
+    config is not there, whoever removed it. Without it, that answer is returned as it is.
     """
     path = config_path(name)
     for _ in range(RESEND_ATTEMPTS):
         try:
             session.call("DELETE", path)
         except errors.ModelArtsError as exc:
+            if gone_ok and is_not_found(exc):
+                return {"is_success": True, "already_gone": True}
             if not outcome_uncertain(exc):
                 return exc.as_status()
             last = exc
