@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import logging
 import threading
@@ -438,9 +437,7 @@ class JobConfigTable(anywidget.AnyWidget):
             run.start()
         except BaseException:  # e.g. Ctrl-C: send nothing, but let the run end so the table frees
             if claimed:
-                run.cancel()
-                with contextlib.suppress(RuntimeError):  # RuntimeError: it had started
-                    run.start()  # with cancel set it only marks every name as not sent
+                run.cancel()  # a job that never started marks every name as not sent
             raise
         return run.finished
 
@@ -494,9 +491,7 @@ class JobConfigTable(anywidget.AnyWidget):
             job.start()
         except BaseException:  # e.g. Ctrl-C: send nothing, but let the job end so the table frees
             if claimed:
-                job.cancel()
-                with contextlib.suppress(RuntimeError):  # RuntimeError: it had started
-                    job.start()  # with cancel set it only marks every name as not sent
+                job.cancel()  # a job that never started marks every name as not sent
             raise
         return job.finished
 

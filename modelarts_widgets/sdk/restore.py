@@ -145,8 +145,11 @@ class BulkRestore:
 
     def start(self) -> BulkRestore:
         """Start on a background thread and return at once."""
-        if self._coordinator is not None:
+        # A coordinator that never started (e.g. Ctrl-C inside Thread.start) may be started again.
+        if self._coordinator is not None and self._coordinator.ident is not None:
             raise RuntimeError("This restore has already started")
+        if self._done.is_set():  # cancelled before it started: every name is final already
+            return self
         self._coordinator = threading.Thread(target=self._run, name="modelarts-bulk-restore", daemon=True)
         self._coordinator.start()
         return self
@@ -254,8 +257,10 @@ class BulkRestore:
         self._done.set()
 
     def cancel(self) -> None:
-        """Send nothing more; names not yet sent end as ``cancelled``."""
+        """Send nothing more; names not yet sent end as ``cancelled`` (at once if it never started)."""
         self._cancel.set()
+        if self._coordinator is None or self._coordinator.ident is None:
+            self._finish()  # nothing was sent; a later start() only finds every name final
 
     @property
     def done(self) -> bool:
