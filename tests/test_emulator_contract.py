@@ -425,3 +425,32 @@ def test_password_session_works_through_the_catalog_token(emulator: Emulator) ->
         iam_endpoint=emulator.endpoint,
     )
     assert session.call("GET", "/training-job-configs", query=[("per_page", 1)])["is_success"] is True
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["absent", None, "", 0, ["x"]],
+)
+def test_a_user_iam_does_not_know_gets_no_token_whatever_the_password(
+    emulator: Emulator, password: object
+) -> None:
+    # An unknown user's stored password is "none"; a request without one must not match it.
+    body = _token_body("ghost", "x", "ghost", {"id": emulator.project_id})
+    user = body["auth"]["identity"]["password"]["user"]
+    if password == "absent":
+        del user["password"]
+    else:
+        user["password"] = password
+    answer = requests.post(f"{emulator.endpoint}/v3/auth/tokens", json=body, timeout=10)
+    assert answer.status_code in (400, 401), answer.text
+    assert "X-Subject-Token" not in answer.headers
+    assert not emulator.identities.tokens
+
+
+def test_a_known_user_without_a_password_gets_no_token(emulator: Emulator) -> None:
+    emulator.identities.users[("acct", "gil")] = "gil-pass"
+    body = _token_body("gil", "x", "acct", {"id": emulator.project_id})
+    del body["auth"]["identity"]["password"]["user"]["password"]
+    answer = requests.post(f"{emulator.endpoint}/v3/auth/tokens", json=body, timeout=10)
+    assert answer.status_code in (400, 401), answer.text
+    assert not emulator.identities.tokens

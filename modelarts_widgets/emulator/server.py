@@ -387,7 +387,14 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, KeyError, TypeError):
             self._send(400, {"error": {"code": 400, "message": "The request body is invalid."}})
             return
-        if em.identities.users.get(key) != user.get("password"):
+        known = em.identities.users.get(key)
+        given = user.get("password")
+        # An unknown user has no password: a request without one must not match that absence.
+        if (
+            known is None
+            or not isinstance(given, str)
+            or not secrets.compare_digest(known.encode("utf-8"), given.encode("utf-8"))
+        ):
             self._send(401, {"error": {"code": 401, "message": "The username or password is wrong."}})
             return
         if scope.get("id", em.project_id) != em.project_id or scope.get("name", em.region) != em.region:
