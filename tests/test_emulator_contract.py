@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import random
 import re
 import subprocess
@@ -319,14 +320,38 @@ def test_unknown_method_on_a_config_path_is_the_gateways_404(emulator: Emulator,
 
 
 @pytest.mark.parametrize(
-    "changes", [{"kinds": ["500", "teapot"]}, {"error_rate": 1.5}, {"error_rate": -0.1}, {"error_rate": "x"}]
+    "changes",
+    [
+        {"kinds": ["500", "teapot"]},
+        {"kinds": "500"},
+        {"error_rate": 1.5},
+        {"error_rate": -0.1},
+        {"error_rate": "x"},
+        {"latency": -1},
+        {"latency": "x"},
+        {"rate_limit": -5},
+        {"rate_limit": "x"},
+        {"retry_after": -3},
+        {"retry_after": float("inf")},
+        {"clock_offset": "x"},
+        {"fail_names": ["a"]},
+        {"fail_names": {"a": ["x"]}},
+        {"fail_names": {"a": [200, "ModelArts.0104", "not an error status"]}},
+        {"fail_names": {"a": [404, "ModelArts.0104", "the table pairs 0104 with 400"]}},
+        {"fail_names": {"a": ["400", "ModelArts.0104", "a status is a number"]}},
+        {"drop_after_names": "abc"},
+        {"drop_after_names": [1]},
+        {"deny": ["bogus"]},
+        {"deny": "delete"},
+        {"seed": "x"},
+    ],
 )
 def test_bad_fault_settings_are_refused_and_change_nothing(
     emulator: Emulator, changes: dict[str, Any]
 ) -> None:
     before = emulator.faults.as_dict()
-    answer = requests.post(f"{emulator.endpoint}/_emulator/faults", json=changes, timeout=10)
-    assert answer.status_code == 400
+    answer = requests.post(f"{emulator.endpoint}/_emulator/faults", data=json.dumps(changes), timeout=10)
+    assert answer.status_code == 400, answer.text
     assert emulator.faults.as_dict() == before
     with pytest.raises(ValueError):
         Emulator(faults=Faults(**changes))
