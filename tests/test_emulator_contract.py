@@ -254,6 +254,46 @@ def test_a_valid_create_gets_engine_and_flavor_fields_from_the_ids(
     assert stored["spec_code"] == "modelarts.vm.gpu.p100"
 
 
+OPTIONAL_FIELDS = (
+    "config_desc",
+    "model_id",
+    "parameter",
+    "engine_id",
+    "train_url",
+    "log_url",
+    "user_image_url",
+    "user_command",
+    "dataset_id",
+    "dataset_version_id",
+    "data_source",
+)
+
+
+@pytest.mark.parametrize("key", OPTIONAL_FIELDS)
+def test_an_optional_field_sent_as_null_counts_as_absent(
+    emulator: Emulator, session: Session, key: str
+) -> None:
+    # JSON null for an optional field is the field left out: the server's default applies
+    # (engine_id 1), details show no null, and the answer is an answer, not a dropped connection.
+    from modelarts_widgets.sdk import ModelArtsError
+
+    assert _post(session, {**GOOD_BODY, "config_name": "without"}) == {"is_success": True}
+    assert _post(session, {**GOOD_BODY, "config_name": "with-null", key: None}) == {"is_success": True}
+    name = sorted(emulator.store.names())[0]
+    update = {k: v for k, v in GOOD_BODY.items() if k != "config_name"}
+    body = {**update, "model_id": 0, key: None}
+    if key in contract.UPDATE_REQUIRED:  # mandatory for update: null is missing
+        with pytest.raises(ModelArtsError, match="mandatory fields missing"):
+            session.call("PUT", f"/training-job-configs/{name}", json_body=body)
+    else:
+        session.call("PUT", f"/training-job-configs/{name}", json_body=body)
+    configs = emulator.store.snapshot()
+    ignore = ("config_name", "create_time")
+    with_null = {k: v for k, v in configs["with-null"].items() if k not in ignore}
+    assert with_null == {k: v for k, v in configs["without"].items() if k not in ignore}
+    assert None not in configs[name].values()
+
+
 def test_update_needs_the_mandatory_fields(emulator: Emulator, session: Session) -> None:
     from modelarts_widgets.sdk import ModelArtsError
 
