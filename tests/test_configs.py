@@ -241,3 +241,22 @@ def test_estimator_re_exports_the_contract_for_existing_importers() -> None:
         "list_query",
     ):
         assert getattr(estimator, name) is getattr(configs, name), name
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_a_number_json_cannot_carry_is_refused_before_anything_is_sent(
+    emulator: Emulator, session: Session, value: float
+) -> None:
+    estimator = Estimator(
+        session,
+        train_instance_type="modelarts.vm.cpu.2u",
+        code_dir="/b/code/",
+        boot_file="/b/code/train.py",
+        output_path="/b/out/",
+        hyperparameters=[{"label": "lr", "value": value}],
+        train_instance_count=1,
+    )
+    with pytest.raises(ValueError, match="JSON"):
+        estimator.create_job_configs(config_name="not-json", inputs="/b/data/")
+    assert emulator.count("POST") == 0
+    assert "not-json" not in emulator.store.names()

@@ -519,3 +519,26 @@ def test_a_known_user_without_a_password_gets_no_token(emulator: Emulator) -> No
     answer = requests.post(f"{emulator.endpoint}/v3/auth/tokens", json=body, timeout=10)
     assert answer.status_code in (400, 401), answer.text
     assert not emulator.identities.tokens
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_a_body_that_is_not_json_is_refused_even_where_python_reads_it(
+    emulator: Emulator, constant: str
+) -> None:
+    # Python's json module reads NaN and Infinity; JSON (RFC 8259) has no such values, and a
+    # server that stored one would answer details that strict JSON parsers cannot read.
+    text = json.dumps({**GOOD_BODY, "parameter": [{"label": "lr", "value": 0.5}]}).replace("0.5", constant)
+    path = f"/v1/{emulator.project_id}/training-job-configs"
+    headers = signer.sign(
+        access_key=next(iter(emulator.identities.keys)),
+        secret_key=next(iter(emulator.identities.keys.values())),
+        method="POST",
+        host=emulator.endpoint.split("//", 1)[1],
+        path=path,
+        headers={"Content-Type": "application/json"},
+        body=text.encode(),
+    )
+    answer = requests.post(f"{emulator.endpoint}{path}", data=text.encode(), headers=headers, timeout=10)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error_code"] == "ModelArts.0101"
+    assert GOOD_BODY["config_name"] not in emulator.store.names()

@@ -636,7 +636,7 @@ class _Handler(BaseHTTPRequestHandler):
         if operation == "delete":
             return store.delete(str(name))
         try:
-            payload = json.loads(body or b"{}")
+            payload = json.loads(body or b"{}", parse_constant=_not_json)
         except ValueError:
             raise ApiFailure(400, "ModelArts.0101", "Invalid Argument. The body is not JSON.") from None
         if not isinstance(payload, dict):
@@ -646,6 +646,11 @@ class _Handler(BaseHTTPRequestHandler):
         if operation == "create":
             return store.create(payload)
         return store.update(str(name), payload)
+
+
+def _not_json(constant: str) -> Any:
+    """Python's json reads NaN, Infinity and -Infinity; JSON has no such numbers."""
+    raise ValueError(f"{constant} is not a JSON value")
 
 
 def expiring_token(emulator: Emulator, seconds: float) -> None:
