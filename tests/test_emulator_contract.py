@@ -6,6 +6,7 @@ import ast
 import json
 import random
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -609,3 +610,18 @@ def test_a_body_that_is_not_json_is_refused_even_where_python_reads_it(
     assert answer.status_code == 400, answer.text
     assert answer.json()["error_code"] == "ModelArts.0101"
     assert GOOD_BODY["config_name"] not in emulator.store.names()
+
+
+@pytest.mark.parametrize("length", ["abc", "-1", "1e3", ""])
+def test_a_bad_content_length_gets_a_400_not_a_dropped_or_hung_connection(
+    emulator: Emulator, length: str
+) -> None:
+    path = f"/v1/{emulator.project_id}/training-job-configs"
+    with socket.create_connection((emulator.host, emulator.port), timeout=5) as conn:
+        conn.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n{{}}".encode())
+        received = b""
+        while chunk := conn.recv(4096):  # the emulator closes the connection after answering
+            received += chunk
+    answer = received.decode("latin-1")
+    assert answer.startswith("HTTP/1.1 400"), answer
+    assert '"ModelArts.0101"' in answer

@@ -193,7 +193,13 @@ class _Handler(BaseHTTPRequestHandler):
     # -- plumbing ----------------------------------------------------------------------------
 
     def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
+        """The request body; ValueError when Content-Length is not a number of bytes (RFC 9110)."""
+        raw = self.headers.get("Content-Length")
+        if raw is None:
+            return b""
+        if not re.fullmatch(r"[0-9]+", raw.strip()):
+            raise ValueError(f"Content-Length {raw[:20]!r} is not a number of bytes")
+        length = int(raw)
         return self.rfile.read(length) if length else b""
 
     def _send(self, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
@@ -244,7 +250,12 @@ class _Handler(BaseHTTPRequestHandler):
     # -- routing -----------------------------------------------------------------------------
 
     def _dispatch(self) -> None:
-        body = self._body()
+        try:
+            body = self._body()
+        except ValueError as exc:
+            self.close_connection = True  # where this request ends in the stream is unknown
+            self._fail(400, "ModelArts.0101", f"Invalid Argument. {exc}")
+            return
         url = urlsplit(self.path)
         try:
             if url.path.startswith("/_emulator/"):
