@@ -258,6 +258,32 @@ def test_utf8_header_values_are_verified_as_utf8(emulator: Emulator) -> None:
     assert answer.status_code == 200, answer.text
 
 
+def test_only_signed_header_values_need_to_be_utf8(emulator: Emulator) -> None:
+    # Names with "_" are never signed (the official signer skips them); a Latin-1 value there
+    # is no part of the signature, so it cannot make the request fail.
+    path = f"/v1/{emulator.project_id}/training-job-configs"
+    headers = signer.sign(
+        access_key=next(iter(emulator.identities.keys)),
+        secret_key=next(iter(emulator.identities.keys.values())),
+        method="GET",
+        host=emulator.endpoint.split("//", 1)[1],
+        path=path,
+        headers={"Content-Type": "application/json"},
+    )
+    unsigned = {**headers, "X_Trace": "caf\xe9"}  # sent as the Latin-1 byte 0xE9
+    assert requests.get(f"{emulator.endpoint}{path}", headers=unsigned, timeout=10).status_code == 200
+    # ... while a signed value that is not UTF-8 is still refused.
+    signed = signer.sign(
+        access_key=next(iter(emulator.identities.keys)),
+        secret_key=next(iter(emulator.identities.keys.values())),
+        method="GET",
+        host=emulator.endpoint.split("//", 1)[1],
+        path=path,
+        headers={"Content-Type": "application/json", "X-Note": "caf\xe9"},
+    )
+    assert requests.get(f"{emulator.endpoint}{path}", headers=signed, timeout=10).status_code == 400
+
+
 def test_percent_escaped_names_and_repeated_keys_verify(emulator: Emulator) -> None:
     query = signer.canonical_query([("per_page", 2), ("tag", ["b", "a"]), ("x y", "1")])
     answer = _signed_get(emulator, "/training-job-configs", query)

@@ -504,7 +504,11 @@ class _Handler(BaseHTTPRequestHandler):
                 )
                 return "expired temporary key"
             secret = temporary.secret
-        headers = {name.lower(): verify.header_value(value) for name, value in self.headers.items()}
+        # Only signed values are decoded: an unsigned header is no part of the signature.
+        headers = {
+            name.lower(): verify.header_value(value) if name.lower() in signed_names else value
+            for name, value in self.headers.items()
+        }
         missing = [n for n in signed_names if n not in headers]
         if missing:
             self._fail(
