@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -108,9 +109,29 @@ def test_a_framework_with_several_versions_needs_the_version(emulator: Emulator,
 
 def test_create_without_a_name_makes_one_from_the_date(emulator: Emulator, session: Session) -> None:
     made = official_example(session).create_job_configs(inputs="/b/data/")
-    assert re.fullmatch(r"cfg-\d{6}-\d{6}-[0-9a-f]{2}", made.config_name)
+    assert re.fullmatch(r"cfg-\d{6}-\d{6}-[0-9a-z]{2}", made.config_name)
     assert 1 <= len(made.config_name) <= 20
     assert made.config_name in emulator.store.names()
+
+
+def test_unnamed_creates_in_one_second_all_succeed(
+    emulator: Emulator, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A loop of unnamed creates runs many times a second; the names, made from the date to the
+    # second, must still differ, or a create fails as a duplicate.
+    frozen = datetime(2026, 12, 7, 16, 45, 0, tzinfo=timezone.utc)
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Clock:  # type: ignore[override]
+            return cls.fromtimestamp(frozen.timestamp(), tz)
+
+    monkeypatch.setattr(configs, "datetime", Clock)
+    estimator = official_example(session)
+    made = [estimator.create_job_configs(inputs="/b/data/").config_name for _ in range(60)]
+    assert len(set(made)) == 60
+    assert all(name.startswith("cfg-261207-164500-") for name in made)
+    assert set(made) <= emulator.store.names()
 
 
 def test_restore_builds_its_bodies_with_the_same_code(emulator: Emulator, session: Session) -> None:

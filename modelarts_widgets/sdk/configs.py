@@ -138,11 +138,30 @@ def delete_config(session: Session, name: str) -> Status:
     )
 
 
+_NAME_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
+_names_lock = threading.Lock()
+_names_given: dict[str, set[str]] = {}  # the second's stamp -> suffixes this process gave out
+
+
 def generated_name(now: datetime | None = None) -> str:
     """A config name from the date, as the official SDK makes one: 20 characters, e.g.
-    ``cfg-261207-164500-a3`` (UTC date and time plus two random characters against clashes)."""
+    ``cfg-261207-164500-a3`` (UTC date and time plus two random characters against clashes).
+
+    Names this process makes within one second never repeat (up to 1,296 a second), so a loop
+    of unnamed creates does not clash with itself; other processes differ by the random part.
+    """
     stamp = (now or datetime.now(timezone.utc)).strftime("%y%m%d-%H%M%S")
-    return f"cfg-{stamp}-{secrets.token_hex(1)}"
+    with _names_lock:
+        given = _names_given.setdefault(stamp, set())
+        for old in [s for s in _names_given if s != stamp]:
+            del _names_given[old]
+        if len(given) >= len(_NAME_ALPHABET) ** 2:
+            raise RuntimeError(f"More than {len(given)} unnamed configs in one second; pass config_name=")
+        while True:
+            suffix = secrets.choice(_NAME_ALPHABET) + secrets.choice(_NAME_ALPHABET)
+            if suffix not in given:
+                given.add(suffix)
+                return f"cfg-{stamp}-{suffix}"
 
 
 def list_query(
