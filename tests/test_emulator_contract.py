@@ -458,6 +458,7 @@ def test_unknown_method_on_a_config_path_is_the_gateways_404(emulator: Emulator,
     [
         {"kinds": ["500", "teapot"]},
         {"kinds": "500"},
+        {"kinds": [], "error_rate": 0.5},
         {"error_rate": 1.5},
         {"error_rate": -0.1},
         {"error_rate": "x"},

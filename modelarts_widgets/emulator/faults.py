@@ -52,6 +52,8 @@ class Faults:
         rate = self.error_rate
         if not _number(rate) or not 0 <= rate <= 1:
             raise ValueError(f"error_rate must be a number from 0 to 1, not {rate!r}")
+        if rate > 0 and not self.kinds:
+            raise ValueError(f"error_rate {rate} needs at least one fault kind; none are set")
         for name in ("latency", "retry_after", "rate_limit"):
             value = getattr(self, name)
             if not _number(value) or value < 0:
