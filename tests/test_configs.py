@@ -241,6 +241,8 @@ def test_the_sdks_documented_default_sort_key_gives_a_clear_error_and_sends_noth
 ) -> None:
     result = Estimator.get_job_configs_list(session, sort_by="job_name")
     assert result["is_success"] is False
+    # A refusal made here, not by the server, must not wear a server's code.
+    assert result["error_code"].startswith("Client."), result
     assert "the official SDK's documented default" in result["error_msg"]
     assert "config_name" in result["error_msg"]
     with pytest.raises(ValueError, match="job_name"):
