@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timezone
 from typing import Any
@@ -283,3 +284,37 @@ def test_a_number_json_cannot_carry_is_refused_before_anything_is_sent(
         estimator.create_job_configs(config_name="not-json", inputs="/b/data/")
     assert emulator.count("POST") == 0
     assert "not-json" not in emulator.store.names()
+
+
+def test_a_saved_config_json_cannot_carry_fails_alone_in_a_restore(
+    emulator: Emulator, session: Session, tmp_path: Any
+) -> None:
+    # A backup holds what the server answered; Python's json reads NaN in an answer and writes
+    # it to the file. Restoring it must fail for that config only, as a result, not as a raise.
+    from modelarts_widgets.sdk import BulkDelete
+    from modelarts_widgets.sdk.trash import Trash
+
+    first, second = sorted(emulator.store.names())[:2]
+    run = BulkDelete(session, [first, second], backup=Trash(tmp_path))
+    run.run()
+    path = run.backup_path
+    assert path is not None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["configs"][first]["parameter"] = [{"label": "lr", "value": float("nan")}]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    results = restore(session, path)
+    assert results[second] == {"is_success": True}
+    assert results[first]["is_success"] is False
+    assert results[first]["error_code"] == "Client.InvalidArgument"
+    assert first not in emulator.store.names()
+
+
+def test_an_update_of_details_json_cannot_carry_is_a_failure_result(
+    emulator: Emulator, session: Session
+) -> None:
+    name = sorted(emulator.store.names())[0]
+    emulator.store._configs[name]["parameter"] = [{"label": "lr", "value": float("inf")}]
+    result = Estimator(session, config_name=name).update_job_configs(config_desc="x")
+    assert result["is_success"] is False
+    assert result["error_code"] == "Client.InvalidArgument"
+    assert emulator.count("PUT") == 0

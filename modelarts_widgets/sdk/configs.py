@@ -395,4 +395,6 @@ def read_modify_write(session: Session, name: str, changes: Mapping[str, Any]) -
         answer = session.call("PUT", path, json_body=body)
     except errors.ModelArtsError as exc:
         return exc.as_status()
+    except ValueError as exc:  # e.g. a NaN in the details, which JSON cannot carry
+        return errors.failure(errors.INVALID_ARGUMENT, str(exc))
     return {"is_success": True, **{k: v for k, v in answer.items() if k != "is_success"}}

@@ -226,6 +226,8 @@ def restore(
                 except errors.ModelArtsError:
                     pass
             return exc.as_status()
+        except ValueError as exc:  # saved details that make no create body, e.g. a NaN
+            return errors.failure(errors.INVALID_ARGUMENT, f"{name}: {exc}")
         return {"is_success": True}
 
     with ThreadPoolExecutor(
