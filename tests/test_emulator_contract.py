@@ -450,6 +450,22 @@ def test_unknown_method_on_a_config_path_is_the_gateways_404(emulator: Emulator,
     assert (caught.value.status, caught.value.error_code) == (404, "APIGW.0101")
 
 
+@pytest.mark.parametrize("method", ["PATCH", "OPTIONS", "TRACE", "HEAD"])
+def test_every_other_method_is_the_gateways_404_too(
+    emulator: Emulator, session: Session, method: str
+) -> None:
+    # Not http.server's 501 HTML page: the gateway knows no such API.
+    answer = requests.request(
+        method, f"{emulator.endpoint}/v1/{emulator.project_id}/training-job-configs/x", timeout=10
+    )
+    assert answer.status_code == 404
+    assert answer.headers["Content-Type"].startswith("application/json")
+    if method == "HEAD":
+        assert answer.content == b""
+    else:
+        assert answer.json()["error_code"] == "APIGW.0101"
+
+
 # -- the emulator's own settings --------------------------------------------------------------------
 
 

@@ -213,7 +213,8 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(data)
+        if self.command != "HEAD":  # a HEAD answer has the headers of the body, not the body
+            self.wfile.write(data)
 
     def _fail(
         self,
@@ -246,6 +247,23 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_DELETE(self) -> None:
         self._dispatch()
+
+    # The API has no other method: the gateway's 404 (http.server would send a 501 HTML page).
+    def _other_method(self) -> None:
+        self.close_connection = True  # a body, if one was sent, is left unread
+        self._fail(404, "APIGW.0101", "The API does not exist or has not been published", gateway=True)
+
+    def do_HEAD(self) -> None:
+        self._other_method()
+
+    def do_PATCH(self) -> None:
+        self._other_method()
+
+    def do_OPTIONS(self) -> None:
+        self._other_method()
+
+    def do_TRACE(self) -> None:
+        self._other_method()
 
     # -- routing -----------------------------------------------------------------------------
 
