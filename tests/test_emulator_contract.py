@@ -704,3 +704,17 @@ def test_a_bad_content_length_gets_a_400_not_a_dropped_or_hung_connection(
     answer = received.decode("latin-1")
     assert answer.startswith("HTTP/1.1 400"), answer
     assert '"ModelArts.0101"' in answer
+
+
+def test_details_agree_with_the_flavor_and_engine_lists(emulator: Emulator, session: Session) -> None:
+    # A config's flavor and engine fields are the catalog entry of its ids, seeded ones included.
+    specs = {s["spec_id"]: s for s in session.call("GET", "/job/resource-specs")["specs"]}
+    engines = {e["engine_id"]: e for e in session.call("GET", "/job/ai-engines")["engines"]}
+    for name in sorted(emulator.store.names()):
+        details = session.call("GET", f"/training-job-configs/{name}")
+        spec = specs[details["spec_id"]]
+        engine = engines[details["engine_id"]]
+        for key in ("spec_code", "cpu", "core", "gpu_num", "gpu_type"):
+            assert details[key] == spec[key], (name, key)
+        for key in ("engine_name", "engine_version", "engine_type"):
+            assert details[key] == engine[key], (name, key)
