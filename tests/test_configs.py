@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -108,9 +110,29 @@ def test_a_framework_with_several_versions_needs_the_version(emulator: Emulator,
 
 def test_create_without_a_name_makes_one_from_the_date(emulator: Emulator, session: Session) -> None:
     made = official_example(session).create_job_configs(inputs="/b/data/")
-    assert re.fullmatch(r"cfg-\d{6}-\d{6}-[0-9a-f]{2}", made.config_name)
+    assert re.fullmatch(r"cfg-\d{6}-\d{6}-[0-9a-z]{2}", made.config_name)
     assert 1 <= len(made.config_name) <= 20
     assert made.config_name in emulator.store.names()
+
+
+def test_unnamed_creates_in_one_second_all_succeed(
+    emulator: Emulator, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A loop of unnamed creates runs many times a second; the names, made from the date to the
+    # second, must still differ, or a create fails as a duplicate.
+    frozen = datetime(2026, 12, 7, 16, 45, 0, tzinfo=timezone.utc)
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Clock:  # type: ignore[override]
+            return cls.fromtimestamp(frozen.timestamp(), tz)
+
+    monkeypatch.setattr(configs, "datetime", Clock)
+    estimator = official_example(session)
+    made = [estimator.create_job_configs(inputs="/b/data/").config_name for _ in range(60)]
+    assert len(set(made)) == 60
+    assert all(name.startswith("cfg-261207-164500-") for name in made)
+    assert set(made) <= emulator.store.names()
 
 
 def test_restore_builds_its_bodies_with_the_same_code(emulator: Emulator, session: Session) -> None:
@@ -220,6 +242,8 @@ def test_the_sdks_documented_default_sort_key_gives_a_clear_error_and_sends_noth
 ) -> None:
     result = Estimator.get_job_configs_list(session, sort_by="job_name")
     assert result["is_success"] is False
+    # A refusal made here, not by the server, must not wear a server's code.
+    assert result["error_code"].startswith("Client."), result
     assert "the official SDK's documented default" in result["error_msg"]
     assert "config_name" in result["error_msg"]
     with pytest.raises(ValueError, match="job_name"):
@@ -241,3 +265,58 @@ def test_estimator_re_exports_the_contract_for_existing_importers() -> None:
         "list_query",
     ):
         assert getattr(estimator, name) is getattr(configs, name), name
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_a_number_json_cannot_carry_is_refused_before_anything_is_sent(
+    emulator: Emulator, session: Session, value: float
+) -> None:
+    estimator = Estimator(
+        session,
+        train_instance_type="modelarts.vm.cpu.2u",
+        code_dir="/b/code/",
+        boot_file="/b/code/train.py",
+        output_path="/b/out/",
+        hyperparameters=[{"label": "lr", "value": value}],
+        train_instance_count=1,
+    )
+    with pytest.raises(ValueError, match="JSON"):
+        estimator.create_job_configs(config_name="not-json", inputs="/b/data/")
+    assert emulator.count("POST") == 0
+    assert "not-json" not in emulator.store.names()
+
+
+def test_a_saved_config_json_cannot_carry_fails_alone_in_a_restore(
+    emulator: Emulator, session: Session, tmp_path: Any
+) -> None:
+    # A backup holds what the server answered; Python's json reads NaN in an answer and writes
+    # it to the file. Restoring it must fail for that config only, as a result, not as a raise.
+    from modelarts_widgets.sdk import BulkDelete
+    from modelarts_widgets.sdk.trash import Trash
+
+    first, second = sorted(emulator.store.names())[:2]
+    run = BulkDelete(session, [first, second], backup=Trash(tmp_path))
+    run.run()
+    path = run.backup_path
+    assert path is not None
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    for entry in lines[1:]:  # after the header, one line per config
+        if entry["config_name"] == first:
+            entry["details"]["parameter"] = [{"label": "lr", "value": float("nan")}]
+    path.write_text("".join(json.dumps(entry) + "\n" for entry in lines), encoding="utf-8")
+    results = restore(session, path)
+    assert results[second] == {"is_success": True}
+    assert results[first]["is_success"] is False
+    assert results[first]["error_code"] == "Client.InvalidArgument"
+    assert first not in emulator.store.names()
+
+
+def test_an_update_of_details_json_cannot_carry_is_a_failure_result(
+    emulator: Emulator, session: Session
+) -> None:
+    name = sorted(emulator.store.names())[0]
+    emulator.store._configs[name]["parameter"] = [{"label": "lr", "value": float("inf")}]
+    result = Estimator(session, config_name=name).update_job_configs(config_desc="x")
+    assert result["is_success"] is False
+    assert result["error_code"] == "Client.InvalidArgument"
+    assert emulator.count("PUT") == 0

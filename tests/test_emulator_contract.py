@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+import json
 import random
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -33,15 +35,47 @@ GOOD_BODY: dict[str, Any] = {
 
 
 def test_the_emulator_runs_without_importing_the_sdk() -> None:
+    # Every route is exercised, authenticated by an IAM token (the SDK's signer must not be
+    # loaded here), so that an import made lazily inside a handler is caught too.
     script = """
-import sys, urllib.request
+import json, sys, urllib.request
 from modelarts_widgets.emulator import Emulator
+
+def call(em, method, path, body=None, token=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(em.endpoint + path, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("X-Auth-Token", token)
+    try:
+        with urllib.request.urlopen(request) as answer:
+            return answer.headers, json.loads(answer.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        return exc.headers, {"status": exc.code}
+
 with Emulator(configs=3) as em:
-    for path in ("/v3", "/v1/x/training-job-configs", "/v1/x/job/ai-engines"):
-        try:
-            urllib.request.urlopen(em.endpoint + path)
-        except Exception:
-            pass
+    em.identities.users[("d", "u")] = "p"
+    auth = {"identity": {"methods": ["password"], "password": {"user": {
+        "name": "u", "password": "p", "domain": {"name": "d"}}}},
+        "scope": {"project": {"id": em.project_id}}}
+    headers, _ = call(em, "POST", "/v3/auth/tokens", {"auth": auth})
+    token = headers["X-Subject-Token"]
+    base = "/v1/" + em.project_id
+    body = {"config_name": "indep", "worker_server_num": 1, "app_url": "/a/", "model_id": 0,
+            "boot_file_url": "/a/b.py", "spec_id": 1, "engine_id": 2, "data_url": "/d/"}
+    steps = [
+        ("GET", "/v3", None), ("GET", base + "/job/ai-engines?job_type=train", None),
+        ("GET", base + "/job/resource-specs?job_type=train", None),
+        ("GET", base + "/training-job-configs?per_page=2", None),
+        ("POST", base + "/training-job-configs", body),
+        ("GET", base + "/training-job-configs/indep", None),
+        ("PUT", base + "/training-job-configs/indep", {**body, "config_name": None}),
+        ("PUT", base + "/training-job-configs/indep", {"config_desc": "partial"}),
+        ("DELETE", base + "/training-job-configs/indep", None),
+        ("DELETE", base + "/training-job-configs/indep", None),
+    ]
+    for method, path, payload in steps:
+        print(method, path, call(em, method, path, payload, token)[1].get("status", "ok"))
 loaded = sorted(m for m in sys.modules if m.startswith("modelarts_widgets.sdk"))
 print(loaded)
 sys.exit(1 if loaded else 0)
@@ -50,17 +84,52 @@ sys.exit(1 if loaded else 0)
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
+    assert "POST /v1/" in done.stdout, done.stdout
+    assert "Traceback" not in done.stderr, done.stderr
+
+
+def _imported_names(tree: ast.AST) -> list[str]:
+    """Every module an emulator source imports, as dotted names (relative ones with their dots),
+    including ``from .. import sdk`` and ``importlib.import_module("...")`` / ``__import__``."""
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            target = ("." * node.level) + (node.module or "")
+            names.append(target)
+            names.extend(f"{target}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.Call):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if called in ("import_module", "__import__"):
+                names.extend(
+                    a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)
+                )
+    return names
 
 
 def test_no_emulator_module_names_the_sdk() -> None:
     for source in sorted(EMULATOR_DIR.glob("*.py")):
         tree = ast.parse(source.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom):
-                target = ("." * node.level) + (node.module or "")
-                assert "sdk" not in target.split("."), (source.name, target)
-            elif isinstance(node, ast.Import):
-                assert not any(".sdk" in alias.name for alias in node.names), source.name
+        for target in _imported_names(tree):
+            assert "sdk" not in target.split("."), (source.name, target)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "from .. import sdk",
+        "from modelarts_widgets import sdk",
+        "from ..sdk import signer",
+        "import modelarts_widgets.sdk.signer",
+        "importlib.import_module('modelarts_widgets.sdk')",
+        "__import__('modelarts_widgets.sdk.signer')",
+    ],
+)
+def test_the_import_check_sees_every_way_of_importing_the_sdk(line: str) -> None:
+    names = _imported_names(ast.parse(f"def lazy():\n    {line}\n"))
+    assert any("sdk" in name.split(".") for name in names), names
 
 
 # -- the emulator's verifier against the official signer and the known-answer vectors ------------
@@ -132,6 +201,42 @@ def test_verifier_accepts_what_the_official_signer_signs_on_500_random_requests(
         assert ours == parts["Signature"], case
 
 
+@pytest.mark.parametrize("path", ["/v1/p/training-job-configs/a%2Fb", "/v1/p/a%2F%2Fb/", "/v1/p/x%20y/%7E"])
+def test_verifier_reads_escaped_paths_as_the_official_signer_does(path: str) -> None:
+    # The official signer unquotes the whole path and then splits it on "/": an escaped
+    # slash is a separator in the signature.
+    core_signer = pytest.importorskip("huaweicloudsdkcore.signer.signer")
+    from huaweicloudsdkcore.sdk_request import SdkRequest
+
+    request = SdkRequest(
+        method="GET",
+        schema="https",
+        host=HOST,
+        resource_path=path,
+        query_params=[],
+        header_params={"X-Sdk-Date": DATE, "Content-Type": "application/json"},
+        body=b"",
+    )
+
+    class Creds:
+        ak, sk = AK, SK
+
+    core_signer.Signer(Creds).sign(request)
+    parts = verify.parse_authorization(request.header_params["Authorization"])
+    assert parts is not None
+    ours = verify.expected_signature(
+        secret=SK,
+        method="GET",
+        path=path,
+        raw_query="",
+        headers={k.lower(): str(v) for k, v in request.header_params.items()},
+        signed_headers=parts["SignedHeaders"].split(";"),
+        body=b"",
+        date=DATE,
+    )
+    assert ours == parts["Signature"]
+
+
 # -- query parsing per the signing rules ---------------------------------------------------------
 
 
@@ -187,6 +292,32 @@ def test_a_plus_on_the_wire_is_a_plus_not_a_space(emulator: Emulator) -> None:
 def test_utf8_header_values_are_verified_as_utf8(emulator: Emulator) -> None:
     answer = _signed_get(emulator, "/training-job-configs", "per_page=1", {"X-Note": "中文 é"})
     assert answer.status_code == 200, answer.text
+
+
+def test_only_signed_header_values_need_to_be_utf8(emulator: Emulator) -> None:
+    # Names with "_" are never signed (the official signer skips them); a Latin-1 value there
+    # is no part of the signature, so it cannot make the request fail.
+    path = f"/v1/{emulator.project_id}/training-job-configs"
+    headers = signer.sign(
+        access_key=next(iter(emulator.identities.keys)),
+        secret_key=next(iter(emulator.identities.keys.values())),
+        method="GET",
+        host=emulator.endpoint.split("//", 1)[1],
+        path=path,
+        headers={"Content-Type": "application/json"},
+    )
+    unsigned = {**headers, "X_Trace": "caf\xe9"}  # sent as the Latin-1 byte 0xE9
+    assert requests.get(f"{emulator.endpoint}{path}", headers=unsigned, timeout=10).status_code == 200
+    # ... while a signed value that is not UTF-8 is still refused.
+    signed = signer.sign(
+        access_key=next(iter(emulator.identities.keys)),
+        secret_key=next(iter(emulator.identities.keys.values())),
+        method="GET",
+        host=emulator.endpoint.split("//", 1)[1],
+        path=path,
+        headers={"Content-Type": "application/json", "X-Note": "caf\xe9"},
+    )
+    assert requests.get(f"{emulator.endpoint}{path}", headers=signed, timeout=10).status_code == 400
 
 
 def test_percent_escaped_names_and_repeated_keys_verify(emulator: Emulator) -> None:
@@ -253,6 +384,46 @@ def test_a_valid_create_gets_engine_and_flavor_fields_from_the_ids(
     assert stored["spec_code"] == "modelarts.vm.gpu.p100"
 
 
+OPTIONAL_FIELDS = (
+    "config_desc",
+    "model_id",
+    "parameter",
+    "engine_id",
+    "train_url",
+    "log_url",
+    "user_image_url",
+    "user_command",
+    "dataset_id",
+    "dataset_version_id",
+    "data_source",
+)
+
+
+@pytest.mark.parametrize("key", OPTIONAL_FIELDS)
+def test_an_optional_field_sent_as_null_counts_as_absent(
+    emulator: Emulator, session: Session, key: str
+) -> None:
+    # JSON null for an optional field is the field left out: the server's default applies
+    # (engine_id 1), details show no null, and the answer is an answer, not a dropped connection.
+    from modelarts_widgets.sdk import ModelArtsError
+
+    assert _post(session, {**GOOD_BODY, "config_name": "without"}) == {"is_success": True}
+    assert _post(session, {**GOOD_BODY, "config_name": "with-null", key: None}) == {"is_success": True}
+    name = sorted(emulator.store.names())[0]
+    update = {k: v for k, v in GOOD_BODY.items() if k != "config_name"}
+    body = {**update, "model_id": 0, key: None}
+    if key in contract.UPDATE_REQUIRED:  # mandatory for update: null is missing
+        with pytest.raises(ModelArtsError, match="mandatory fields missing"):
+            session.call("PUT", f"/training-job-configs/{name}", json_body=body)
+    else:
+        session.call("PUT", f"/training-job-configs/{name}", json_body=body)
+    configs = emulator.store.snapshot()
+    ignore = ("config_name", "create_time")
+    with_null = {k: v for k, v in configs["with-null"].items() if k not in ignore}
+    assert with_null == {k: v for k, v in configs["without"].items() if k not in ignore}
+    assert None not in configs[name].values()
+
+
 def test_update_needs_the_mandatory_fields(emulator: Emulator, session: Session) -> None:
     from modelarts_widgets.sdk import ModelArtsError
 
@@ -315,18 +486,59 @@ def test_unknown_method_on_a_config_path_is_the_gateways_404(emulator: Emulator,
     assert (caught.value.status, caught.value.error_code) == (404, "APIGW.0101")
 
 
+@pytest.mark.parametrize("method", ["PATCH", "OPTIONS", "TRACE", "HEAD"])
+def test_every_other_method_is_the_gateways_404_too(
+    emulator: Emulator, session: Session, method: str
+) -> None:
+    # Not http.server's 501 HTML page: the gateway knows no such API.
+    answer = requests.request(
+        method, f"{emulator.endpoint}/v1/{emulator.project_id}/training-job-configs/x", timeout=10
+    )
+    assert answer.status_code == 404
+    assert answer.headers["Content-Type"].startswith("application/json")
+    if method == "HEAD":
+        assert answer.content == b""
+    else:
+        assert answer.json()["error_code"] == "APIGW.0101"
+
+
 # -- the emulator's own settings --------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "changes", [{"kinds": ["500", "teapot"]}, {"error_rate": 1.5}, {"error_rate": -0.1}, {"error_rate": "x"}]
+    "changes",
+    [
+        {"kinds": ["500", "teapot"]},
+        {"kinds": "500"},
+        {"kinds": [], "error_rate": 0.5},
+        {"error_rate": 1.5},
+        {"error_rate": -0.1},
+        {"error_rate": "x"},
+        {"latency": -1},
+        {"latency": "x"},
+        {"rate_limit": -5},
+        {"rate_limit": "x"},
+        {"retry_after": -3},
+        {"retry_after": float("inf")},
+        {"clock_offset": "x"},
+        {"fail_names": ["a"]},
+        {"fail_names": {"a": ["x"]}},
+        {"fail_names": {"a": [200, "ModelArts.0104", "not an error status"]}},
+        {"fail_names": {"a": [404, "ModelArts.0104", "the table pairs 0104 with 400"]}},
+        {"fail_names": {"a": ["400", "ModelArts.0104", "a status is a number"]}},
+        {"drop_after_names": "abc"},
+        {"drop_after_names": [1]},
+        {"deny": ["bogus"]},
+        {"deny": "delete"},
+        {"seed": "x"},
+    ],
 )
 def test_bad_fault_settings_are_refused_and_change_nothing(
     emulator: Emulator, changes: dict[str, Any]
 ) -> None:
     before = emulator.faults.as_dict()
-    answer = requests.post(f"{emulator.endpoint}/_emulator/faults", json=changes, timeout=10)
-    assert answer.status_code == 400
+    answer = requests.post(f"{emulator.endpoint}/_emulator/faults", data=json.dumps(changes), timeout=10)
+    assert answer.status_code == 400, answer.text
     assert emulator.faults.as_dict() == before
     with pytest.raises(ValueError):
         Emulator(faults=Faults(**changes))
@@ -425,3 +637,84 @@ def test_password_session_works_through_the_catalog_token(emulator: Emulator) ->
         iam_endpoint=emulator.endpoint,
     )
     assert session.call("GET", "/training-job-configs", query=[("per_page", 1)])["is_success"] is True
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["absent", None, "", 0, ["x"]],
+)
+def test_a_user_iam_does_not_know_gets_no_token_whatever_the_password(
+    emulator: Emulator, password: object
+) -> None:
+    # An unknown user's stored password is "none"; a request without one must not match it.
+    body = _token_body("ghost", "x", "ghost", {"id": emulator.project_id})
+    user = body["auth"]["identity"]["password"]["user"]
+    if password == "absent":
+        del user["password"]
+    else:
+        user["password"] = password
+    answer = requests.post(f"{emulator.endpoint}/v3/auth/tokens", json=body, timeout=10)
+    assert answer.status_code in (400, 401), answer.text
+    assert "X-Subject-Token" not in answer.headers
+    assert not emulator.identities.tokens
+
+
+def test_a_known_user_without_a_password_gets_no_token(emulator: Emulator) -> None:
+    emulator.identities.users[("acct", "gil")] = "gil-pass"
+    body = _token_body("gil", "x", "acct", {"id": emulator.project_id})
+    del body["auth"]["identity"]["password"]["user"]["password"]
+    answer = requests.post(f"{emulator.endpoint}/v3/auth/tokens", json=body, timeout=10)
+    assert answer.status_code in (400, 401), answer.text
+    assert not emulator.identities.tokens
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_a_body_that_is_not_json_is_refused_even_where_python_reads_it(
+    emulator: Emulator, constant: str
+) -> None:
+    # Python's json module reads NaN and Infinity; JSON (RFC 8259) has no such values, and a
+    # server that stored one would answer details that strict JSON parsers cannot read.
+    text = json.dumps({**GOOD_BODY, "parameter": [{"label": "lr", "value": 0.5}]}).replace("0.5", constant)
+    path = f"/v1/{emulator.project_id}/training-job-configs"
+    headers = signer.sign(
+        access_key=next(iter(emulator.identities.keys)),
+        secret_key=next(iter(emulator.identities.keys.values())),
+        method="POST",
+        host=emulator.endpoint.split("//", 1)[1],
+        path=path,
+        headers={"Content-Type": "application/json"},
+        body=text.encode(),
+    )
+    answer = requests.post(f"{emulator.endpoint}{path}", data=text.encode(), headers=headers, timeout=10)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error_code"] == "ModelArts.0101"
+    assert GOOD_BODY["config_name"] not in emulator.store.names()
+
+
+@pytest.mark.parametrize("length", ["abc", "-1", "1e3", ""])
+def test_a_bad_content_length_gets_a_400_not_a_dropped_or_hung_connection(
+    emulator: Emulator, length: str
+) -> None:
+    path = f"/v1/{emulator.project_id}/training-job-configs"
+    with socket.create_connection((emulator.host, emulator.port), timeout=5) as conn:
+        conn.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n{{}}".encode())
+        received = b""
+        while chunk := conn.recv(4096):  # the emulator closes the connection after answering
+            received += chunk
+    answer = received.decode("latin-1")
+    assert answer.startswith("HTTP/1.1 400"), answer
+    assert '"ModelArts.0101"' in answer
+
+
+def test_details_agree_with_the_flavor_and_engine_lists(emulator: Emulator, session: Session) -> None:
+    # A config's flavor and engine fields are the catalog entry of its ids, seeded ones included.
+    specs = {s["spec_id"]: s for s in session.call("GET", "/job/resource-specs")["specs"]}
+    engines = {e["engine_id"]: e for e in session.call("GET", "/job/ai-engines")["engines"]}
+    for name in sorted(emulator.store.names()):
+        details = session.call("GET", f"/training-job-configs/{name}")
+        spec = specs[details["spec_id"]]
+        engine = engines[details["engine_id"]]
+        for key in ("spec_code", "cpu", "core", "gpu_num", "gpu_type"):
+            assert details[key] == spec[key], (name, key)
+        for key in ("engine_name", "engine_version", "engine_type"):
+            assert details[key] == engine[key], (name, key)

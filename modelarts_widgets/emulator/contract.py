@@ -111,6 +111,9 @@ ERROR_STATUS: dict[str, int] = {
     "APIGW.0308": 429,
 }
 
+# Codes the table lists with a second status ("401/403").
+OTHER_STATUS: dict[str, tuple[int, ...]] = {"ModelArts.0203": (403,)}
+
 
 class ContractError(Exception):
     """A body the reference says the server refuses: HTTP 400 with this code and message."""

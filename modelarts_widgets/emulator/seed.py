@@ -26,17 +26,13 @@ DESCRIPTIONS = (
     "Old config kept for reproducibility of the 2024 paper",
     "tmp: delete me",
 )
-FLAVORS = tuple(
-    (sid, code, gpu_type, gpu_num)
-    for sid, code, _cpu, _core, gpu_num, gpu_type, _max in contract.SPECS
-    if sid in (1, 4, 5, 7)
-)
+FLAVORS = tuple(sid for sid, *_rest in contract.SPECS if sid in (1, 4, 5, 7))
 
 
 def make_config(name: str, rng: random.Random, *, now_ms: int, desc: str | None = None) -> dict[str, Any]:
     """One config with every field the details call documents."""
     engine_type, engine_name, engine_id, engine_version = rng.choice(ENGINES)
-    spec_id, spec_code, gpu_type, gpu_num = rng.choice(FLAVORS)
+    spec_id = rng.choice(FLAVORS)
     bucket = rng.choice(("ml-team", "research-data", "obs-demo"))
     return {
         "config_name": name,
@@ -57,11 +53,7 @@ def make_config(name: str, rng: random.Random, *, now_ms: int, desc: str | None 
             {"label": "batch_size", "value": rng.choice(("32", "64", "128"))},
         ],
         "spec_id": spec_id,
-        "spec_code": spec_code,
-        "gpu_type": gpu_type,
-        "gpu_num": gpu_num,
-        "cpu": "8",
-        "core": "8",
+        **(contract.spec(spec_id) or {}),  # spec_code, cpu, core, gpu_num, gpu_type as listed
         "data_url": f"/{bucket}/data/{name.split('-', maxsplit=1)[0]}/",
         "dataset_id": "",
         "dataset_version_id": "",

@@ -193,7 +193,13 @@ class _Handler(BaseHTTPRequestHandler):
     # -- plumbing ----------------------------------------------------------------------------
 
     def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
+        """The request body; ValueError when Content-Length is not a number of bytes (RFC 9110)."""
+        raw = self.headers.get("Content-Length")
+        if raw is None:
+            return b""
+        if not re.fullmatch(r"[0-9]+", raw.strip()):
+            raise ValueError(f"Content-Length {raw[:20]!r} is not a number of bytes")
+        length = int(raw)
         return self.rfile.read(length) if length else b""
 
     def _send(self, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
@@ -207,7 +213,8 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(data)
+        if self.command != "HEAD":  # a HEAD answer has the headers of the body, not the body
+            self.wfile.write(data)
 
     def _fail(
         self,
@@ -241,10 +248,32 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch()
 
+    # The API has no other method: the gateway's 404 (http.server would send a 501 HTML page).
+    def _other_method(self) -> None:
+        self.close_connection = True  # a body, if one was sent, is left unread
+        self._fail(404, "APIGW.0101", "The API does not exist or has not been published", gateway=True)
+
+    def do_HEAD(self) -> None:
+        self._other_method()
+
+    def do_PATCH(self) -> None:
+        self._other_method()
+
+    def do_OPTIONS(self) -> None:
+        self._other_method()
+
+    def do_TRACE(self) -> None:
+        self._other_method()
+
     # -- routing -----------------------------------------------------------------------------
 
     def _dispatch(self) -> None:
-        body = self._body()
+        try:
+            body = self._body()
+        except ValueError as exc:
+            self.close_connection = True  # where this request ends in the stream is unknown
+            self._fail(400, "ModelArts.0101", f"Invalid Argument. {exc}")
+            return
         url = urlsplit(self.path)
         try:
             if url.path.startswith("/_emulator/"):
@@ -387,7 +416,14 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, KeyError, TypeError):
             self._send(400, {"error": {"code": 400, "message": "The request body is invalid."}})
             return
-        if em.identities.users.get(key) != user.get("password"):
+        known = em.identities.users.get(key)
+        given = user.get("password")
+        # An unknown user has no password: a request without one must not match that absence.
+        if (
+            known is None
+            or not isinstance(given, str)
+            or not secrets.compare_digest(known.encode("utf-8"), given.encode("utf-8"))
+        ):
             self._send(401, {"error": {"code": 401, "message": "The username or password is wrong."}})
             return
         if scope.get("id", em.project_id) != em.project_id or scope.get("name", em.region) != em.region:
@@ -486,7 +522,11 @@ class _Handler(BaseHTTPRequestHandler):
                 )
                 return "expired temporary key"
             secret = temporary.secret
-        headers = {name.lower(): verify.header_value(value) for name, value in self.headers.items()}
+        # Only signed values are decoded: an unsigned header is no part of the signature.
+        headers = {
+            name.lower(): verify.header_value(value) if name.lower() in signed_names else value
+            for name, value in self.headers.items()
+        }
         missing = [n for n in signed_names if n not in headers]
         if missing:
             self._fail(
@@ -633,7 +673,7 @@ class _Handler(BaseHTTPRequestHandler):
         if operation == "delete":
             return store.delete(str(name))
         try:
-            payload = json.loads(body or b"{}")
+            payload = json.loads(body or b"{}", parse_constant=_not_json)
         except ValueError:
             raise ApiFailure(400, "ModelArts.0101", "Invalid Argument. The body is not JSON.") from None
         if not isinstance(payload, dict):
@@ -653,6 +693,11 @@ def _body_name(body: bytes) -> str | None:
         return None
     name = payload.get("config_name") if isinstance(payload, dict) else None
     return name if isinstance(name, str) else None
+
+
+def _not_json(constant: str) -> Any:
+    """Python's json reads NaN, Infinity and -Infinity; JSON has no such numbers."""
+    raise ValueError(f"{constant} is not a JSON value")
 
 
 def expiring_token(emulator: Emulator, seconds: float) -> None:

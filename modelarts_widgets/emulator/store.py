@@ -112,7 +112,7 @@ class ConfigStore:
         return {"is_success": True, **config}
 
     def create(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        _check(body, update=False)
+        body = _check(body, update=False)
         name = str(body["config_name"])
         # Details show every documented field; unset ones come back empty, model_id as 0.
         defaults = {"engine_id": 1, "config_desc": "", "model_id": 0, "parameter": [], "volumes": []}
@@ -132,8 +132,7 @@ class ConfigStore:
             config = self._configs.get(name)
             if config is None:
                 raise ApiFailure(404, "ModelArts.0015", "The resource you requested is not exist")
-            _check(body, update=True)
-            self._configs[name] = _stored(config, body)
+            self._configs[name] = _stored(config, _check(body, update=True))
             self._changed(name)
         return {"is_success": True}
 
@@ -161,11 +160,14 @@ _DETAIL_TEXT = (
 )
 
 
-def _check(body: Mapping[str, Any], *, update: bool) -> None:
+def _check(body: Mapping[str, Any], *, update: bool) -> dict[str, Any]:
+    """The body without its null fields (null is a field left out), once the contract accepts it."""
+    present = {k: v for k, v in body.items() if v is not None}
     try:
-        contract.validate(body, update=update)
+        contract.validate(present, update=update)
     except contract.ContractError as exc:
         raise ApiFailure(contract.ERROR_STATUS[exc.code], exc.code, exc.message) from None
+    return present
 
 
 def _stored(base: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:

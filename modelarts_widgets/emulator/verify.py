@@ -48,7 +48,9 @@ def canonical_query(pairs: Sequence[tuple[str, str]]) -> str:
 
 
 def canonical_uri(path: str) -> str:
-    segments = [_rfc3986(_decode(segment)) for segment in path.split("/")]
+    """The path decoded, then split on "/" (so an escaped slash separates too), each segment
+    RFC 3986 encoded, ending in "/"."""
+    segments = [_rfc3986(segment) for segment in _decode(path).split("/")]
     uri = "/".join(segments)
     return uri if uri.endswith("/") else uri + "/"
 

@@ -142,11 +142,30 @@ def delete_config(session: Session, name: str, *, gone_ok: bool = False) -> Stat
     )
 
 
+_NAME_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
+_names_lock = threading.Lock()
+_names_given: dict[str, set[str]] = {}  # the second's stamp -> suffixes this process gave out
+
+
 def generated_name(now: datetime | None = None) -> str:
     """A config name from the date, as the official SDK makes one: 20 characters, e.g.
-    ``cfg-261207-164500-a3`` (UTC date and time plus two random characters against clashes)."""
+    ``cfg-261207-164500-a3`` (UTC date and time plus two random characters against clashes).
+
+    Names this process makes within one second never repeat (up to 1,296 a second), so a loop
+    of unnamed creates does not clash with itself; other processes differ by the random part.
+    """
     stamp = (now or datetime.now(timezone.utc)).strftime("%y%m%d-%H%M%S")
-    return f"cfg-{stamp}-{secrets.token_hex(1)}"
+    with _names_lock:
+        given = _names_given.setdefault(stamp, set())
+        for old in [s for s in _names_given if s != stamp]:
+            del _names_given[old]
+        if len(given) >= len(_NAME_ALPHABET) ** 2:
+            raise RuntimeError(f"More than {len(given)} unnamed configs in one second; pass config_name=")
+        while True:
+            suffix = secrets.choice(_NAME_ALPHABET) + secrets.choice(_NAME_ALPHABET)
+            if suffix not in given:
+                given.add(suffix)
+                return f"cfg-{stamp}-{suffix}"
 
 
 def list_query(
@@ -380,4 +399,6 @@ def read_modify_write(session: Session, name: str, changes: Mapping[str, Any]) -
         answer = session.call("PUT", path, json_body=body)
     except errors.ModelArtsError as exc:
         return exc.as_status()
+    except ValueError as exc:  # e.g. a NaN in the details, which JSON cannot carry
+        return errors.failure(errors.INVALID_ARGUMENT, str(exc))
     return {"is_success": True, **{k: v for k, v in answer.items() if k != "is_success"}}

@@ -14,6 +14,7 @@ BAD_RESPONSE = "Client.BadResponse"
 CANCELLED = "Client.Cancelled"
 PROTECTED = "Client.Protected"
 AUTH = "Client.NoCredentials"
+INVALID_ARGUMENT = "Client.InvalidArgument"
 
 _HINTS: dict[str, str] = {
     "APIGW.0301": "The access key, secret key or token was rejected. Check the credentials "

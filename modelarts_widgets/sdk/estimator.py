@@ -244,7 +244,7 @@ class Estimator(_ConfigCalls):
         try:
             query = list_query(per_page, page, sort_by or sortBy, order, search_content, config_type)
         except ValueError as exc:
-            return errors.failure("ModelArts.0101", str(exc))
+            return errors.failure(errors.INVALID_ARGUMENT, str(exc))
         return _call_status_query(modelarts_session, query)
 
     @staticmethod

@@ -188,6 +188,8 @@ class BulkRestore:
                 state, result = self._restore_one(name, self.file.configs[name])
             except errors.ModelArtsError as exc:
                 state, result = FAILED, exc.as_status()
+            except ValueError as exc:  # saved details that make no create body, e.g. a NaN
+                state, result = FAILED, errors.failure(errors.INVALID_ARGUMENT, f"{name}: {exc}")
             except Exception as exc:  # a bug must not leave a name without a status
                 log.exception("Restoring %s failed unexpectedly", name)
                 state, result = (
