@@ -48,6 +48,7 @@ class DeleteMagics(Magics):
         help="re-create configs from a backup file in the trash (all, or the NAMEs given)",
     )
     @argument("--no-backup", action="store_true", help="do not save the configs' details first (no undo)")
+    @argument("--doctor", action="store_true", help="widget not shown? check versions, install its front end")
     @argument(
         "--concurrency",
         type=int,
@@ -87,6 +88,11 @@ class DeleteMagics(Magics):
         except ValueError as exc:
             raise UsageError(f"Could not read the arguments: {exc}") from None
         args = self.modelarts_delete.parser.parse_args(argv)
+        if args.doctor:
+            from .doctor import diagnose
+
+            print(diagnose())
+            return None
         bad = [n for n in args.names if not is_valid_config_name(n)]
         if bad:
             raise UsageError(

@@ -442,8 +442,12 @@ class JobConfigTable(anywidget.AnyWidget):
         return dict(Counter(self._statuses.get(n, [""])[0] for n in self._job))
 
     def __repr__(self) -> str:
+        # Also the page's text where it cannot render the widget: the fix first (ipywidgets 7
+        # cuts the text to 110 characters), then the kernel's versions, then the state.
+        from .doctor import fallback_text
+
         return (
-            f"JobConfigTable(project={self.project!r}, configs={len(self.rows)}, "
+            f"{fallback_text()} · JobConfigTable(project={self.project!r}, configs={len(self.rows)}, "
             f"selected={len(self.selected)}, phase={self.phase!r})"
         )
 
