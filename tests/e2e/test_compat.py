@@ -30,7 +30,7 @@ from .conftest import FIRST_RENDER_MS, STEP_MS, TOKEN, _free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.compat]
 ROOT = Path(__file__).resolve().parents[2]
-KERNEL = "modelarts-py39"
+KERNEL = "modelarts-kernel-env"
 ROWS = ".maw-root tbody tr[data-name]"
 
 
@@ -94,15 +94,15 @@ def _state_env(state: Path, emulator: Emulator) -> dict[str, str]:
 
 
 def _kernelspec(data: Path, envs: Path) -> None:
-    """The user's kernel: its own Python 3.9 environment, running this checkout's code."""
-    python = str(envs / "kernel-py39" / "bin" / "python")
+    """The user's kernel: its own environment (Python 3.9, ipywidgets 7.8), running this checkout's code."""
+    python = str(envs / "kernel-ipyw7" / "bin" / "python")
     spec = data / "kernels" / KERNEL
     spec.mkdir(parents=True)
     (spec / "kernel.json").write_text(
         json.dumps(
             {
                 "argv": [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                "display_name": "Python 3.9 (kernel env)",
+                "display_name": "Python (kernel env)",
                 "language": "python",
                 "env": {"PYTHONPATH": str(ROOT)},
             }
@@ -152,7 +152,7 @@ DOCTOR_CELL = "%run -m modelarts_widgets.doctor"
 def split_server(
     envs: Path, tmp_path: Path, e2e_emulator: Emulator, request: pytest.FixtureRequest
 ) -> Iterator[tuple[str, Path]]:
-    """JupyterLab 3.6 or Notebook 6.5 from server-lab3/, with the kernel from kernel-py39/."""
+    """JupyterLab 3.6 or Notebook 6.5 from server-lab3/, with the kernel from kernel-ipyw7/ (Python 3.9)."""
     app = request.param
     state = tmp_path / "state"
     root = tmp_path / "notebooks"
@@ -286,26 +286,38 @@ def test_marimo_app(envs: Path, tmp_path: Path, page: Any, e2e_emulator: Emulato
     try:
         page.goto(f"http://127.0.0.1:{port}/")
         flow(page, e2e_emulator)
-        # marimo's default (compact) width: every column, the last one too, is inside the widget.
-        cut = page.evaluate(
+        if os.environ.get("COMPAT_SHOT"):
+            page.screenshot(path=os.environ["COMPAT_SHOT"], full_page=True)
+        # marimo's default (compact) width: no column is cut, the Created dates are whole, and a
+        # locked row keeps its lock beside the checkbox (marimo's CSS reset makes svg a block).
+        layout = page.evaluate(
             """() => {
-                const root = document.querySelector('.maw-root') ??
-                  [...document.querySelectorAll('*')].map((e) => e.shadowRoot?.querySelector('.maw-root'))
-                    .find(Boolean);
+                const root = [document, ...[...document.querySelectorAll('*')].map((e) => e.shadowRoot)]
+                  .filter(Boolean).map((d) => d.querySelector('.maw-root')).find(Boolean);
                 const box = root.getBoundingClientRect();
-                return [...root.querySelectorAll('thead th')]
-                  .filter((th) => th.getBoundingClientRect().right > box.right + 1)
-                  .map((th) => th.textContent);
+                const heights = [...root.querySelectorAll('tbody tr[data-name]')]
+                  .map((tr) => tr.getBoundingClientRect().height);
+                return {
+                  beyond: [...root.querySelectorAll('thead th')]
+                    .filter((th) => th.getBoundingClientRect().right > box.right + 1)
+                    .map((th) => th.textContent),
+                  clipped: [...root.querySelectorAll('td.maw-col-created, thead th')]
+                    .filter((c) => c.scrollWidth > c.clientWidth).map((c) => c.textContent),
+                  tallest: Math.max(...heights),
+                  shortest: Math.min(...heights),
+                };
             }"""
         )
-        assert cut == []
+        assert layout["beyond"] == [], layout
+        assert layout["clipped"] == [], layout
+        assert layout["tallest"] < 1.5 * layout["shortest"], layout
     finally:
         server.stop()
 
 
 def test_pip_install_keeps_ipywidgets_7(envs: Path, tmp_path: Path) -> None:
     """Installing the package into a kernel with ipywidgets 7.8 installs no other ipywidgets."""
-    python = str(envs / "kernel-py39" / "bin" / "python")
+    python = str(envs / "kernel-ipyw7" / "bin" / "python")
     report = tmp_path / "report.json"
     subprocess.run(
         [python, "-m", "pip", "install", "-q", "--dry-run", "--report", str(report), str(ROOT)],
@@ -330,7 +342,7 @@ def test_pip_install_keeps_ipywidgets_7(envs: Path, tmp_path: Path) -> None:
 
 def test_python_tests_pass_on_ipywidgets_7(envs: Path) -> None:
     """The widget and doctor tests, run in the Python 3.9 kernel env (ipywidgets 7.8, anywidget 0.9)."""
-    python = str(envs / "kernel-py39" / "bin" / "python")
+    python = str(envs / "kernel-ipyw7" / "bin" / "python")
     result = subprocess.run(
         [
             python,
