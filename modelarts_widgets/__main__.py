@@ -1,4 +1,4 @@
-"""``python -m modelarts_widgets doctor [--check]``: see :mod:`modelarts_widgets.doctor`."""
+"""``python -m modelarts_widgets doctor [--check]``: see :mod:`modelarts_widgets.frontend`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("doctor",):
         print("usage: python -m modelarts_widgets doctor [--check]", file=sys.stderr)
         return 2
-    from .doctor import main as doctor
+    from .frontend import main as doctor
 
     return doctor(argv[1:])
 

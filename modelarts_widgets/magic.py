@@ -89,7 +89,7 @@ class DeleteMagics(Magics):
             raise UsageError(f"Could not read the arguments: {exc}") from None
         args = self.modelarts_delete.parser.parse_args(argv)
         if args.doctor:
-            from .doctor import diagnose
+            from .frontend import diagnose
 
             print(diagnose())
             return None

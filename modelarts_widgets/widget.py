@@ -444,7 +444,7 @@ class JobConfigTable(anywidget.AnyWidget):
     def __repr__(self) -> str:
         # Also the page's text where it cannot render the widget: the fix first (ipywidgets 7
         # cuts the text to 110 characters), then the kernel's versions, then the state.
-        from .doctor import fallback_text
+        from .frontend import fallback_text
 
         return (
             f"{fallback_text()} · JobConfigTable(project={self.project!r}, configs={len(self.rows)}, "

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from modelarts_widgets import JobConfigTable, doctor
+from modelarts_widgets import JobConfigTable
+from modelarts_widgets import frontend as doctor
 from modelarts_widgets.sdk import Session
 
 COMMAND = "%run -m modelarts_widgets.doctor"
@@ -116,3 +117,15 @@ def test_unknown_command_is_a_usage_error() -> None:
     )
     assert result.returncode == 2
     assert "usage: python -m modelarts_widgets doctor" in result.stderr
+
+
+def test_run_in_a_cell_leaves_the_users_names_alone(jupyter_dirs: dict[str, Path]) -> None:
+    """``%run -m modelarts_widgets.doctor`` copies a script's globals into the notebook's namespace."""
+    shell = InteractiveShell.instance()
+    shell.user_ns.update({"main": "mine", "json": "mine", "Path": "mine"})
+    before = set(shell.user_ns)
+    shell.run_line_magic("run", "-m modelarts_widgets.doctor")
+    added = {n for n in set(shell.user_ns) - before if not n.startswith("_")}
+    assert added == set()
+    assert [shell.user_ns[n] for n in ("main", "json", "Path")] == ["mine"] * 3
+    assert (jupyter_dirs["data"] / "labextensions" / "anywidget" / "package.json").is_file()
