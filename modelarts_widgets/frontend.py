@@ -256,6 +256,11 @@ class Diagnosis:
         return "\n".join(self.lines)
 
 
+def _major(version: str) -> int:
+    head = version.split(".", maxsplit=1)[0]
+    return int(head) if head.isdigit() else 0
+
+
 def _judge(server: ServerInfo, kernel: dict[str, str]) -> list[str]:
     problems = []
     if server.kind == "lab":
@@ -267,7 +272,9 @@ def _judge(server: ServerInfo, kernel: dict[str, str]) -> list[str]:
                 f"{kernel['anywidget']} needs {minor(kernel['anywidget'])}.x"
             )
         manager = server.widget_manager
-        if manager and manager.split(".")[0] in ("0", "1", "2") and kernel["ipywidgets"].startswith("8"):
+        # @jupyter-widgets/jupyterlab-manager 3.x is ipywidgets 7's front end; 5.x (ipywidgets 8)
+        # also renders ipywidgets 7 kernels.
+        if manager and _major(manager) < 5 and kernel["ipywidgets"].startswith("8"):
             problems.append(
                 f"the server's widget manager ({manager}) speaks ipywidgets 7 only, the kernel has "
                 f"ipywidgets {kernel['ipywidgets']}: in the kernel run  pip install 'ipywidgets>=7.6,<8'"
@@ -308,7 +315,7 @@ def diagnose(*, install: bool = True, data: Path | None = None, config: Path | N
             continue
         if server.kind == "lab":
             say(
-                f"Server {url} (JupyterLab): anywidget front end {server.anywidget or 'missing'}, "
+                f"Server {url} (JupyterLab-based): anywidget front end {server.anywidget or 'missing'}, "
                 f"widget manager {server.widget_manager or 'not found'}"
             )
         else:

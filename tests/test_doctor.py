@@ -129,3 +129,27 @@ def test_run_in_a_cell_leaves_the_users_names_alone(jupyter_dirs: dict[str, Path
     assert added == set()
     assert [shell.user_ns[n] for n in ("main", "json", "Path")] == ["mine"] * 3
     assert (jupyter_dirs["data"] / "labextensions" / "anywidget" / "package.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("server", "kernel", "problems"),
+    [
+        (("0.11.0", "5.0.16"), ("8.1.9", "0.11.0"), []),
+        (("0.9.21", "3.1.11"), ("7.8.5", "0.9.13"), []),
+        (("", "3.1.11"), ("7.8.5", "0.9.21"), ["the server has no anywidget front end"]),
+        (
+            ("0.11.0", "5.0.16"),
+            ("8.1.9", "0.9.21"),
+            ["the server's anywidget front end is 0.11.0, the kernel's"],
+        ),
+        (("0.9.21", "3.1.11"), ("8.1.9", "0.9.21"), ["speaks ipywidgets 7 only"]),
+    ],
+)
+def test_judging_kernel_against_server(
+    server: tuple[str, str], kernel: tuple[str, str], problems: list[str]
+) -> None:
+    info = doctor.ServerInfo(url="http://x/", kind="lab", anywidget=server[0], widget_manager=server[1])
+    found = doctor._judge(info, {"ipywidgets": kernel[0], "anywidget": kernel[1]})
+    assert len(found) == len(problems), found
+    for problem, expected in zip(found, problems):
+        assert expected in problem

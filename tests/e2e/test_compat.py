@@ -15,9 +15,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,7 @@ import pytest
 
 from modelarts_widgets.emulator import Emulator
 
-from .conftest import FIRST_RENDER_MS, STEP_MS, TOKEN, _free_port
+from .conftest import FIRST_RENDER_MS, STEP_MS, TOKEN, Notebook, _free_port, write_notebook
 
 pytestmark = [pytest.mark.e2e, pytest.mark.compat]
 ROOT = Path(__file__).resolve().parents[2]
@@ -362,3 +364,23 @@ def test_python_tests_pass_on_ipywidgets_7(envs: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout[-4000:]
+
+
+@pytest.mark.parametrize("app", ["lab", "notebook7"])
+def test_doctor_reads_the_servers_front_end_and_leaves_a_working_one_alone(
+    app: str, page: Any, request: pytest.FixtureRequest
+) -> None:
+    """JupyterLab 4 / Notebook 7 with anywidget in the server's env: versions read, nothing to fix."""
+    server = request.getfixturevalue(app)
+    name = f"doctor-{app}.ipynb"
+    check = "from modelarts_widgets.frontend import diagnose\nprint(diagnose(install=False))"
+    write_notebook(server.root, name, [check])
+    notebook = Notebook(page, server, name)
+    notebook.run_cell(0)
+    line = notebook.output_line("Server ", timeout=STEP_MS * 2)
+    assert f"anywidget front end {version('anywidget')}" in line
+    manager = Path(sys.prefix, "share/jupyter/labextensions/@jupyter-widgets/jupyterlab-manager/package.json")
+    assert f"widget manager {json.loads(manager.read_text())['version']}" in line
+    text = page.locator(".jp-OutputArea-output pre", has_text="Server ").last.inner_text()
+    assert "serves a matching front end" in text
+    assert "Installed" not in text
