@@ -13,6 +13,7 @@ user's Jupyter data directory, which the server reads on the next page load.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import shutil
@@ -56,6 +57,48 @@ def fallback_text() -> str:
         "Widget not shown? In a cell: %run -m modelarts_widgets.doctor"
         f" · kernel ipywidgets {v['ipywidgets'] or '?'}, anywidget {v['anywidget'] or '?'}"
     )
+
+
+def hint_html() -> str:
+    """The "Widget not shown?" output shown beside the widget; widget.css hides it once the widget renders."""
+    v = kernel_versions()
+    versions = html.escape(f"ipywidgets {v['ipywidgets'] or '?'}, anywidget {v['anywidget'] or '?'}")
+    return (
+        '<div class="maw-fallback"><b>Widget not shown?</b> Run its cell again; if it still does not '
+        "show, run <code>%run -m modelarts_widgets.doctor</code> in a cell, then reload the page. "
+        f"Kernel: {versions}.</div>"
+    )
+
+
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def display_with_hint(widget: Any, base_display: Any, **kwargs: Any) -> None:
+    """Display ``widget`` as ipywidgets would, then, in a notebook, the "Widget not shown?" hint.
+
+    Where the page cannot render the widget, JupyterLab shows only "Error displaying widget" and
+    the classic Notebook nothing at all, never the widget's plain text; the hint is a second
+    output that widget.css (loaded only by a working front end) hides.
+    """
+    from IPython import display as ipython_display
+
+    display: Any = ipython_display.display  # untyped in IPython
+    if base_display is not None:  # ipywidgets 7 displays widgets in Widget._ipython_display_
+        base_display(**kwargs)
+    else:
+        bundle = widget._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        display(data, metadata=metadata, raw=True)
+    if _in_kernel():
+        display({"text/plain": fallback_text(), "text/html": hint_html()}, raw=True)
 
 
 def minor(version: str) -> str:

@@ -144,6 +144,8 @@ def flow(page: Any, emulator: Emulator) -> None:
             timeout=STEP_MS
         )
     assert set(chosen) <= emulator.store.names()
+    hints = page.locator(".maw-fallback")
+    assert all(not hints.nth(i).is_visible() for i in range(hints.count()))  # hidden once it renders
 
 
 WIDGET_CELL = "from modelarts_widgets import JobConfigTable\nJobConfigTable(protect=['prod-*'])"
@@ -203,9 +205,12 @@ def test_jupyterlab_3_split_env_is_fixed_by_the_doctor(
 
     page.goto(url)
     run_cell(0)
-    # Without anywidget's front end the page cannot render the widget...
+    # Without anywidget's front end the page cannot render the widget; the hint names the fix...
     page.get_by_text("Error displaying widget").first.wait_for(timeout=FIRST_RENDER_MS)
     assert page.locator(".maw-root").count() == 0
+    hint = page.locator(".maw-fallback")
+    hint.wait_for(timeout=STEP_MS)
+    assert DOCTOR_CELL in hint.inner_text()
     run_cell(1)
     report = page.locator(".jp-OutputArea-output pre", has_text="Installed anywidget").first
     report.wait_for(timeout=STEP_MS * 2)
@@ -232,6 +237,13 @@ def test_classic_notebook_6_split_env_is_fixed_by_the_doctor(
         page.evaluate("(i) => Jupyter.notebook.execute_cells([i])", index)
 
     page.goto(url)
+    run_cell(1)
+    # Without anywidget's nbextension the classic Notebook shows nothing for the widget: the
+    # hint output is all there is, and it names the fix.
+    hint = page.locator(".maw-fallback")
+    hint.wait_for(timeout=FIRST_RENDER_MS)
+    assert DOCTOR_CELL in hint.inner_text()
+    assert page.locator(".maw-root").count() == 0
     run_cell(0)
     report = page.locator(".output_area pre", has_text="Installed anywidget").first
     report.wait_for(timeout=STEP_MS * 2)
