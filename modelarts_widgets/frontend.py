@@ -347,6 +347,8 @@ def diagnose(*, install: bool = True, data: Path | None = None, config: Path | N
         f"ipywidgets {kernel['ipywidgets'] or 'missing'}, anywidget {kernel['anywidget'] or 'missing'}, "
         f"modelarts-widgets {kernel['modelarts-widgets'] or 'checkout'}"
     )
+    parent = os.environ.get("JPY_PARENT_PID", "")
+    checked: ServerInfo | None = None
     for entry in running_servers():
         url = str(entry.get("url") or "")
         if not url:
@@ -356,6 +358,9 @@ def diagnose(*, install: bool = True, data: Path | None = None, config: Path | N
         if not server.reachable:
             say(f"Server {url}: {server.note}")
             continue
+        checked = server
+        if str(server.pid) != parent:
+            say(f"(the kernel was not started by {url}, so that may not be the page's server)")
         if server.kind == "lab":
             say(
                 f"Server {url} (JupyterLab-based): anywidget front end {server.anywidget or 'missing'}, "
@@ -368,14 +373,15 @@ def diagnose(*, install: bool = True, data: Path | None = None, config: Path | N
             )
         report.problems.extend(_judge(server, kernel))
         break  # the kernel's own server (JPY_PARENT_PID) is first; others are not this page's
-    if not report.servers:
+    if checked is None:
+        where = "reachable" if report.servers else "found in the Jupyter runtime directory"
         say(
-            "Server: none found in the Jupyter runtime directory, so its front end cannot be checked "
-            "from here (a hosted server often runs in another container)."
+            f"Server: none {where}, so its front end cannot be checked from here (a hosted server "
+            "often runs in another container); installing the kernel's front end for this user is harmless."
         )
     for problem in report.problems:
         say(f"Problem: {problem}")
-    fixable = not report.servers or any("anywidget" in p for p in report.problems)
+    fixable = checked is None or any("anywidget" in p for p in report.problems)
     if not kernel["anywidget"]:
         say("anywidget is missing in the kernel: pip install modelarts-widgets (or anywidget) first.")
         return report

@@ -96,6 +96,9 @@ def test_doctor_reads_a_server_it_cannot_reach_honestly(jupyter_dirs: dict[str, 
     report = doctor.diagnose(install=False)
     text = str(report)
     assert "http://127.0.0.1:9/: not reachable from the kernel" in text
+    assert "none reachable" in text
+    assert "Fix: copy anywidget" in text  # it cannot tell, so it does not claim the server is fine
+    assert not any((jupyter_dirs["data"]).iterdir())  # install=False writes nothing
     assert "SECRET-token" not in text
 
 

@@ -354,8 +354,11 @@ def test_pip_install_keeps_ipywidgets_7(envs: Path, tmp_path: Path) -> None:
     assert out.stdout.strip().startswith("7.8")
 
 
+PY_TESTS = ["tests/test_widget.py", "tests/test_doctor.py", "tests/test_magic.py", "tests/test_trash.py"]
+
+
 def test_python_tests_pass_on_ipywidgets_7(envs: Path) -> None:
-    """The widget and doctor tests, run in the Python 3.9 kernel env (ipywidgets 7.8, anywidget 0.9)."""
+    """Widget, doctor, magic and trash tests in the kernel env (Python 3.9, ipywidgets 7.8, anywidget 0.9)."""
     python = str(envs / "kernel-ipyw7" / "bin" / "python")
     result = subprocess.run(
         [
@@ -365,8 +368,7 @@ def test_python_tests_pass_on_ipywidgets_7(envs: Path) -> None:
             "-q",
             "-p",
             "no:cacheprovider",
-            "tests/test_widget.py",
-            "tests/test_doctor.py",
+            *PY_TESTS,
         ],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
