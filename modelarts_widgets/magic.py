@@ -79,6 +79,7 @@ class DeleteMagics(Magics):
         help="with --restore: restore a backup made for another project or region into this one",
     )
     @argument("--no-backup", action="store_true", help="do not save the configs' details first (no undo)")
+    @argument("--doctor", action="store_true", help="widget not shown? check versions, install its front end")
     @argument(
         "--concurrency",
         type=int,
@@ -122,6 +123,11 @@ class DeleteMagics(Magics):
             raise UsageError(f"Could not read the arguments: {exc}") from None
         # Intermixed, so that names may follow options: `a --match 'x*' b`.
         args = self.modelarts_delete.parser.parse_intermixed_args(argv)
+        if args.doctor:
+            from .frontend import diagnose
+
+            print(diagnose())
+            return None
         bad = [n for n in args.names if not is_valid_config_name(n)]
         if bad:
             raise UsageError(

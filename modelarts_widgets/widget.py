@@ -633,9 +633,18 @@ class JobConfigTable(anywidget.AnyWidget):
     def _job_counts(self) -> dict[str, int]:
         return dict(Counter(self._statuses.get(n, [""])[0] for n in self._job))
 
+    def _ipython_display_(self, **kwargs: Any) -> None:
+        from .frontend import display_with_hint
+
+        display_with_hint(self, getattr(super(), "_ipython_display_", None), **kwargs)
+
     def __repr__(self) -> str:
+        # Also the page's text where it cannot render the widget: the fix first (ipywidgets 7
+        # cuts the text to 110 characters), then the kernel's versions, then the state.
+        from .frontend import fallback_text
+
         return (
-            f"JobConfigTable(project={self.project!r}, configs={len(self.rows)}, "
+            f"{fallback_text()} · JobConfigTable(project={self.project!r}, configs={len(self.rows)}, "
             f"selected={len(self.selected)}, phase={self.phase!r})"
         )
 
