@@ -94,7 +94,8 @@ OTHER_BACKUP_CELL = (
     f"other = SimpleNamespace(project_id={OTHER_PROJECT!r}, region_name='cn-east-3', "
     "endpoint='https://modelarts.cn-east-3.example.com')\n"
     "Trash().write(other, {'other-cfg': {'config_name': 'other-cfg', 'app_url': '/a/', "
-    "'boot_file_url': '/a/t.py', 'data_url': '/d/', 'train_url': '/o/'}}).name"
+    "'boot_file_url': '/a/t.py', 'data_url': '/d/', 'train_url': '/o/', "
+    "'worker_server_num': 1, 'spec_id': 1, 'engine_id': 1}}).name"
 )
 
 
