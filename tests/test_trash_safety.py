@@ -3,6 +3,7 @@ pipelined durable backups, and restore as a bulk job under faults. All against t
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -534,3 +535,103 @@ def test_restore_soak_under_faults_every_name_ends_with_one_true_status(
     assert summary["names_without_one_final_status"] == 0, summary
     assert mismatches == [], summary
     assert len(restored) >= 0.95 * len(names), summary
+
+
+# -- found by the breaker: the writer and the Trash view's odd entries -----------------------------
+
+
+def test_a_failed_write_never_leaves_a_deleted_config_unrestorable(
+    emulator: Emulator, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write cut short (disk full) must not glue the torn line to the next config's line."""
+    names = sorted(emulator.store.names())[:8]
+    real_write = os.write
+    lines = Counter[str]()
+
+    def disk_full_on_the_third_line(fd: int, data: Any) -> int:
+        if bytes(data).startswith(b'{"config_name"'):
+            lines["n"] += 1
+            if lines["n"] == 3:
+                real_write(fd, bytes(data[:20]))
+                raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(trash_module.os, "write", disk_full_on_the_third_line)
+    run = BulkDelete(session, names, concurrency=1)
+    results = run.run()
+    monkeypatch.undo()
+    deleted = {n for n, r in results.items() if r.get("is_success")}
+    assert deleted, "the configs backed up before the failure are deleted"
+    assert len(deleted) < len(names)
+    for name in set(names) - deleted:
+        assert results[name]["error_code"] == "Client.BackupFailed", name
+        assert name in emulator.store.names(), name
+    assert run.backup_path is not None
+    assert deleted <= set(BackupFile.load(run.backup_path).configs)
+    restored = restore(session, run.backup_path, sorted(deleted))
+    assert all(r.get("is_success") for r in restored.values()), restored
+    assert set(names) <= emulator.store.names()
+
+
+def test_after_a_failed_fsync_no_later_append_counts_as_on_disk(session: Session) -> None:
+    """An fsync error may have dropped lines written before it; a later fsync can't prove them."""
+    real_fsync = os.fsync
+    with Trash().create(session) as writer:
+        writer.append("first", {"config_name": "first"})
+        trash_module.os.fsync = _raise_eio  # type: ignore[assignment]
+        try:
+            with pytest.raises(OSError):
+                writer.append("second", {"config_name": "second"})
+        finally:
+            trash_module.os.fsync = real_fsync
+        with pytest.raises(OSError):
+            writer.append("third", {"config_name": "third"})
+
+
+def _raise_eio(fd: int) -> None:
+    raise OSError(errno.EIO, "Input/output error")
+
+
+def test_a_run_never_writes_a_backup_too_big_to_restore(
+    emulator: Emulator, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = sorted(emulator.store.names())
+    monkeypatch.setattr(trash_module, "MAX_BACKUP_BYTES", 6000)  # room for a few configs only
+    run = BulkDelete(session, names)
+    results = run.run()
+    deleted = {n for n, r in results.items() if r.get("is_success")}
+    assert deleted and len(deleted) < len(names)
+    for name in set(names) - deleted:
+        assert results[name]["error_code"] == "Client.BackupFailed", name
+        assert "MB" in results[name]["error_msg"], results[name]
+    assert run.backup_path is not None
+    assert run.backup_path.stat().st_size <= 6000
+    restored = restore(session, run.backup_path)
+    assert {n for n, r in restored.items() if r.get("is_success")} == deleted
+    assert set(names) <= emulator.store.names()
+
+
+def test_trash_view_restore_of_every_listed_name_restores_the_sound_ones(
+    emulator: Emulator, session: Session, isolated_env: Path
+) -> None:
+    """The Trash view lists a file's unsound entries too; ticking them all must not refuse the rest."""
+    folder = isolated_env / ".modelarts_widgets" / "trash"
+    names = sorted(emulator.store.names())[:3]
+    run = BulkDelete(session, names, backup=Trash(folder))
+    assert all(r["is_success"] for r in run.run().values())
+    assert run.backup_path is not None
+    with open(run.backup_path, "a", encoding="utf-8") as stream:
+        stream.write(json.dumps({"config_name": "bad name!", "details": {"config_name": "bad name!"}}) + "\n")
+        stream.write('{"config_name": "cut-off", "details": {"config_na')
+    widget = JobConfigTable(session=session)
+    widget.wait_loaded(10)
+    listed = widget.list_trash()[0]
+    assert listed["file"] == run.backup_path.name
+    assert "bad name!" in listed["names"]
+    results = widget.restore_from_trash(listed["file"], listed["names"], wait=True)
+    assert set(results) == set(listed["names"])
+    assert all(results[n]["is_success"] for n in names), results
+    odd = set(listed["names"]) - set(names)
+    assert odd and all(results[n]["error_code"] == "Client.BadBackupEntry" for n in odd), results
+    assert set(names) <= emulator.store.names()
+    assert not any(s[0] in ("restoring", "queued") for s in widget._statuses.values())

@@ -21,6 +21,7 @@ restored.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -293,7 +294,9 @@ class BackupWriter:
     """One run's backup file, open for appending; each :meth:`append` is on disk when it returns.
 
     Created by :meth:`Trash.create`. Thread-safe: appends from many threads share fsyncs (one
-    fsync covers every line written before it).
+    fsync covers every line written before it). After a failed write or fsync every later append
+    fails, and a line that would take the file over ``MAX_BACKUP_BYTES`` is refused, so a line
+    that :meth:`append` reports on disk is always one that restore can read.
     """
 
     def __init__(self, path: Path, fd: int) -> None:
@@ -304,12 +307,35 @@ class BackupWriter:
         self._sync_lock = threading.Lock()
         self._written = 0
         self._synced = 0
+        self._size = 0
+        self._failed: OSError | None = None
+
+    def _check(self) -> None:
+        if self._failed is not None:
+            raise OSError(
+                self._failed.errno or errno.EIO,
+                f"an earlier write to this backup file failed ({self._failed.strerror or self._failed})",
+            )
 
     def _write(self, data: bytes) -> int:
         with self._lock:
+            self._check()
+            if self._size + len(data) > MAX_BACKUP_BYTES:
+                # A bigger file would be refused by restore: whatever it holds could not come back.
+                raise OSError(
+                    errno.EFBIG,
+                    f"the backup file would pass the {MAX_BACKUP_BYTES / 2**20:g} MB a backup may have",
+                )
             view = memoryview(data)
-            while view:
-                view = view[os.write(self._fd, view) :]
+            try:
+                while view:
+                    view = view[os.write(self._fd, view) :]
+            except OSError as exc:
+                # A torn line may be on disk: a line appended after it would be glued to it and
+                # unreadable, so this file takes nothing more.
+                self._failed = exc
+                raise
+            self._size += len(data)
             self._written += 1
             return self._written
 
@@ -317,9 +343,15 @@ class BackupWriter:
         with self._sync_lock:
             if self._synced >= upto:
                 return
+            self._check()
             with self._lock:
                 target = self._written
-            os.fsync(self._fd)
+            try:
+                os.fsync(self._fd)
+            except OSError as exc:
+                # Lines written before may be lost, and a later fsync would not say so.
+                self._failed = exc
+                raise
             self._synced = target
 
     def append(self, name: str, details: Mapping[str, Any]) -> None:
