@@ -599,7 +599,8 @@ def restore(
 
     Raises ``ValueError`` for a file that is not a backup, or one made for another project or
     region unless ``allow_other_project=True``; ``FileNotFoundError`` when ``"latest"`` finds
-    none; :class:`InvalidConfigNameError` for an invalid name in ``names``. Nothing is sent then.
+    none; :class:`InvalidConfigNameError` for an invalid name in ``names`` (other than the label
+    of one of the file's unsound entries, which fails like one). Nothing is sent then.
     """
     from .restore import BulkRestore
 
