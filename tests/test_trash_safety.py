@@ -8,6 +8,9 @@ import json
 import os
 import shutil
 import stat
+import subprocess
+import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -635,3 +638,45 @@ def test_trash_view_restore_of_every_listed_name_restores_the_sound_ones(
     assert odd and all(results[n]["error_code"] == "Client.BadBackupEntry" for n in odd), results
     assert set(names) <= emulator.store.names()
     assert not any(s[0] in ("restoring", "queued") for s in widget._statuses.values())
+
+
+_UNDER_UMASK = """
+import json, os, sys
+os.umask(int(sys.argv[3], 8))
+from modelarts_widgets.sdk import BulkDelete, Session
+from modelarts_widgets.sdk.trash import Trash
+run = BulkDelete(Session(environ=json.loads(sys.argv[1])), sys.argv[4:], backup=Trash(sys.argv[2]))
+print(json.dumps({"results": run.run(), "path": str(run.backup_path)}))
+"""
+
+
+@pytest.mark.parametrize("umask", ["277", "377"])
+def test_a_write_protecting_umask_still_makes_a_usable_private_trash(
+    emulator: Emulator, umask: str
+) -> None:
+    """Missing parents made under umask 0277 were 0500: the trash inside could not be made."""
+    base = Path(tempfile.mkdtemp(prefix="umask-trash-"))
+    try:
+        base.chmod(0o777)
+        folder = base / "home" / ".modelarts_widgets" / "trash"
+        names = sorted(emulator.store.names())[:3]
+        as_user: list[str] = []
+        if os.geteuid() == 0:  # root ignores folder modes: run as an ordinary user
+            if shutil.which("setpriv") is None:
+                pytest.skip("needs setpriv to run as an ordinary user")
+            as_user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        root = Path(__file__).resolve().parents[1]
+        child_env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(root), "HOME": str(base)}
+        command = [*as_user, sys.executable, "-c", _UNDER_UMASK, json.dumps(emulator.env()), str(folder), umask]
+        done = subprocess.run(
+            [*command, *names], env=child_env, cwd=base, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        answer = json.loads(done.stdout.splitlines()[-1])
+        assert all(r["is_success"] for r in answer["results"].values()), answer["results"]
+        assert not set(names) & emulator.store.names()
+        assert _mode(Path(answer["path"])) == 0o600
+        for made in (folder, folder.parent, folder.parent.parent):
+            assert _mode(made) == 0o700, made
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

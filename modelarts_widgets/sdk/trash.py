@@ -420,8 +420,13 @@ class Trash:
                 break
             missing.append(folder)
         for folder in reversed(missing):
-            with contextlib.suppress(FileExistsError):
-                os.mkdir(folder, 0o700)  # the umask can only take bits away from 0700
+            try:
+                os.mkdir(folder, 0o700)
+            except FileExistsError:
+                continue
+            # The umask can only take bits away from 0700, and one that takes the owner's (0277)
+            # would leave a folder that nothing can be made in: set it while it is still empty.
+            os.chmod(folder, 0o700)
         info = os.stat(self.folder)
         if not stat.S_ISDIR(info.st_mode):
             raise NotADirectoryError(f"The trash {self.folder} is not a folder")
