@@ -603,7 +603,8 @@ def test_a_run_never_writes_a_backup_too_big_to_restore(
     run = BulkDelete(session, names)
     results = run.run()
     deleted = {n for n, r in results.items() if r.get("is_success")}
-    assert deleted and len(deleted) < len(names)
+    assert deleted
+    assert len(deleted) < len(names)
     for name in set(names) - deleted:
         assert results[name]["error_code"] == "Client.BackupFailed", name
         assert "MB" in results[name]["error_msg"], results[name]
@@ -635,7 +636,8 @@ def test_trash_view_restore_of_every_listed_name_restores_the_sound_ones(
     assert set(results) == set(listed["names"])
     assert all(results[n]["is_success"] for n in names), results
     odd = set(listed["names"]) - set(names)
-    assert odd and all(results[n]["error_code"] == "Client.BadBackupEntry" for n in odd), results
+    assert odd
+    assert all(results[n]["error_code"] == "Client.BadBackupEntry" for n in odd), results
     assert set(names) <= emulator.store.names()
     assert not any(s[0] in ("restoring", "queued") for s in widget._statuses.values())
 
@@ -651,9 +653,7 @@ print(json.dumps({"results": run.run(), "path": str(run.backup_path)}))
 
 
 @pytest.mark.parametrize("umask", ["277", "377"])
-def test_a_write_protecting_umask_still_makes_a_usable_private_trash(
-    emulator: Emulator, umask: str
-) -> None:
+def test_a_write_protecting_umask_still_makes_a_usable_private_trash(emulator: Emulator, umask: str) -> None:
     """Missing parents made under umask 0277 were 0500: the trash inside could not be made."""
     base = Path(tempfile.mkdtemp(prefix="umask-trash-"))
     try:
@@ -667,9 +667,15 @@ def test_a_write_protecting_umask_still_makes_a_usable_private_trash(
             as_user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
         root = Path(__file__).resolve().parents[1]
         child_env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(root), "HOME": str(base)}
-        command = [*as_user, sys.executable, "-c", _UNDER_UMASK, json.dumps(emulator.env()), str(folder), umask]
+        command = [*as_user, sys.executable, "-c", _UNDER_UMASK, json.dumps(emulator.env())]
         done = subprocess.run(
-            [*command, *names], env=child_env, cwd=base, capture_output=True, text=True, timeout=60
+            [*command, str(folder), umask, *names],
+            check=False,
+            env=child_env,
+            cwd=base,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert done.returncode == 0, done.stderr
         answer = json.loads(done.stdout.splitlines()[-1])
