@@ -686,3 +686,22 @@ def test_a_write_protecting_umask_still_makes_a_usable_private_trash(emulator: E
             assert _mode(made) == 0o700, made
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_another_runs_pruning_never_removes_a_backup_still_being_written(
+    emulator: Emulator, session: Session, tmp_path: Path
+) -> None:
+    """Retention of 0 days: a short run's pruning removed a long run's file while it was appended to."""
+    retention = {"keep_days": 0.0}
+    emulator.faults.latency = 0.03
+    names = sorted(emulator.store.names())
+    long_run = BulkDelete(session, names[:24], backup=Trash(tmp_path, **retention), concurrency=2).start()
+    wait_until(lambda: long_run.backup_path is not None and long_run.states[names[0]] != "queued", 10)
+    short = BulkDelete(session, names[24:26], backup=Trash(tmp_path, **retention)).run()  # prunes at its end
+    assert all(r["is_success"] for r in short.values())
+    results = long_run.wait(60)
+    deleted = {n for n, r in results.items() if r.get("is_success")}
+    assert len(deleted) == 24
+    assert long_run.backup_path is not None
+    assert long_run.backup_path.exists()
+    assert deleted <= set(BackupFile.load(long_run.backup_path).configs)

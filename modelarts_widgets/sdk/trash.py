@@ -38,6 +38,11 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; retention may then remove a file in use
+    fcntl = None  # type: ignore[assignment]
+
 from . import configs as contract
 from .configs import Status
 from .names import is_valid_config_name
@@ -458,6 +463,7 @@ class Trash:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC | getattr(os, "O_APPEND", 0)
         fd = os.open(path, flags, 0o600)
         try:
+            _lock(fd, shared=True)  # while it is open, no run's pruning removes it
             if hasattr(os, "fchmod"):
                 os.fchmod(fd, 0o600)  # before any byte: an odd umask (0277) must not leave it 0400
             header = {
@@ -551,10 +557,40 @@ class Trash:
         for index, (mtime, path) in enumerate(dated):
             if path == newest:
                 continue
-            if index >= self.keep_files or mtime < cutoff:
-                path.unlink(missing_ok=True)
+            if (index >= self.keep_files or mtime < cutoff) and _remove_unless_open(path):
                 removed.append(path)
         return removed
+
+
+def _lock(fd: int, *, shared: bool) -> bool:
+    """Take a lock on an open file without waiting; False when another holder has it."""
+    if fcntl is None:
+        return True
+    try:
+        fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    except OSError:  # a file system without locks: nothing to learn, nothing to refuse
+        return True
+    return True
+
+
+def _remove_unless_open(path: Path) -> bool:
+    """Remove a backup file unless a run (of any process) is still writing it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        return False
+    except OSError:
+        path.unlink(missing_ok=True)  # not openable (a FIFO, unreadable): no run writes it
+        return True
+    try:
+        if not _lock(fd, shared=False):
+            return False
+        path.unlink(missing_ok=True)
+        return True
+    finally:
+        os.close(fd)
 
 
 def _fsync_folder(folder: Path) -> None:
