@@ -705,3 +705,27 @@ def test_another_runs_pruning_never_removes_a_backup_still_being_written(
     assert long_run.backup_path is not None
     assert long_run.backup_path.exists()
     assert deleted <= set(BackupFile.load(long_run.backup_path).configs)
+
+
+@pytest.mark.parametrize("version", [None, [2], {"v": 2}, 2.5, "x"])
+def test_a_header_with_an_odd_version_is_skipped_not_raised(
+    emulator: Emulator, session: Session, isolated_env: Path, version: Any
+) -> None:
+    names = sorted(emulator.store.names())[:2]
+    run = BulkDelete(session, names)
+    assert all(r["is_success"] for r in run.run().values())
+    assert run.backup_path is not None
+    header = {
+        "format": FORMAT_LINES,
+        "version": version,
+        "project_id": session.project_id,
+        "region": session.region_name,
+        "created_at": "2099-01-01T00:00:00+00:00",  # newer than the real one
+    }
+    (run.backup_path.parent / "backup-odd.jsonl").write_text(json.dumps(header) + "\n")
+    widget = JobConfigTable(session=session)
+    widget.wait_loaded(10)
+    assert [f["file"] for f in widget.list_trash()] == [run.backup_path.name]
+    assert not widget.error
+    results = restore(session, "latest")
+    assert all(results[n]["is_success"] for n in names), results

@@ -185,13 +185,16 @@ class BackupInfo:
     def _from_header(cls, path: Path, data: Any) -> BackupInfo:
         if not isinstance(data, dict) or data.get("format") != FORMAT_LINES:
             raise ValueError(f"{path.name} is not a modelarts-widgets backup file")
+        version = data.get("version", FORMAT_VERSION)
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise ValueError(f"{path.name} has a damaged header (version {version!r})")
         return cls(
             path=path,
             created_at=str(data.get("created_at", "")),
             project_id=str(data.get("project_id", "")),
             region=str(data.get("region", "")),
             endpoint=str(data.get("endpoint", "")),
-            version=int(data.get("version", FORMAT_VERSION)),
+            version=version,
             tool_version=str(data.get("tool_version", "")),
         )
 
