@@ -729,3 +729,11 @@ def test_a_header_with_an_odd_version_is_skipped_not_raised(
     assert not widget.error
     results = restore(session, "latest")
     assert all(results[n]["is_success"] for n in names), results
+
+
+def test_a_lone_surrogate_in_details_is_backed_up_and_read_back(session: Session) -> None:
+    """JSON allows "\\udce9" escapes; json.loads keeps them, and UTF-8 cannot encode them."""
+    details = {"config_name": "odd-text", "config_desc": "caf\udce9 \u6570\u636e"}
+    with Trash().create(session) as writer:
+        writer.append("odd-text", details)  # raised UnicodeEncodeError, killing a reader thread
+    assert BackupFile.load(writer.path).configs == {"odd-text": details}

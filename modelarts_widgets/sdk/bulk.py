@@ -299,10 +299,10 @@ class BulkDelete:
             details.pop("is_success", None)
             try:
                 writer.append(name, details)
-            except OSError as exc:
-                message = (
-                    f"Not deleted: its backup could not be written to {writer.path} ({exc.strerror or exc})"
-                )
+            except Exception as exc:  # not on disk, whatever the reason: not deleted
+                reason = exc.strerror if isinstance(exc, OSError) else None
+                reason = reason or f"{type(exc).__name__}: {exc}"
+                message = f"Not deleted: its backup could not be written to {writer.path} ({reason})"
                 self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
                 continue
             self._set(name, BACKED_UP)

@@ -364,8 +364,12 @@ class BackupWriter:
 
     def append(self, name: str, details: Mapping[str, Any]) -> None:
         """Write ``details`` of ``name`` as one line and fsync it; raises ``OSError`` on failure."""
-        line = json.dumps({"config_name": name, "details": dict(details)}, ensure_ascii=False)
-        self._sync(self._write(line.encode("utf-8") + b"\n"))
+        entry = {"config_name": name, "details": dict(details)}
+        try:
+            data = json.dumps(entry, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (JSON allows "\udce9"): keep it escaped
+            data = json.dumps(entry).encode("ascii")
+        self._sync(self._write(data + b"\n"))
         with self._lock:
             self.count += 1
 
