@@ -737,3 +737,32 @@ def test_a_lone_surrogate_in_details_is_backed_up_and_read_back(session: Session
     with Trash().create(session) as writer:
         writer.append("odd-text", details)  # raised UnicodeEncodeError, killing a reader thread
     assert BackupFile.load(writer.path).configs == {"odd-text": details}
+
+
+def test_a_details_answer_that_restore_would_refuse_is_not_followed_by_a_delete(
+    emulator: Emulator, session: Session
+) -> None:
+    """Details without the config's own name saved an entry restore refuses, and then deleted it."""
+    names = sorted(emulator.store.names())[:4]
+    real_call = session.call
+
+    def odd_details(method: str, path: str, **kwargs: Any) -> Any:
+        answer = real_call(method, path, **kwargs)
+        if method == "GET" and path.endswith("/" + names[0]):
+            answer.pop("config_name", None)
+        if method == "GET" and path.endswith("/" + names[1]):
+            answer["config_name"] = "someone-else"
+        return answer
+
+    session.call = odd_details  # type: ignore[method-assign]
+    run = BulkDelete(session, names)
+    results = run.run()
+    session.call = real_call  # type: ignore[method-assign]
+    for name in names[:2]:
+        assert results[name]["error_code"] == "Client.BackupFailed", results[name]
+        assert name in emulator.store.names()
+    assert run.backup_path is not None
+    assert all(results[n]["is_success"] for n in names[2:])
+    restored = restore(session, run.backup_path)
+    assert all(restored[n]["is_success"] for n in names[2:]), restored
+    assert set(names) <= emulator.store.names()

@@ -19,7 +19,7 @@ from . import errors
 from .configs import CONFIGS, LIST_FIELDS, Status, config_path, delete_config, is_not_found, list_query
 from .names import is_valid_config_name
 from .session import Session
-from .trash import BACKUP_FAILED, BackupWriter, Trash, trash_for
+from .trash import BACKUP_FAILED, BackupWriter, Trash, entry_problem, trash_for
 
 log = logging.getLogger("modelarts_widgets")
 
@@ -297,6 +297,11 @@ class BulkDelete:
                 self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
                 continue
             details.pop("is_success", None)
+            problem = entry_problem(name, details)
+            if problem is not None:  # restore would refuse this entry: it is no backup
+                message = f"Not deleted: its details answer cannot be restored ({problem})"
+                self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
+                continue
             try:
                 writer.append(name, details)
             except Exception as exc:  # not on disk, whatever the reason: not deleted

@@ -289,6 +289,13 @@ def _check_entry(key: Any, entry: Any, configs: dict[str, dict[str, Any]], probl
         configs[key] = entry
 
 
+def entry_problem(name: str, details: Any) -> str | None:
+    """Why restore would refuse ``details`` saved for ``name`` (None when it would take it)."""
+    problems: dict[str, str] = {}
+    _check_entry(name, details, {}, problems)
+    return next(iter(problems.values()), None)
+
+
 def _json_kind(value: Any) -> str:
     kinds = {list: "list", str: "string", bool: "boolean", int: "number", float: "number"}
     return "null" if value is None else kinds.get(type(value), type(value).__name__)
