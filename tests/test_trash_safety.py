@@ -766,3 +766,19 @@ def test_a_details_answer_that_restore_would_refuse_is_not_followed_by_a_delete(
     restored = restore(session, run.backup_path)
     assert all(restored[n]["is_success"] for n in names[2:]), restored
     assert set(names) <= emulator.store.names()
+
+
+def test_a_shared_sticky_folder_like_tmp_is_refused_not_made_private(
+    emulator: Emulator, session: Session, tmp_path: Path
+) -> None:
+    """$MODELARTS_TRASH_DIR=/tmp made /tmp 0700 (as root, or as its owner): every other user broke."""
+    shared = tmp_path / "tmp-like"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    names = sorted(emulator.store.names())[:2]
+    results = BulkDelete(session, names, backup=Trash(shared)).run()
+    assert all(r["error_code"] == "Client.BackupFailed" for r in results.values()), results
+    assert all("shared" in r["error_msg"] for r in results.values()), results
+    assert emulator.count("DELETE") == 0
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
+    assert list(shared.iterdir()) == []

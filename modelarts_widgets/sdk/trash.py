@@ -430,8 +430,8 @@ class Trash:
     def ensure_private(self) -> None:
         """Create the folder (0700, with missing parents 0700) or make an existing one private.
 
-        Raises :class:`UnsafeTrashError` for a folder of another user or one whose mode cannot
-        be set, ``OSError`` when it cannot be created.
+        Raises :class:`UnsafeTrashError` for a folder of another user, a shared one (sticky bit,
+        like /tmp) or one whose mode cannot be set, ``OSError`` when it cannot be created.
         """
         missing = []
         for folder in (self.folder, *self.folder.parents):
@@ -453,6 +453,12 @@ class Trash:
             raise UnsafeTrashError(
                 f"The trash {self.folder} belongs to another user (uid {info.st_uid}); backups are "
                 f"private, so it is not used. Set ${TRASH_ENV} to a folder of your own."
+            )
+        if info.st_mode & stat.S_ISVTX:
+            # A folder shared by design (like /tmp): making it private would break it for others.
+            raise UnsafeTrashError(
+                f"The trash {self.folder} is a shared folder (sticky bit, like /tmp), so it is not made"
+                f" private; set ${TRASH_ENV} to a folder of its own, e.g. {self.folder / 'modelarts-trash'}."
             )
         if stat.S_IMODE(info.st_mode) != 0o700:
             try:
