@@ -768,17 +768,20 @@ def test_a_details_answer_that_restore_would_refuse_is_not_followed_by_a_delete(
     assert set(names) <= emulator.store.names()
 
 
-def test_a_shared_sticky_folder_like_tmp_is_refused_not_made_private(
-    emulator: Emulator, session: Session, tmp_path: Path
+@pytest.mark.parametrize(("mode", "content"), [(0o1777, None), (0o1777, "x.log"), (0o2775, "notes.txt")])
+def test_a_shared_folder_is_refused_not_made_private(
+    emulator: Emulator, session: Session, tmp_path: Path, mode: int, content: str | None
 ) -> None:
-    """$MODELARTS_TRASH_DIR=/tmp made /tmp 0700 (as root, or as its owner): every other user broke."""
-    shared = tmp_path / "tmp-like"
+    """$MODELARTS_TRASH_DIR=/tmp (or a team's folder) was chmod-ed 0700: every other user broke."""
+    shared = tmp_path / "shared"
     shared.mkdir()
-    shared.chmod(0o1777)
+    if content:
+        (shared / content).write_text("theirs")
+    shared.chmod(mode)
     names = sorted(emulator.store.names())[:2]
     results = BulkDelete(session, names, backup=Trash(shared)).run()
     assert all(r["error_code"] == "Client.BackupFailed" for r in results.values()), results
     assert all("shared" in r["error_msg"] for r in results.values()), results
     assert emulator.count("DELETE") == 0
-    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
-    assert list(shared.iterdir()) == []
+    assert stat.S_IMODE(shared.stat().st_mode) == mode
+    assert [p.name for p in shared.iterdir()] == ([content] if content else [])

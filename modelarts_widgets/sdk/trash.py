@@ -430,8 +430,9 @@ class Trash:
     def ensure_private(self) -> None:
         """Create the folder (0700, with missing parents 0700) or make an existing one private.
 
-        Raises :class:`UnsafeTrashError` for a folder of another user, a shared one (sticky bit,
-        like /tmp) or one whose mode cannot be set, ``OSError`` when it cannot be created.
+        Raises :class:`UnsafeTrashError` for a folder of another user, one that others use (sticky
+        bit, like /tmp, or holding files other than backups: it is not made private then) or one
+        whose mode cannot be set, ``OSError`` when it cannot be created.
         """
         missing = []
         for folder in (self.folder, *self.folder.parents):
@@ -454,13 +455,15 @@ class Trash:
                 f"The trash {self.folder} belongs to another user (uid {info.st_uid}); backups are "
                 f"private, so it is not used. Set ${TRASH_ENV} to a folder of your own."
             )
-        if info.st_mode & stat.S_ISVTX:
-            # A folder shared by design (like /tmp): making it private would break it for others.
-            raise UnsafeTrashError(
-                f"The trash {self.folder} is a shared folder (sticky bit, like /tmp), so it is not made"
-                f" private; set ${TRASH_ENV} to a folder of its own, e.g. {self.folder / 'modelarts-trash'}."
-            )
         if stat.S_IMODE(info.st_mode) != 0o700:
+            if _shared(self.folder, info):
+                # Making a folder private that others use (/tmp, a team's folder) would break it.
+                raise UnsafeTrashError(
+                    f"The trash {self.folder} (mode {stat.S_IMODE(info.st_mode):o}) is a shared folder"
+                    " (sticky bit, like /tmp, or it holds files other than backups), so it is not made"
+                    f" private; set ${TRASH_ENV} to a folder of its own, e.g."
+                    f" {self.folder / 'modelarts-trash'}."
+                )
             try:
                 os.chmod(self.folder, 0o700)
             except OSError as exc:
@@ -611,6 +614,16 @@ def _remove_unless_open(path: Path) -> bool:
         return True
     finally:
         os.close(fd)
+
+
+def _shared(folder: Path, info: os.stat_result) -> bool:
+    """True for a folder others use: sticky (like /tmp), or holding anything but backups."""
+    if info.st_mode & stat.S_ISVTX:
+        return True
+    try:
+        return any(not name.startswith("backup-") for name in os.listdir(folder))
+    except OSError:
+        return False
 
 
 def _fsync_folder(folder: Path) -> None:
