@@ -3,10 +3,14 @@ pipelined durable backups, and restore as a bulk job under faults. All against t
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
 import stat
+import subprocess
+import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -534,3 +538,273 @@ def test_restore_soak_under_faults_every_name_ends_with_one_true_status(
     assert summary["names_without_one_final_status"] == 0, summary
     assert mismatches == [], summary
     assert len(restored) >= 0.95 * len(names), summary
+
+
+# -- found by the breaker: the writer and the Trash view's odd entries -----------------------------
+
+
+def test_a_failed_write_never_leaves_a_deleted_config_unrestorable(
+    emulator: Emulator, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write cut short (disk full) must not glue the torn line to the next config's line."""
+    names = sorted(emulator.store.names())[:8]
+    real_write = os.write
+    lines = Counter[str]()
+
+    def disk_full_on_the_third_line(fd: int, data: Any) -> int:
+        if bytes(data).startswith(b'{"config_name"'):
+            lines["n"] += 1
+            if lines["n"] == 3:
+                real_write(fd, bytes(data[:20]))
+                raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(trash_module.os, "write", disk_full_on_the_third_line)
+    run = BulkDelete(session, names, concurrency=1)
+    results = run.run()
+    monkeypatch.undo()
+    deleted = {n for n, r in results.items() if r.get("is_success")}
+    assert deleted, "the configs backed up before the failure are deleted"
+    assert len(deleted) < len(names)
+    for name in set(names) - deleted:
+        assert results[name]["error_code"] == "Client.BackupFailed", name
+        assert name in emulator.store.names(), name
+    assert run.backup_path is not None
+    assert deleted <= set(BackupFile.load(run.backup_path).configs)
+    restored = restore(session, run.backup_path, sorted(deleted))
+    assert all(r.get("is_success") for r in restored.values()), restored
+    assert set(names) <= emulator.store.names()
+
+
+def test_after_a_failed_fsync_no_later_append_counts_as_on_disk(session: Session) -> None:
+    """An fsync error may have dropped lines written before it; a later fsync can't prove them."""
+    real_fsync = os.fsync
+    with Trash().create(session) as writer:
+        writer.append("first", {"config_name": "first"})
+        trash_module.os.fsync = _raise_eio  # type: ignore[assignment]
+        try:
+            with pytest.raises(OSError):
+                writer.append("second", {"config_name": "second"})
+        finally:
+            trash_module.os.fsync = real_fsync
+        with pytest.raises(OSError):
+            writer.append("third", {"config_name": "third"})
+
+
+def _raise_eio(fd: int) -> None:
+    raise OSError(errno.EIO, "Input/output error")
+
+
+def test_a_run_never_writes_a_backup_too_big_to_restore(
+    emulator: Emulator, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = sorted(emulator.store.names())
+    monkeypatch.setattr(trash_module, "MAX_BACKUP_BYTES", 6000)  # room for a few configs only
+    run = BulkDelete(session, names)
+    results = run.run()
+    deleted = {n for n, r in results.items() if r.get("is_success")}
+    assert deleted
+    assert len(deleted) < len(names)
+    for name in set(names) - deleted:
+        assert results[name]["error_code"] == "Client.BackupFailed", name
+        assert "MB" in results[name]["error_msg"], results[name]
+    assert run.backup_path is not None
+    assert run.backup_path.stat().st_size <= 6000
+    restored = restore(session, run.backup_path)
+    assert {n for n, r in restored.items() if r.get("is_success")} == deleted
+    assert set(names) <= emulator.store.names()
+
+
+def test_trash_view_restore_of_every_listed_name_restores_the_sound_ones(
+    emulator: Emulator, session: Session, isolated_env: Path
+) -> None:
+    """The Trash view lists a file's unsound entries too; ticking them all must not refuse the rest."""
+    folder = isolated_env / ".modelarts_widgets" / "trash"
+    names = sorted(emulator.store.names())[:3]
+    run = BulkDelete(session, names, backup=Trash(folder))
+    assert all(r["is_success"] for r in run.run().values())
+    assert run.backup_path is not None
+    with open(run.backup_path, "a", encoding="utf-8") as stream:
+        stream.write(json.dumps({"config_name": "bad name!", "details": {"config_name": "bad name!"}}) + "\n")
+        stream.write('{"config_name": "cut-off", "details": {"config_na')
+    widget = JobConfigTable(session=session)
+    widget.wait_loaded(10)
+    listed = widget.list_trash()[0]
+    assert listed["file"] == run.backup_path.name
+    assert "bad name!" in listed["names"]
+    results = widget.restore_from_trash(listed["file"], listed["names"], wait=True)
+    assert set(results) == set(listed["names"])
+    assert all(results[n]["is_success"] for n in names), results
+    odd = set(listed["names"]) - set(names)
+    assert odd
+    assert all(results[n]["error_code"] == "Client.BadBackupEntry" for n in odd), results
+    assert set(names) <= emulator.store.names()
+    assert not any(s[0] in ("restoring", "queued") for s in widget._statuses.values())
+
+
+_UNDER_UMASK = """
+import json, os, sys
+os.umask(int(sys.argv[3], 8))
+from modelarts_widgets.sdk import BulkDelete, Session
+from modelarts_widgets.sdk.trash import Trash
+run = BulkDelete(Session(environ=json.loads(sys.argv[1])), sys.argv[4:], backup=Trash(sys.argv[2]))
+print(json.dumps({"results": run.run(), "path": str(run.backup_path)}))
+"""
+
+
+@pytest.mark.parametrize("umask", ["277", "377"])
+def test_a_write_protecting_umask_still_makes_a_usable_private_trash(emulator: Emulator, umask: str) -> None:
+    """Missing parents made under umask 0277 were 0500: the trash inside could not be made."""
+    base = Path(tempfile.mkdtemp(prefix="umask-trash-"))
+    try:
+        base.chmod(0o777)
+        folder = base / "home" / ".modelarts_widgets" / "trash"
+        names = sorted(emulator.store.names())[:3]
+        as_user: list[str] = []
+        if os.geteuid() == 0:  # root ignores folder modes: run as an ordinary user
+            if shutil.which("setpriv") is None:
+                pytest.skip("needs setpriv to run as an ordinary user")
+            as_user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        root = Path(__file__).resolve().parents[1]
+        child_env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(root), "HOME": str(base)}
+        command = [*as_user, sys.executable, "-c", _UNDER_UMASK, json.dumps(emulator.env())]
+        done = subprocess.run(
+            [*command, str(folder), umask, *names],
+            check=False,
+            env=child_env,
+            cwd=base,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        answer = json.loads(done.stdout.splitlines()[-1])
+        assert all(r["is_success"] for r in answer["results"].values()), answer["results"]
+        assert not set(names) & emulator.store.names()
+        assert _mode(Path(answer["path"])) == 0o600
+        for made in (folder, folder.parent, folder.parent.parent):
+            assert _mode(made) == 0o700, made
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_another_runs_pruning_never_removes_a_backup_still_being_written(
+    emulator: Emulator, session: Session, tmp_path: Path
+) -> None:
+    """Retention of 0 days: a short run's pruning removed a long run's file while it was appended to."""
+    retention = {"keep_days": 0.0}
+    emulator.faults.latency = 0.03
+    names = sorted(emulator.store.names())
+    long_run = BulkDelete(session, names[:24], backup=Trash(tmp_path, **retention), concurrency=2).start()
+    wait_until(lambda: long_run.backup_path is not None and long_run.states[names[0]] != "queued", 10)
+    short = BulkDelete(session, names[24:26], backup=Trash(tmp_path, **retention)).run()  # prunes at its end
+    assert all(r["is_success"] for r in short.values())
+    results = long_run.wait(60)
+    deleted = {n for n, r in results.items() if r.get("is_success")}
+    assert len(deleted) == 24
+    assert long_run.backup_path is not None
+    assert long_run.backup_path.exists()
+    assert deleted <= set(BackupFile.load(long_run.backup_path).configs)
+
+
+@pytest.mark.parametrize("version", [None, [2], {"v": 2}, 2.5, "x"])
+def test_a_header_with_an_odd_version_is_skipped_not_raised(
+    emulator: Emulator, session: Session, isolated_env: Path, version: Any
+) -> None:
+    names = sorted(emulator.store.names())[:2]
+    run = BulkDelete(session, names)
+    assert all(r["is_success"] for r in run.run().values())
+    assert run.backup_path is not None
+    header = {
+        "format": FORMAT_LINES,
+        "version": version,
+        "project_id": session.project_id,
+        "region": session.region_name,
+        "created_at": "2099-01-01T00:00:00+00:00",  # newer than the real one
+    }
+    (run.backup_path.parent / "backup-odd.jsonl").write_text(json.dumps(header) + "\n")
+    widget = JobConfigTable(session=session)
+    widget.wait_loaded(10)
+    assert [f["file"] for f in widget.list_trash()] == [run.backup_path.name]
+    assert not widget.error
+    results = restore(session, "latest")
+    assert all(results[n]["is_success"] for n in names), results
+
+
+def test_a_lone_surrogate_in_details_is_backed_up_and_read_back(session: Session) -> None:
+    """JSON allows "\\udce9" escapes; json.loads keeps them, and UTF-8 cannot encode them."""
+    details = {"config_name": "odd-text", "config_desc": "caf\udce9 \u6570\u636e"}
+    with Trash().create(session) as writer:
+        writer.append("odd-text", details)  # raised UnicodeEncodeError, killing a reader thread
+    assert BackupFile.load(writer.path).configs == {"odd-text": details}
+
+
+def test_a_details_answer_that_restore_would_refuse_is_not_followed_by_a_delete(
+    emulator: Emulator, session: Session
+) -> None:
+    """Details without the config's own name saved an entry restore refuses, and then deleted it."""
+    names = sorted(emulator.store.names())[:4]
+    real_call = session.call
+
+    def odd_details(method: str, path: str, **kwargs: Any) -> Any:
+        answer = real_call(method, path, **kwargs)
+        if method == "GET" and path.endswith("/" + names[0]):
+            answer.pop("config_name", None)
+        if method == "GET" and path.endswith("/" + names[1]):
+            answer["config_name"] = "someone-else"
+        return answer
+
+    session.call = odd_details  # type: ignore[method-assign]
+    run = BulkDelete(session, names)
+    results = run.run()
+    session.call = real_call  # type: ignore[method-assign]
+    for name in names[:2]:
+        assert results[name]["error_code"] == "Client.BackupFailed", results[name]
+        assert name in emulator.store.names()
+    assert run.backup_path is not None
+    assert all(results[n]["is_success"] for n in names[2:])
+    restored = restore(session, run.backup_path)
+    assert all(restored[n]["is_success"] for n in names[2:]), restored
+    assert set(names) <= emulator.store.names()
+
+
+@pytest.mark.parametrize(("mode", "content"), [(0o1777, None), (0o1777, "x.log"), (0o2775, "notes.txt")])
+def test_a_shared_folder_is_refused_not_made_private(
+    emulator: Emulator, session: Session, tmp_path: Path, mode: int, content: str | None
+) -> None:
+    """$MODELARTS_TRASH_DIR=/tmp (or a team's folder) was chmod-ed 0700: every other user broke."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    if content:
+        (shared / content).write_text("theirs")
+    shared.chmod(mode)
+    names = sorted(emulator.store.names())[:2]
+    results = BulkDelete(session, names, backup=Trash(shared)).run()
+    assert all(r["error_code"] == "Client.BackupFailed" for r in results.values()), results
+    assert all("shared" in r["error_msg"] for r in results.values()), results
+    assert emulator.count("DELETE") == 0
+    assert stat.S_IMODE(shared.stat().st_mode) == mode
+    assert [p.name for p in shared.iterdir()] == ([content] if content else [])
+
+
+def test_a_backup_with_only_its_header_is_never_latest(emulator: Emulator, session: Session) -> None:
+    trash = Trash()
+    with trash.create(session) as writer:
+        writer.append(
+            "kept", {"config_name": "kept", "app_url": "/a/", "boot_file_url": "/a/t.py", **_REQUIRED}
+        )
+    real = writer.path
+    # A run that stopped right after creating its file (a crash): header, no config.
+    crashed = trash.create(session)
+    assert trash.latest(session) == real
+    assert crashed.path not in trash.files()
+    crashed.close(remove_if_empty=False)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"), [("MODELARTS_TRASH_KEEP_DAYS", "abc"), ("MODELARTS_TRASH_KEEP_FILES", "-3")]
+)
+def test_a_bad_retention_setting_is_named(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValueError, match=rf"\${variable} must be a number of .*, not '{value}'"):
+        Trash()

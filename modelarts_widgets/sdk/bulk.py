@@ -20,7 +20,7 @@ from .configs import CONFIGS, LIST_FIELDS, Status, config_path, delete_config, i
 from .names import is_valid_config_name
 from .session import Session
 from .text import visible
-from .trash import BACKUP_FAILED, BackupWriter, Trash, trash_for
+from .trash import BACKUP_FAILED, BackupWriter, Trash, entry_problem, trash_for
 
 log = logging.getLogger("modelarts_widgets")
 
@@ -317,12 +317,17 @@ class BulkDelete:
                 self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
                 continue
             details.pop("is_success", None)
+            problem = entry_problem(name, details)
+            if problem is not None:  # restore would refuse this entry: it is no backup
+                message = f"Not deleted: its details answer cannot be restored ({problem})"
+                self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
+                continue
             try:
                 writer.append(name, details)
-            except OSError as exc:
-                message = (
-                    f"Not deleted: its backup could not be written to {writer.path} ({exc.strerror or exc})"
-                )
+            except Exception as exc:  # not on disk, whatever the reason: not deleted
+                reason = exc.strerror if isinstance(exc, OSError) else None
+                reason = reason or f"{type(exc).__name__}: {exc}"
+                message = f"Not deleted: its backup could not be written to {writer.path} ({reason})"
                 self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
                 continue
             with self._lock:

@@ -110,12 +110,14 @@ class BulkRestore:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
         wanted = list(dict.fromkeys(names)) if names is not None else None
-        if wanted is not None:
-            bad = [n for n in wanted if not is_valid_config_name(n)]
-            if bad:
-                raise errors.InvalidConfigNameError(bad[0] if len(bad) == 1 else bad)
         self.session = session
         self.file = load_backup(session, backup, allow_other_project=allow_other_project, trash=trash)
+        if wanted is not None:
+            # The file's unsound entries (listed by the Trash view) fail their name, like in a
+            # restore of the whole file; any other invalid name is refused before anything is sent.
+            bad = [n for n in wanted if not is_valid_config_name(n) and n not in self.file.problems]
+            if bad:
+                raise errors.InvalidConfigNameError(bad[0] if len(bad) == 1 else bad)
         self.backup_path: Path = self.file.path
         if wanted is None:
             wanted = sorted([*self.file.configs, *self.file.problems])  # the file is in backup order

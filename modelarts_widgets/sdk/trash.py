@@ -21,8 +21,10 @@ restored.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
+import math
 import os
 import re
 import secrets
@@ -30,12 +32,17 @@ import stat
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; retention may then remove a file in use
+    fcntl = None  # type: ignore[assignment]
 
 from . import configs as contract
 from .configs import Status
@@ -141,6 +148,7 @@ class BackupInfo:
     endpoint: str = ""
     version: int = FORMAT_VERSION
     tool_version: str = ""
+    empty: bool = False  # a header and no config (a run stopped before its first backup)
 
     @property
     def created(self) -> datetime | None:
@@ -156,12 +164,13 @@ class BackupInfo:
         path = Path(path)
         head = _read_head(path)
         if head.lstrip().startswith(b'{"format": "' + FORMAT_LINES.encode()):
-            line = head.split(b"\n", 1)[0]
+            line, _, rest = head.partition(b"\n")
             try:
                 data = json.loads(line)
             except ValueError:
                 raise ValueError(f"{path.name} has a damaged header") from None
-            return cls._from_header(path, data)
+            info = cls._from_header(path, data)
+            return replace(info, empty=not rest.strip())
         before_configs = head[:4096].split(b'"configs"', 1)[0]
         fields = {k.decode(): json.loads(v) for k, v in _OLD_FIELD.findall(before_configs)}
         if fields.get("format") != FORMAT:
@@ -179,13 +188,16 @@ class BackupInfo:
     def _from_header(cls, path: Path, data: Any) -> BackupInfo:
         if not isinstance(data, dict) or data.get("format") != FORMAT_LINES:
             raise ValueError(f"{path.name} is not a modelarts-widgets backup file")
+        version = data.get("version", FORMAT_VERSION)
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise ValueError(f"{path.name} has a damaged header (version {version!r})")
         return cls(
             path=path,
             created_at=str(data.get("created_at", "")),
             project_id=str(data.get("project_id", "")),
             region=str(data.get("region", "")),
             endpoint=str(data.get("endpoint", "")),
-            version=int(data.get("version", FORMAT_VERSION)),
+            version=version,
             tool_version=str(data.get("tool_version", "")),
         )
 
@@ -280,6 +292,13 @@ def _check_entry(key: Any, entry: Any, configs: dict[str, dict[str, Any]], probl
         configs[key] = entry
 
 
+def entry_problem(name: str, details: Any) -> str | None:
+    """Why restore would refuse ``details`` saved for ``name`` (None when it would take it)."""
+    problems: dict[str, str] = {}
+    _check_entry(name, details, {}, problems)
+    return next(iter(problems.values()), None)
+
+
 def _json_kind(value: Any) -> str:
     kinds = {list: "list", str: "string", bool: "boolean", int: "number", float: "number"}
     return "null" if value is None else kinds.get(type(value), type(value).__name__)
@@ -293,7 +312,9 @@ class BackupWriter:
     """One run's backup file, open for appending; each :meth:`append` is on disk when it returns.
 
     Created by :meth:`Trash.create`. Thread-safe: appends from many threads share fsyncs (one
-    fsync covers every line written before it).
+    fsync covers every line written before it). After a failed write or fsync every later append
+    fails, and a line that would take the file over ``MAX_BACKUP_BYTES`` is refused, so a line
+    that :meth:`append` reports on disk is always one that restore can read.
     """
 
     def __init__(self, path: Path, fd: int) -> None:
@@ -304,12 +325,35 @@ class BackupWriter:
         self._sync_lock = threading.Lock()
         self._written = 0
         self._synced = 0
+        self._size = 0
+        self._failed: OSError | None = None
+
+    def _check(self) -> None:
+        if self._failed is not None:
+            raise OSError(
+                self._failed.errno or errno.EIO,
+                f"an earlier write to this backup file failed ({self._failed.strerror or self._failed})",
+            )
 
     def _write(self, data: bytes) -> int:
         with self._lock:
+            self._check()
+            if self._size + len(data) > MAX_BACKUP_BYTES:
+                # A bigger file would be refused by restore: whatever it holds could not come back.
+                raise OSError(
+                    errno.EFBIG,
+                    f"the backup file would pass the {MAX_BACKUP_BYTES / 2**20:g} MB a backup may have",
+                )
             view = memoryview(data)
-            while view:
-                view = view[os.write(self._fd, view) :]
+            try:
+                while view:
+                    view = view[os.write(self._fd, view) :]
+            except OSError as exc:
+                # A torn line may be on disk: a line appended after it would be glued to it and
+                # unreadable, so this file takes nothing more.
+                self._failed = exc
+                raise
+            self._size += len(data)
             self._written += 1
             return self._written
 
@@ -317,15 +361,25 @@ class BackupWriter:
         with self._sync_lock:
             if self._synced >= upto:
                 return
+            self._check()
             with self._lock:
                 target = self._written
-            os.fsync(self._fd)
+            try:
+                os.fsync(self._fd)
+            except OSError as exc:
+                # Lines written before may be lost, and a later fsync would not say so.
+                self._failed = exc
+                raise
             self._synced = target
 
     def append(self, name: str, details: Mapping[str, Any]) -> None:
         """Write ``details`` of ``name`` as one line and fsync it; raises ``OSError`` on failure."""
-        line = json.dumps({"config_name": name, "details": dict(details)}, ensure_ascii=False)
-        self._sync(self._write(line.encode("utf-8") + b"\n"))
+        entry = {"config_name": name, "details": dict(details)}
+        try:
+            data = json.dumps(entry, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (JSON allows "\udce9"): keep it escaped
+            data = json.dumps(entry).encode("ascii")
+        self._sync(self._write(data + b"\n"))
         with self._lock:
             self.count += 1
 
@@ -366,12 +420,12 @@ class Trash:
         self.folder = Path(
             folder or env.get(TRASH_ENV) or Path.home() / ".modelarts_widgets" / "trash"
         ).expanduser()
-        self.keep_days = (
-            keep_days if keep_days is not None else float(env.get(KEEP_DAYS_ENV, DEFAULT_KEEP_DAYS))
-        )
-        self.keep_files = (
-            keep_files if keep_files is not None else int(env.get(KEEP_FILES_ENV, DEFAULT_KEEP_FILES))
-        )
+        if keep_days is None:
+            keep_days = _setting(KEEP_DAYS_ENV, DEFAULT_KEEP_DAYS, float)
+        if keep_files is None:
+            keep_files = _setting(KEEP_FILES_ENV, DEFAULT_KEEP_FILES, int)
+        self.keep_days = keep_days
+        self.keep_files = keep_files
 
     def __repr__(self) -> str:
         return f"Trash({str(self.folder)!r})"
@@ -379,8 +433,9 @@ class Trash:
     def ensure_private(self) -> None:
         """Create the folder (0700, with missing parents 0700) or make an existing one private.
 
-        Raises :class:`UnsafeTrashError` for a folder of another user or one whose mode cannot
-        be set, ``OSError`` when it cannot be created.
+        Raises :class:`UnsafeTrashError` for a folder of another user, one that others use (sticky
+        bit, like /tmp, or holding files other than backups: it is not made private then) or one
+        whose mode cannot be set, ``OSError`` when it cannot be created.
         """
         missing = []
         for folder in (self.folder, *self.folder.parents):
@@ -388,8 +443,13 @@ class Trash:
                 break
             missing.append(folder)
         for folder in reversed(missing):
-            with contextlib.suppress(FileExistsError):
-                os.mkdir(folder, 0o700)  # the umask can only take bits away from 0700
+            try:
+                os.mkdir(folder, 0o700)
+            except FileExistsError:
+                continue
+            # The umask can only take bits away from 0700, and one that takes the owner's (0277)
+            # would leave a folder that nothing can be made in: set it while it is still empty.
+            os.chmod(folder, 0o700)
         info = os.stat(self.folder)
         if not stat.S_ISDIR(info.st_mode):
             raise NotADirectoryError(f"The trash {self.folder} is not a folder")
@@ -399,6 +459,14 @@ class Trash:
                 f"private, so it is not used. Set ${TRASH_ENV} to a folder of your own."
             )
         if stat.S_IMODE(info.st_mode) != 0o700:
+            if _shared(self.folder, info):
+                # Making a folder private that others use (/tmp, a team's folder) would break it.
+                raise UnsafeTrashError(
+                    f"The trash {self.folder} (mode {stat.S_IMODE(info.st_mode):o}) is a shared folder"
+                    " (sticky bit, like /tmp, or it holds files other than backups), so it is not made"
+                    f" private; set ${TRASH_ENV} to a folder of its own, e.g."
+                    f" {self.folder / 'modelarts-trash'}."
+                )
             try:
                 os.chmod(self.folder, 0o700)
             except OSError as exc:
@@ -421,6 +489,7 @@ class Trash:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC | getattr(os, "O_APPEND", 0)
         fd = os.open(path, flags, 0o600)
         try:
+            _lock(fd, shared=True)  # while it is open, no run's pruning removes it
             if hasattr(os, "fchmod"):
                 os.fchmod(fd, 0o600)  # before any byte: an odd umask (0277) must not leave it 0400
             header = {
@@ -475,7 +544,9 @@ class Trash:
             except (OSError, ValueError) as exc:
                 log.debug("Trash: skipped %s (%s)", path.name, exc)
                 continue
-            if info.created is None or (session is not None and not info.same_project(session)):
+            if info.created is None or info.empty:
+                continue
+            if session is not None and not info.same_project(session):
                 continue
             found.append(info)
         return sorted(found, key=lambda i: (i.created, i.path.name), reverse=True)
@@ -514,10 +585,50 @@ class Trash:
         for index, (mtime, path) in enumerate(dated):
             if path == newest:
                 continue
-            if index >= self.keep_files or mtime < cutoff:
-                path.unlink(missing_ok=True)
+            if (index >= self.keep_files or mtime < cutoff) and _remove_unless_open(path):
                 removed.append(path)
         return removed
+
+
+def _lock(fd: int, *, shared: bool) -> bool:
+    """Take a lock on an open file without waiting; False when another holder has it."""
+    if fcntl is None:
+        return True
+    try:
+        fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    except OSError:  # a file system without locks: nothing to learn, nothing to refuse
+        return True
+    return True
+
+
+def _remove_unless_open(path: Path) -> bool:
+    """Remove a backup file unless a run (of any process) is still writing it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        return False
+    except OSError:
+        path.unlink(missing_ok=True)  # not openable (a FIFO, unreadable): no run writes it
+        return True
+    try:
+        if not _lock(fd, shared=False):
+            return False
+        path.unlink(missing_ok=True)
+        return True
+    finally:
+        os.close(fd)
+
+
+def _shared(folder: Path, info: os.stat_result) -> bool:
+    """True for a folder others use: sticky (like /tmp), or holding anything but backups."""
+    if info.st_mode & stat.S_ISVTX:
+        return True
+    try:
+        return any(not name.startswith("backup-") for name in os.listdir(folder))
+    except OSError:
+        return False
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -532,6 +643,21 @@ def _fsync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def _setting(name: str, default: Any, kind: Callable[[str], Any]) -> Any:
+    """A retention setting from the environment; ``ValueError`` naming it when it is no count."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = None
+    if value is None or not math.isfinite(value) or value < 0:
+        unit = "days" if kind is float else "files"
+        raise ValueError(f"${name} must be a number of {unit}, 0 or more, not {raw!r}; fix or unset it")
+    return value
 
 
 def _tool_version() -> str:
@@ -567,7 +693,8 @@ def restore(
 
     Raises ``ValueError`` for a file that is not a backup, or one made for another project or
     region unless ``allow_other_project=True``; ``FileNotFoundError`` when ``"latest"`` finds
-    none; :class:`InvalidConfigNameError` for an invalid name in ``names``. Nothing is sent then.
+    none; :class:`InvalidConfigNameError` for an invalid name in ``names`` (other than the label
+    of one of the file's unsound entries, which fails like one). Nothing is sent then.
     """
     from .restore import BulkRestore
 
