@@ -4,30 +4,57 @@
 // Per-row delete statuses arrive as custom messages {type: "statuses"} carrying only what
 // changed, so a 1,000-name run costs a few dozen small messages instead of full re-syncs.
 // All config text is set with textContent: it is never parsed as HTML.
+//
+// Every word the page shows comes from the catalogs in modelarts_widgets/locales/*.json, which
+// Python syncs as the `_catalogs` trait (one source for kernel and page; see i18n.py for why JSON).
+// The language: the `language` trait when set (JobConfigTable(language=...)), else the page's
+// <html lang> (JupyterLab and Notebook 7 set it from the chosen language pack), else the browser's.
 
 const ROW_HEIGHT = 32; // the first estimate; drawBody measures the real height
 const OVERSCAN = 20;
 const PREVIEW_NAMES = 3;
 
-const COLUMNS = [
-  { key: "name", label: "Name" },
-  { key: "desc", label: "Description" },
-  { key: "engine", label: "Engine" },
-  { key: "created", label: "Created" },
-];
+const COLUMNS = ["name", "desc", "engine", "created"].map((key) => ({ key }));
+const LANGUAGES = ["en", "zh-CN"];
+const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
-const STATE_TEXT = {
-  queued: "Queued",
-  "backing up": "Backing up…",
-  "backed up": "Backed up",
-  restoring: "Restoring…",
-  restored: "Restored",
-  deleting: "Deleting…",
-  deleted: "Deleted",
-  failed: "Failed",
-  skipped: "Skipped",
-  cancelled: "Not sent",
-};
+/** The catalog language a tag names ("zh_CN", "zh-Hans" -> "zh-CN"; "en-GB" -> "en"), or null. */
+export function supportedLanguage(tag) {
+  const base = String(tag || "").trim().split(/[-_.@]/)[0].toLowerCase();
+  return base === "zh" ? "zh-CN" : base === "en" ? "en" : null;
+}
+
+/**
+ * [catalog language, locale for dates]: the forced language, else the first supported of the
+ * page's lang and the browser's languages, else English.
+ */
+export function chooseLanguage(forced, documentLang, browserLangs = []) {
+  const tags = forced ? [forced] : [documentLang, ...browserLangs];
+  for (const tag of tags) {
+    const language = supportedLanguage(tag);
+    if (language) return [language, language === "en" && /^en[-_]/i.test(tag) ? tag.replace("_", "-") : language];
+  }
+  return ["en", "en"];
+}
+
+/** t(key, params): the text of `key` in `language`, plural form by params.count, placeholders filled. */
+export function translator(catalogs, language) {
+  const catalog = (catalogs && catalogs[language]) || {};
+  const english = (catalogs && catalogs.en) || {};
+  const plurals = new Intl.PluralRules(language);
+  return (key, params = {}) => {
+    let entry = catalog[key] ?? english[key] ?? key;
+    if (typeof entry === "object") entry = entry[plurals.select(Number(params.count))] ?? entry.other;
+    return entry.replace(PLACEHOLDER, (whole, name) => (name in params ? String(params[name]) : whole));
+  };
+}
+
+/** The catalog key of our hint for an error code, mirroring errors.hint_for in Python; or null. */
+function hintKey(catalog, code) {
+  if (!code) return null;
+  if (`hint.${code}` in catalog) return `hint.${code}`;
+  return code.startsWith("HTTP.5") ? "hint.HTTP.5xx" : null;
+}
 
 /** Create an element with a class, text and attributes. */
 function h(tag, { cls, text, attrs } = {}, children = []) {
@@ -42,9 +69,9 @@ function h(tag, { cls, text, attrs } = {}, children = []) {
 const SVG = "http://www.w3.org/2000/svg";
 
 /** A padlock drawn in SVG (no emoji font needed), labelled with the protection reason. */
-function lockIcon(reason) {
+function lockIcon(reason, t) {
   const svg = document.createElementNS(SVG, "svg");
-  for (const [name, value] of Object.entries({ viewBox: "0 0 16 16", width: "12", height: "12", role: "img", "aria-label": `Protected: ${reason}` })) {
+  for (const [name, value] of Object.entries({ viewBox: "0 0 16 16", width: "12", height: "12", role: "img", "aria-label": t("page.protected", { reason }) })) {
     svg.setAttribute(name, value);
   }
   const title = document.createElementNS(SVG, "title");
@@ -61,14 +88,17 @@ function lockIcon(reason) {
   return wrap;
 }
 
-function formatCreated(ms) {
+/** Date formatters for a locale: short for the column, full for its tooltip. */
+function dateFormats(locale) {
+  const short = new Intl.DateTimeFormat(locale, { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  const full = new Intl.DateTimeFormat(locale, { dateStyle: "full", timeStyle: "long" });
+  return { short, full };
+}
+
+function formatCreated(ms, dates, t) {
   if (typeof ms !== "number" || !Number.isFinite(ms)) return ["", ""];
   const date = new Date(ms);
-  const pad = (n) => String(n).padStart(2, "0");
-  const local =
-    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
-    `${pad(date.getHours())}:${pad(date.getMinutes())}`;
-  return [local, `${date.toString()} (${ms} ms since the epoch)`];
+  return [dates.short.format(date), t("page.created.full", { date: dates.full.format(date), ms })];
 }
 
 function compareBy(key) {
@@ -102,21 +132,34 @@ function stateClass(state) {
   return state.replace(" ", "-");
 }
 
-/** A readable summary of the current run's counts. */
-export function summarize(counts, total) {
+/** A readable summary of the current run's counts, in the language of `t` (from translator()). */
+export function summarize(counts, total, t) {
   if (!total) return "";
   const done = finishedCount(counts, total);
   const restoring = counts.restoring || counts.restored;
-  const parts = [restoring ? `Restored ${counts.restored || 0} of ${total}` : `Deleted ${counts.deleted || 0} of ${total}`];
-  if (counts["backing up"]) parts.push(`backing up ${counts["backing up"]}`);
-  if (counts.failed) parts.push(`${counts.failed} failed`);
-  if (counts.skipped) parts.push(`${counts.skipped} skipped${restoring ? " (they exist again)" : ""}`);
-  if (counts.cancelled) parts.push(`${counts.cancelled} not sent`);
-  if (total - done > 0) parts.push(`${total - done} left`);
-  return parts.join(" · ");
+  const parts = [
+    restoring
+      ? t("page.summary.restored", { done: counts.restored || 0, total })
+      : t("page.summary.deleted", { done: counts.deleted || 0, total }),
+  ];
+  if (counts["backing up"]) parts.push(t("page.summary.backing_up", { count: counts["backing up"] }));
+  if (counts.failed) parts.push(t("page.summary.failed", { count: counts.failed }));
+  if (counts.skipped) parts.push(t(restoring ? "page.summary.skipped_exist" : "page.summary.skipped", { count: counts.skipped }));
+  if (counts.cancelled) parts.push(t("page.summary.not_sent", { count: counts.cancelled }));
+  if (total - done > 0) parts.push(t("page.summary.left", { count: total - done }));
+  return parts.join(t("page.summary.separator"));
 }
 
-function render({ model, el }) {
+function draw({ model, el }) {
+  const [language, locale] = chooseLanguage(
+    model.get("language"),
+    document.documentElement?.lang,
+    globalThis.navigator?.languages || [globalThis.navigator?.language],
+  );
+  const catalogs = model.get("_catalogs") || {};
+  const t = translator(catalogs, language);
+  const dates = dateFormats(locale);
+  const stateText = (state) => t(`page.state.${state}`);
   const ui = {
     filter: "",
     sortKey: "name",
@@ -136,52 +179,52 @@ function render({ model, el }) {
   // -- skeleton ------------------------------------------------------------------------------
   const root = h("div", {
     cls: "maw-root",
-    attrs: { "data-lm-suppress-shortcuts": "true", "data-jp-suppress-context-menu": "true" },
+    attrs: { "data-lm-suppress-shortcuts": "true", "data-jp-suppress-context-menu": "true", lang: language },
   });
   const filterBox = h("input", {
     cls: "maw-filter",
-    attrs: { type: "search", placeholder: "Filter by name or description", "aria-label": "Filter configs" },
+    attrs: { type: "search", placeholder: t("page.filter.placeholder"), "aria-label": t("page.filter.label") },
   });
   const countText = h("span", { cls: "maw-count" });
-  const refreshButton = h("button", { cls: "maw-button", text: "Refresh", attrs: { type: "button" } });
+  const refreshButton = h("button", { cls: "maw-button", text: t("page.refresh"), attrs: { type: "button" } });
   const deleteButton = h("button", { cls: "maw-button maw-danger", attrs: { type: "button" } });
   const toolbar = h("div", { cls: "maw-toolbar" }, [filterBox, countText, h("span", { cls: "maw-spacer" }), refreshButton, deleteButton]);
   const trashChoice = new Map(); // backup file -> Set of names ticked for restoring
 
   const confirmText = h("span", { cls: "maw-confirm-text" });
-  const confirmButton = h("button", { cls: "maw-button maw-danger-strong", text: "Confirm", attrs: { type: "button" } });
-  const cancelButton = h("button", { cls: "maw-button", text: "Cancel", attrs: { type: "button" } });
-  const confirmBar = h("div", { cls: "maw-confirm", attrs: { role: "group", "aria-label": "Confirm deletion" } }, [
+  const confirmButton = h("button", { cls: "maw-button maw-danger-strong", text: t("page.confirm"), attrs: { type: "button" } });
+  const cancelButton = h("button", { cls: "maw-button", text: t("page.cancel"), attrs: { type: "button" } });
+  const confirmBar = h("div", { cls: "maw-confirm", attrs: { role: "group", "aria-label": t("page.confirm.label") } }, [
     confirmText,
     confirmButton,
     cancelButton,
   ]);
 
-  const progress = h("progress", { cls: "maw-progress", attrs: { max: "1", value: "0", "aria-label": "Deletion progress" } });
+  const progress = h("progress", { cls: "maw-progress", attrs: { max: "1", value: "0", "aria-label": t("page.progress.label") } });
   const summaryText = h("span", { cls: "maw-summary" });
-  const stopButton = h("button", { cls: "maw-button", text: "Stop", attrs: { type: "button" } });
-  const retryButton = h("button", { cls: "maw-button", text: "Retry failed", attrs: { type: "button" } });
+  const stopButton = h("button", { cls: "maw-button", text: t("page.stop"), attrs: { type: "button" } });
+  const retryButton = h("button", { cls: "maw-button", text: t("page.retry"), attrs: { type: "button" } });
   const undoButton = h("button", { cls: "maw-button", attrs: { type: "button" } });
   const runBar = h("div", { cls: "maw-run" }, [progress, summaryText, stopButton, retryButton, undoButton]);
 
-  const trashButton = h("button", { cls: "maw-button", text: "Trash", attrs: { type: "button", "aria-expanded": "false" } });
-  const trashPanel = h("div", { cls: "maw-trash", attrs: { role: "region", "aria-label": "Trash: backups of deleted configs" } });
+  const trashButton = h("button", { cls: "maw-button", text: t("page.trash"), attrs: { type: "button", "aria-expanded": "false" } });
+  const trashPanel = h("div", { cls: "maw-trash", attrs: { role: "region", "aria-label": t("page.trash.label") } });
   trashPanel.hidden = true;
 
   const banner = h("div", { cls: "maw-banner", attrs: { role: "alert" } });
   const live = h("div", { cls: "maw-sr-only", attrs: { "aria-live": "polite", role: "status" } });
 
-  const headerBox = h("input", { attrs: { type: "checkbox", "aria-label": "Select all shown" } });
+  const headerBox = h("input", { attrs: { type: "checkbox", "aria-label": t("page.select_all") } });
   const headRow = h("tr", {}, [h("th", { cls: "maw-check", attrs: { scope: "col" } }, [headerBox])]);
   const sortButtons = new Map();
   for (const column of COLUMNS) {
-    const button = h("button", { cls: "maw-sort", text: column.label, attrs: { type: "button" } });
+    const button = h("button", { cls: "maw-sort", text: t(`page.column.${column.key}`), attrs: { type: "button" } });
     const th = h("th", { cls: `maw-col-${column.key}`, attrs: { scope: "col", "aria-sort": "none" } }, [button]);
     sortButtons.set(column.key, { button, th });
     headRow.append(th);
   }
-  headRow.append(h("th", { cls: "maw-col-status", text: "Status", attrs: { scope: "col" } }));
-  const caption = h("caption", { cls: "maw-sr-only", text: "Training-job configs" });
+  headRow.append(h("th", { cls: "maw-col-status", text: t("page.column.status"), attrs: { scope: "col" } }));
+  const caption = h("caption", { cls: "maw-sr-only", text: t("page.caption") });
   const tbody = h("tbody");
   const table = h("table", { cls: "maw-table" }, [caption, h("thead", {}, [headRow]), tbody]);
   const scroller = h("div", { cls: "maw-scroller" }, [table]);
@@ -213,12 +256,14 @@ function render({ model, el }) {
     const status = ui.statuses.get(name);
     if (!status) return cell;
     const [state, code, text] = status;
-    const badge = h("span", { cls: `maw-state maw-state-${stateClass(state)}`, text: STATE_TEXT[state] || state });
+    const badge = h("span", { cls: `maw-state maw-state-${stateClass(state)}`, text: stateText(state) });
     cell.append(badge);
     if (state === "failed" || state === "skipped") {
+      // The server's message as sent (it is data); our hint, in the page's language, beside it.
       const detail = [code, text].filter(Boolean).join(": ");
+      const hint = hintKey(catalogs.en || {}, code);
       cell.append(h("span", { cls: "maw-error-detail", text: ` ${detail}` }));
-      cell.title = detail;
+      cell.title = hint ? `${detail}\n${t(hint)}` : detail;
     }
     return cell;
   }
@@ -229,13 +274,13 @@ function render({ model, el }) {
       cls: `maw-row${status ? ` maw-row-${stateClass(status)}` : ""}${row.lock ? " maw-row-locked" : ""}`,
       attrs: { "aria-selected": String(selected.has(row.name)), "data-name": row.name },
     });
-    const box = h("input", { attrs: { type: "checkbox", "aria-label": `Select ${row.name}` } });
+    const box = h("input", { attrs: { type: "checkbox", "aria-label": t("page.select_row", { name: row.name }) } });
     box.checked = selected.has(row.name);
     box.disabled = !deletable(row) || model.get("running");
     box.dataset.index = String(index);
     const checkCell = h("td", { cls: "maw-check" }, [box]);
-    if (row.lock) checkCell.append(lockIcon(row.lock));
-    const [local, full] = formatCreated(row.created);
+    if (row.lock) checkCell.append(lockIcon(row.lock_pattern ? t("page.protected_by", { pattern: row.lock_pattern }) : row.lock, t));
+    const [local, full] = formatCreated(row.created, dates, t);
     tr.append(
       checkCell,
       h("td", { cls: "maw-col-name", text: row.name, attrs: { title: row.name } }),
@@ -284,19 +329,17 @@ function render({ model, el }) {
     const n = chosen().length;
     const rows = model.get("rows");
     const loading = model.get("phase") === "loading";
-    countText.textContent = `${n} selected · ${ui.view.length} shown of ${rows.length}${loading ? " (loading…)" : ""}`;
-    deleteButton.textContent = `Delete ${n} selected`;
+    countText.textContent = t(loading ? "page.count.loading" : "page.count", { selected: n, shown: ui.view.length, total: rows.length });
+    deleteButton.textContent = t("page.delete", { count: n });
     deleteButton.disabled = n === 0 || model.get("running") || ui.sent || ui.confirming;
     refreshButton.disabled = model.get("running");
     confirmBar.hidden = !ui.confirming;
     if (ui.confirming) {
       const names = chosen();
-      const preview = names.slice(0, PREVIEW_NAMES).join(", ");
-      const more = names.length > PREVIEW_NAMES ? ` +${names.length - PREVIEW_NAMES} more` : "";
-      const after = model.get("backups")
-        ? "Their details are saved to the trash first, so Undo can re-create them."
-        : "Backups are off: this cannot be undone.";
-      confirmText.textContent = `Delete ${names.length} config${names.length === 1 ? "" : "s"} (${preview}${more})? ${after}`;
+      const shown = names.slice(0, PREVIEW_NAMES).join(t("page.list.separator"));
+      const preview = names.length > PREVIEW_NAMES ? t("page.confirm.more", { names: shown, count: names.length - PREVIEW_NAMES }) : shown;
+      const after = t(model.get("backups") ? "page.confirm.backup" : "page.confirm.no_backup");
+      confirmText.textContent = t("page.confirm.text", { count: names.length, preview, after });
     }
   }
 
@@ -307,11 +350,11 @@ function render({ model, el }) {
     runBar.hidden = ui.total === 0 && !undo;
     progress.max = Math.max(ui.total, 1);
     progress.value = Math.max(done, 0);
-    summaryText.textContent = summarize(ui.counts, ui.total);
+    summaryText.textContent = summarize(ui.counts, ui.total, t);
     stopButton.hidden = !running;
     retryButton.hidden = running || !ui.counts.failed || Boolean(ui.counts.restored || ui.counts.restoring);
     undoButton.hidden = running || !undo;
-    undoButton.textContent = `Undo: restore ${undo}`;
+    undoButton.textContent = t("page.undo", { count: undo });
     trashButton.disabled = !model.get("backups");
   }
 
@@ -323,7 +366,7 @@ function render({ model, el }) {
     const blocks = files.map((file) => {
       const picked = trashChoice.get(file.file) || new Set();
       const items = file.names.map((name) => {
-        const box = h("input", { attrs: { type: "checkbox", "aria-label": `Restore ${name}` } });
+        const box = h("input", { attrs: { type: "checkbox", "aria-label": t("page.trash.restore_row", { name }) } });
         box.checked = picked.has(name);
         box.disabled = running;
         box.addEventListener("change", () => {
@@ -335,14 +378,14 @@ function render({ model, el }) {
         const status = ui.statuses.get(name);
         const label = h("label", { cls: "maw-trash-item" }, [box, h("span", { text: ` ${name}` })]);
         if (status) {
-          const detail = [STATE_TEXT[status[0]] || status[0], status[1], status[2]].filter(Boolean).join(" ");
+          const detail = [stateText(status[0]), status[1], status[2]].filter(Boolean).join(" ");
           label.append(h("span", { cls: `maw-state maw-state-${stateClass(status[0])}`, text: ` ${detail}` }));
         }
         return h("li", {}, [label]);
       });
       const restore = h("button", {
         cls: "maw-button",
-        text: `Restore ${picked.size} selected`,
+        text: t("page.trash.restore", { count: picked.size }),
         attrs: { type: "button" },
       });
       restore.disabled = running || picked.size === 0;
@@ -352,18 +395,19 @@ function render({ model, el }) {
         trashChoice.set(file.file, new Set());
         restore.disabled = true;
       });
-      const created = file.created ? new Date(file.created).toLocaleString() : file.file;
-      return h("section", { cls: "maw-trash-file", attrs: { "aria-label": `Backup of ${created}` } }, [
+      const created = file.created ? dates.short.format(new Date(file.created)) : file.file;
+      const title = t("page.trash.backup_of", { date: created });
+      return h("section", { cls: "maw-trash-file", attrs: { "aria-label": title } }, [
         h("div", { cls: "maw-trash-head" }, [
-          h("strong", { text: `Backup of ${created}` }),
-          h("span", { cls: "maw-count", text: ` · ${file.names.length} config${file.names.length === 1 ? "" : "s"}` }),
+          h("strong", { text: title }),
+          h("span", { cls: "maw-count", text: ` · ${t("page.trash.configs", { count: file.names.length })}` }),
           h("span", { cls: "maw-spacer" }),
           restore,
         ]),
         h("ul", { cls: "maw-trash-list" }, items),
       ]);
     });
-    trashPanel.replaceChildren(...(blocks.length ? blocks : [h("div", { cls: "maw-message", text: "The trash is empty." })]));
+    trashPanel.replaceChildren(...(blocks.length ? blocks : [h("div", { cls: "maw-message", text: t("page.trash.empty") })]));
   }
 
   function drawBanner() {
@@ -372,19 +416,20 @@ function render({ model, el }) {
     banner.replaceChildren();
     if (!error.message) return;
     banner.append(
-      h("strong", { text: error.code ? `${error.code}: ` : "Error: " }),
+      h("strong", { text: `${error.code || t("page.error")}: ` }),
       h("span", { cls: "maw-banner-message", text: error.message }),
     );
-    if (error.hint) banner.append(h("div", { cls: "maw-hint", text: error.hint }));
+    const hint = hintKey(catalogs.en || {}, error.code);
+    if (hint || error.hint) banner.append(h("div", { cls: "maw-hint", text: hint ? t(hint) : error.hint }));
   }
 
   function drawMessage() {
     const phase = model.get("phase");
     const rows = model.get("rows");
     let text = "";
-    if (phase === "loading" && rows.length === 0) text = "Loading training-job configs…";
-    else if (phase === "ready" && rows.length === 0) text = `No training-job configs in project ${model.get("project")}.`;
-    else if (rows.length > 0 && ui.view.length === 0) text = "No config matches the filter.";
+    if (phase === "loading" && rows.length === 0) text = t("page.loading");
+    else if (phase === "ready" && rows.length === 0) text = t("page.empty", { project: model.get("project") });
+    else if (rows.length > 0 && ui.view.length === 0) text = t("page.no_match");
     message.textContent = text;
     message.hidden = !text;
     root.dataset.phase = phase;
@@ -473,7 +518,7 @@ function render({ model, el }) {
     ui.sent = true;
     ui.confirmToken += 1;
     model.send({ type: "delete", names, token: `${Date.now()}-${ui.confirmToken}` });
-    announce(`Deleting ${names.length} configs`);
+    announce(t("page.announce.deleting", { count: names.length }));
     drawToolbar();
   }
 
@@ -542,7 +587,7 @@ function render({ model, el }) {
     if (!msg || msg.type !== "statuses") return;
     if (msg.rejected) {
       ui.sent = false;
-      announce(msg.rejected);
+      announce(msg.reason ? t(`page.rejected.${msg.reason}`) : msg.rejected);
       drawToolbar();
       return;
     }
@@ -550,7 +595,7 @@ function render({ model, el }) {
     for (const [name, status] of Object.entries(msg.updates || {})) ui.statuses.set(name, status);
     ui.counts = msg.counts || {};
     ui.total = msg.total || 0;
-    if (ui.total) announce(summarize(ui.counts, ui.total));
+    if (ui.total) announce(summarize(ui.counts, ui.total, t));
     drawAll();
   }
 
@@ -576,6 +621,20 @@ function render({ model, el }) {
     for (const [event, fn] of modelListeners) model.off(event, fn);
     for (const [node, type, fn] of domListeners) node.removeEventListener(type, fn);
     root.remove();
+  };
+}
+
+/** Draw the widget; a new `language` from Python redraws it in that language. */
+function render({ model, el }) {
+  let cleanup = draw({ model, el });
+  const redraw = () => {
+    cleanup();
+    cleanup = draw({ model, el });
+  };
+  model.on("change:language", redraw);
+  return () => {
+    model.off("change:language", redraw);
+    cleanup();
   };
 }
 

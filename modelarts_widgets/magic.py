@@ -17,6 +17,7 @@ from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from .choose import protect_patterns, protected_names, select_configs
+from .i18n import ljust, t, width
 from .report import DeletionReport, RestoreReport
 from .sdk import errors
 from .sdk.bulk import DEFAULT_DELETE_CONCURRENCY, FINAL_STATES, BulkDelete, list_all_configs
@@ -26,7 +27,15 @@ from .sdk.names import is_valid_config_name
 from .sdk.session import Session
 from .sdk.trash import Trash, restore
 
-_MARKS = {"deleted": "deleted ", "failed": "FAILED  ", "cancelled": "not sent", "skipped": "skipped "}
+_MARKS = ("deleted", "failed", "cancelled", "skipped")
+
+
+def _mark(state: str) -> str:
+    """A final state as a progress-line mark, padded to the widest mark in this language."""
+    if state not in _MARKS:
+        return state
+    widest = max(width(t(f"magic.mark.{m}")) for m in _MARKS)
+    return ljust(t(f"magic.mark.{state}"), widest)
 
 
 @magics_class
@@ -85,23 +94,21 @@ class DeleteMagics(Magics):
         try:
             argv = shlex.split(line)
         except ValueError as exc:
-            raise UsageError(f"Could not read the arguments: {exc}") from None
+            raise UsageError(t("magic.bad_arguments", error=exc)) from None
         args = self.modelarts_delete.parser.parse_args(argv)
         bad = [n for n in args.names if not is_valid_config_name(n)]
         if bad:
-            raise UsageError(
-                f"Invalid config name {bad[0]!r}: names are 1-64 characters of letters, digits, '_' and '-'"
-            )
+            raise UsageError(t("magic.invalid_name", name=repr(bad[0])))
         if args.older_than is not None and not (math.isfinite(args.older_than) and args.older_than >= 0):
-            raise UsageError(f"--older-than takes a number of days >= 0, not {args.older_than:g}")
+            raise UsageError(t("magic.older_than", value=f"{args.older_than:g}"))
         if args.concurrency < 1:
-            raise UsageError(f"--concurrency must be at least 1, not {args.concurrency}")
+            raise UsageError(t("magic.concurrency", value=args.concurrency))
         if args.widget and args.yes:
-            raise UsageError("--widget and --yes do not go together: the widget has its own Delete button")
+            raise UsageError(t("magic.widget_and_yes"))
         session = self._session(args.session)
         if args.restore is not None:
             if args.yes or args.widget or args.match or args.search or args.older_than is not None:
-                raise UsageError("--restore takes only config names (and --session, -o)")
+                raise UsageError(t("magic.restore_arguments"))
             return self._store(args.output, self._restore(session, args.restore, args.names))
         patterns = protect_patterns()
         filtered = bool(args.names or args.match or args.search or args.older_than is not None)
@@ -114,7 +121,7 @@ class DeleteMagics(Magics):
                 session, search_content=args.search, sort_by="config_name", order="asc"
             )
         except ModelArtsError as exc:
-            raise UsageError(f"Listing configs failed: {exc}") from None
+            raise UsageError(t("magic.listing_failed", error=exc)) from None
         chosen = select_configs(configs, names=args.names, match=args.match, older_than_days=args.older_than)
         existing = {str(c["config_name"]) for c in configs}
         not_found = [n for n in args.names if n not in existing]
@@ -142,7 +149,7 @@ class DeleteMagics(Magics):
             for name, reason in skipped.items():
                 report.results[name] = errors.failure(errors.PROTECTED, reason)
             for name in not_found:
-                message = f"No config named {name} in project {session.project_id}; nothing was sent"
+                message = t("magic.not_found", name=name, project=session.project_id)
                 report.results[name] = errors.failure("Client.NotFound", message)
         return self._store(args.output, report)
 
@@ -154,13 +161,13 @@ class DeleteMagics(Magics):
                 raise UsageError(str(exc)) from None
         value = self.shell.user_ns.get(variable) if self.shell is not None else None
         if not isinstance(value, Session):
-            raise UsageError(f"--session {variable}: no Session in a variable of that name")
+            raise UsageError(t("magic.no_session", variable=variable))
         return value
 
     def _store(self, variable: str | None, value: Any) -> Any:
         if variable is not None:
             if not variable.isidentifier():
-                raise UsageError(f"-o {variable}: not a valid variable name")
+                raise UsageError(t("magic.bad_variable", variable=variable))
             if self.shell is not None:
                 self.shell.user_ns[variable] = value
         return value
@@ -177,7 +184,7 @@ class DeleteMagics(Magics):
                     path = trash.folder / which
             results = restore(session, path, names or None)
         except (OSError, ValueError) as exc:
-            raise UsageError(f"--restore {which}: {exc}") from None
+            raise UsageError(t("magic.restore_failed", which=which, error=exc)) from None
         return RestoreReport(backup=str(path), results=results)
 
     @staticmethod
@@ -192,7 +199,7 @@ class DeleteMagics(Magics):
                 finished.put((name, state, result))
 
         run = BulkDelete(session, names, concurrency=concurrency, on_status=on_status, backup=trash or False)
-        print(f"Deleting {len(names)} config{'s' if len(names) != 1 else ''}…", flush=True)
+        print(t("magic.deleting", count=len(names)), flush=True)
         run.start()
         printed = 0
         try:
@@ -208,9 +215,9 @@ class DeleteMagics(Magics):
                     detail = ""
                     if result is not None and not result.get("is_success"):
                         detail = f"  {result.get('error_code')}: {result.get('error_msg')}"
-                    print(f"  {_MARKS.get(state, state)}  {name}{detail}", flush=True)
+                    print(f"  {_mark(state)}  {name}{detail}", flush=True)
         except KeyboardInterrupt:
             run.cancel()
             run.wait()
-            print("Interrupted: nothing more was sent.", file=sys.stderr, flush=True)
+            print(t("magic.interrupted"), file=sys.stderr, flush=True)
         return run.wait(), run.backup_path

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from .i18n import ljust, t, width
 from .sdk.estimator import Status
 from .sdk.trash import EXISTS
 
@@ -48,6 +49,7 @@ class DeletionReport(_ResultsByName):
     not_found: list[str] = field(default_factory=list)
     project: str = ""
     backup: str = ""  # the backup file written (or, in a dry run, the folder it would go to)
+    language: str | None = None  # of the text; None: $MODELARTS_LANGUAGE, then the locale (i18n)
 
     @property
     def deleted(self) -> list[str]:
@@ -58,16 +60,17 @@ class DeletionReport(_ResultsByName):
         return {n: r for n, r in self.results.items() if not r.get("is_success") and n not in self.skipped}
 
     def summary(self) -> str:
+        lang = self.language
         if self.dry_run:
-            text = f"Dry run: would delete {len(self.planned)} config{'s' if len(self.planned) != 1 else ''}"
+            text = t("report.dry_run", lang=lang, count=len(self.planned))
         else:
-            text = f"Deleted {len(self.deleted)} of {len(self.planned)}"
+            text = t("report.deleted", lang=lang, deleted=len(self.deleted), total=len(self.planned))
             if self.failed:
-                text += f", {len(self.failed)} failed"
+                text += t("report.part.failed", lang=lang, count=len(self.failed))
         if self.skipped:
-            text += f", {len(self.skipped)} protected (skipped)"
+            text += t("report.part.protected", lang=lang, count=len(self.skipped))
         if self.not_found:
-            text += f", {len(self.not_found)} not found"
+            text += t("report.part.not_found", lang=lang, count=len(self.not_found))
         return text
 
     def _lines(self) -> list[tuple[str, str, str, str]]:
@@ -76,40 +79,47 @@ class DeletionReport(_ResultsByName):
         for config in self.planned:
             name = str(config["config_name"])
             if self.dry_run:
-                outcome, detail = "would delete", str(config.get("config_desc") or "")
+                outcome, detail = "would_delete", str(config.get("config_desc") or "")
             else:
                 result = self.results.get(name, {})
                 if result.get("is_success"):
                     outcome, detail = "deleted", ""
                 else:
-                    outcome = "not sent" if result.get("error_code") == "Client.Cancelled" else "failed"
+                    outcome = "not_sent" if result.get("error_code") == "Client.Cancelled" else "failed"
                     detail = f"{result.get('error_code', '')}: {result.get('error_msg', '')}"
             rows.append((name, outcome, created_text(config.get("create_time")), detail))
         rows += [(n, "skipped", "", reason) for n, reason in self.skipped.items()]
-        rows += [(n, "not found", "", "no config of this name in the project") for n in self.not_found]
-        return rows
+        not_in_project = t("report.not_in_project", lang=self.language)
+        rows += [(n, "not_found", "", not_in_project) for n in self.not_found]
+        return [(n, t(f"report.outcome.{o}", lang=self.language), c, d) for n, o, c, d in rows]
 
     def backup_note(self) -> str:
+        lang = self.language
         if not self.backup:
-            return (
-                "Backups were off: the deleted configs cannot be restored."
-                if not self.dry_run and self
-                else ""
-            )
+            return t("report.backups_off", lang=lang) if not self.dry_run and self else ""
         if self.dry_run:
-            return f"Their details would be saved in {self.backup} first."
-        return f"Backup: {self.backup} (undo with %modelarts_delete --restore latest)."
+            return t("report.would_save", lang=lang, folder=self.backup)
+        return t("report.backup", lang=lang, file=self.backup)
+
+    def _ending(self, flag: str = "--yes") -> str:
+        """What follows the summary: a full stop, and in a dry run how to really delete."""
+        end = t("report.end", lang=self.language)
+        if not self.dry_run:
+            return end
+        return end + (" " if end == "." else "") + t("report.nothing_deleted", lang=self.language, flag=flag)
 
     def __repr__(self) -> str:
-        lines = [self.summary() + (". Nothing was deleted; add --yes to delete." if self.dry_run else ".")]
+        lines = [self.summary() + self._ending()]
         note = self.backup_note()
         if note:
             lines.append(note)
         # After a real run the deleted names were printed as they went; list what needs a look.
-        rows = [row for row in self._lines() if self.dry_run or row[1] != "deleted"]
-        width = max((len(r[0]) for r in rows), default=0)
+        deleted = t("report.outcome.deleted", lang=self.language)
+        rows = [row for row in self._lines() if self.dry_run or row[1] != deleted]
+        name_width = max((width(r[0]) for r in rows), default=0)
+        outcome_width = max([12, *(width(r[1]) for r in rows)])
         lines += [
-            f"  {outcome:<12} {name:<{width}}  {created:<16}  {detail}".rstrip()
+            f"  {ljust(outcome, outcome_width)} {ljust(name, name_width)}  {created:<16}  {detail}".rstrip()
             for name, outcome, created, detail in rows
         ]
         return "\n".join(lines)
@@ -121,12 +131,16 @@ class DeletionReport(_ResultsByName):
             + "</tr>"
             for name, outcome, created, detail in self._lines()
         )
-        head = "".join(f"<th>{h}</th>" for h in ("Outcome", "Name", "Created", "Details"))
-        note = " Nothing was deleted; add <code>--yes</code> to delete." if self.dry_run else ""
+        head = "".join(
+            f"<th>{html.escape(t(f'report.head.{h}', lang=self.language))}</th>"
+            for h in ("outcome", "name", "created", "details")
+        )
+        marker = "\x00flag\x00"  # escaped text around it, the <code> element put in after
+        ending = html.escape(self._ending(marker)).replace(marker, "<code>--yes</code>")
         backup_note = self.backup_note()
         backup = f"<br>{html.escape(backup_note)}" if backup_note else ""
         return (
-            f"<p>{html.escape(self.summary())}.{note}{backup}</p>"
+            f"<p>{html.escape(self.summary())}{ending}{backup}</p>"
             f"<table><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>"
         )
 
@@ -137,6 +151,7 @@ class RestoreReport(_ResultsByName):
 
     backup: str
     results: dict[str, Status] = field(default_factory=dict)
+    language: str | None = None  # of the text; None: $MODELARTS_LANGUAGE, then the locale (i18n)
 
     @property
     def restored(self) -> list[str]:
@@ -145,18 +160,24 @@ class RestoreReport(_ResultsByName):
     def summary(self) -> str:
         skipped = sum(1 for r in self.results.values() if r.get("error_code") == EXISTS)
         failed = len(self.results) - len(self.restored) - skipped
-        text = f"Restored {len(self.restored)} of {len(self.results)} from {self.backup}"
+        lang = self.language
+        count = {"restored": len(self.restored), "total": len(self.results)}
+        text = t("report.restored", lang=lang, backup=self.backup, **count)
         if skipped:
-            text += f", {skipped} skipped (a config of that name exists again)"
+            text += t("report.part.exists", lang=lang, count=skipped)
         if failed:
-            text += f", {failed} failed"
+            text += t("report.part.failed", lang=lang, count=failed)
         return text
 
     def __repr__(self) -> str:
-        lines = [self.summary() + "."]
+        lines = [self.summary() + t("report.end", lang=self.language)]
+        done = t("report.outcome.restored", lang=self.language)
+        not_done = t("report.outcome.not_restored", lang=self.language)
+        column = max(width(done), width(not_done))
         for name, result in self.results.items():
             if result.get("is_success"):
-                lines.append(f"  restored     {name}")
+                lines.append(f"  {ljust(done, column)} {name}")
             else:
-                lines.append(f"  not restored {name}  {result.get('error_code')}: {result.get('error_msg')}")
+                error = f"{result.get('error_code')}: {result.get('error_msg')}"
+                lines.append(f"  {ljust(not_done, column)} {name}  {error}")
         return "\n".join(lines)

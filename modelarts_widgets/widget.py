@@ -12,7 +12,8 @@ from typing import Any, Callable
 import anywidget
 import traitlets
 
-from .choose import protect_patterns, protected_reason
+from . import i18n
+from .choose import protect_patterns, protected_reason, protecting_pattern
 from .sdk.bulk import (
     DEFAULT_DELETE_CONCURRENCY,
     DELETED,
@@ -22,7 +23,7 @@ from .sdk.bulk import (
     BulkDelete,
     iter_config_pages,
 )
-from .sdk.errors import ModelArtsError, failure
+from .sdk.errors import ModelArtsError, failure, hint_for
 from .sdk.estimator import Status
 from .sdk.session import Session
 from .sdk.trash import EXISTS, BackupFile, Trash, restore, trash_for
@@ -44,16 +45,19 @@ TRASH_FILES_SHOWN = 20
 RESTORING, RESTORED = "restoring", "restored"
 
 
-def _row(config: Mapping[str, Any], patterns: list[str]) -> dict[str, Any]:
+def _row(config: Mapping[str, Any], patterns: list[str], language: str | None = None) -> dict[str, Any]:
     name = str(config["config_name"])
-    return {
+    row = {
         "name": name,
         "desc": str(config.get("config_desc") or ""),
         "engine": str(config.get("engine_name") or ""),
         "version": str(config.get("engine_version") or ""),
         "created": config.get("create_time"),
-        "lock": protected_reason(name, patterns) or "",
+        "lock": protected_reason(name, patterns, language=language) or "",
     }
+    if row["lock"]:
+        row["lock_pattern"] = protecting_pattern(name, patterns)  # the page words it in its language
+    return row
 
 
 def _status_entry(state: str, result: Status | None) -> list[str]:
@@ -84,6 +88,11 @@ class JobConfigTable(anywidget.AnyWidget):
     undo_count = traitlets.Int(0).tag(sync=True)
     backups = traitlets.Bool(True).tag(sync=True)
     trash_files = traitlets.List(traitlets.Dict()).tag(sync=True)
+    # "" = follow the page (<html lang>, then the browser); "en" or "zh-CN" forces a language.
+    language = traitlets.Unicode("").tag(sync=True)
+    # The page's share of the catalogs (page.* and hint.* keys), both languages: the page picks
+    # its language itself, which the kernel cannot know. About 16 kB, sent once per widget.
+    _catalogs = traitlets.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -94,9 +103,12 @@ class JobConfigTable(anywidget.AnyWidget):
         backup: Trash | bool = True,
         selected: Iterable[str] = (),
         autoload: bool = True,
+        language: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        # Checked before anything else: a bad language= changes nothing.
+        lang = i18n.language_for(language) if language is not None else ""
+        super().__init__(language=lang, _catalogs=i18n.page_catalogs(), **kwargs)
         self._session = session
         self._patterns = protect_patterns(protect)
         self._concurrency = concurrency
@@ -148,7 +160,7 @@ class JobConfigTable(anywidget.AnyWidget):
             if self._loader is not None and self._loader.is_alive():
                 return
             if self.running:
-                raise RuntimeError("Wait for the delete to finish (or stop it) before refreshing")
+                raise RuntimeError(i18n.t("widget.refresh_running", lang=self._lang))
             self._complete = False
             self._statuses.clear()
             self._pending.clear()
@@ -171,7 +183,7 @@ class JobConfigTable(anywidget.AnyWidget):
             self.project = session.project_id
             rows: list[dict[str, Any]] = []
             for page in iter_config_pages(session):
-                rows.extend(_row(c, self._patterns) for c in page)
+                rows.extend(_row(c, self._patterns, self._lang) for c in page)
                 if len(rows) == len(page):  # the first page: show it at once
                     self._names = {r["name"] for r in rows}
                     self.rows = list(rows)
@@ -185,11 +197,18 @@ class JobConfigTable(anywidget.AnyWidget):
             self._fail(exc)
         except Exception as exc:  # the widget must show something, never die silently
             log.exception("Loading configs failed")
-            self._fail(ModelArtsError(f"Unexpected error: {type(exc).__name__}: {exc}", "Client.Error"))
+            message = i18n.t("error.unexpected", lang=self._lang, error=f"{type(exc).__name__}: {exc}")
+            self._fail(ModelArtsError(message, "Client.Error"))
 
     def _fail(self, exc: ModelArtsError) -> None:
-        self.error = {"code": exc.error_code or "", "message": exc.error_msg, "hint": exc.hint}
+        hint = hint_for(exc.error_code, language=self._lang)
+        self.error = {"code": exc.error_code or "", "message": exc.error_msg, "hint": hint}
         self.phase = "error"
+
+    @property
+    def _lang(self) -> str | None:
+        """The language of kernel-made text: the forced one, else None (the environment's)."""
+        return self.language or None
 
     @property
     def session(self) -> Session:
@@ -250,10 +269,12 @@ class JobConfigTable(anywidget.AnyWidget):
     ) -> dict[str, Status]:
         """Re-create configs from one of the trash's backup files (all of its configs by default)."""
         if self._trash is None:
-            raise ValueError("Backups are off for this table (backup=False)")
+            raise ValueError(i18n.t("widget.backups_off", lang=self._lang))
         known = {p.name: p for p in self._trash.files()}
         if file not in known:
-            raise ValueError(f"No backup file {file!r} in {self._trash.folder}")
+            raise ValueError(
+                i18n.t("widget.no_backup_file", lang=self._lang, file=repr(file), folder=self._trash.folder)
+            )
         chosen = list(names) if names is not None else sorted(BackupFile.load(known[file]).configs)
         return self._wait(self._start_restore(known[file], chosen), wait)
 
@@ -434,7 +455,8 @@ class JobConfigTable(anywidget.AnyWidget):
                 self.send(
                     {
                         "type": "statuses",
-                        "rejected": f"Nothing to {kind}: the choice changed or a job is running",
+                        "rejected": i18n.t(f"widget.rejected.{kind}", lang=self._lang),
+                        "reason": kind,
                     }
                 )
 
