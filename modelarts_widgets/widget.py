@@ -160,7 +160,7 @@ class JobConfigTable(anywidget.AnyWidget):
             if self._loader is not None and self._loader.is_alive():
                 return
             if self.running:
-                raise RuntimeError(i18n.t("widget.refresh_running", lang=self._lang))
+                raise RuntimeError(i18n.t("table.refresh_running", lang=self._lang))
             self._complete = False
             self._statuses.clear()
             self._pending.clear()
@@ -269,11 +269,11 @@ class JobConfigTable(anywidget.AnyWidget):
     ) -> dict[str, Status]:
         """Re-create configs from one of the trash's backup files (all of its configs by default)."""
         if self._trash is None:
-            raise ValueError(i18n.t("widget.backups_off", lang=self._lang))
+            raise ValueError(i18n.t("table.backups_off", lang=self._lang))
         known = {p.name: p for p in self._trash.files()}
         if file not in known:
             raise ValueError(
-                i18n.t("widget.no_backup_file", lang=self._lang, file=repr(file), folder=self._trash.folder)
+                i18n.t("table.no_backup_file", lang=self._lang, file=repr(file), folder=self._trash.folder)
             )
         chosen = list(names) if names is not None else sorted(BackupFile.load(known[file]).configs)
         return self._wait(self._start_restore(known[file], chosen), wait)
@@ -455,7 +455,7 @@ class JobConfigTable(anywidget.AnyWidget):
                 self.send(
                     {
                         "type": "statuses",
-                        "rejected": i18n.t(f"widget.rejected.{kind}", lang=self._lang),
+                        "rejected": i18n.t(f"table.rejected.{kind}", lang=self._lang),
                         "reason": kind,
                     }
                 )

@@ -105,7 +105,7 @@ class Session:
         )
         if not endpoint:
             if not self.region_name:
-                raise errors.AuthenticationError(t("auth.endpoint_unknown"), errors.AUTH)
+                raise errors.AuthenticationError(t("credentials.endpoint_unknown"), errors.AUTH)
             endpoint = endpoints.modelarts_endpoint(self.region_name)
         self.endpoint: str = endpoint.rstrip("/")
         self._api = ApiClient(self.endpoint, self._credentials, http=self._http, timeout=timeout)
@@ -161,13 +161,13 @@ class Session:
     ) -> auth.Found:
         if access_key or secret_key:
             if not (access_key and secret_key):
-                raise errors.AuthenticationError(t("auth.both_keys"), errors.AUTH)
+                raise errors.AuthenticationError(t("credentials.both_keys"), errors.AUTH)
             return auth.Found(
                 AccessKeyCredentials(access_key, secret_key, security_token), "arguments (AK/SK)"
             )
         if username or password:
             if not (username and password):
-                raise errors.AuthenticationError(t("auth.both_password"), errors.AUTH)
+                raise errors.AuthenticationError(t("credentials.both_password"), errors.AUTH)
             project = first(env, "HUAWEICLOUD_SDK_PROJECT_ID", "PROJECT_ID")
             return self._password_login("arguments (password)", account, username, password, project)
         return self._auto(env)
@@ -196,18 +196,21 @@ class Session:
             try:
                 return source(env)
             except auth.NotApplicable as exc:
-                tried.append(f"  {len(tried) + 1}. {t(f'auth.source.{name}')}: {exc.error_msg}")
-        raise errors.AuthenticationError(t("auth.no_credentials", tried="\n".join(tried)), errors.AUTH)
+                source_name = t(f"credentials.source.{name}")
+                tried.append(
+                    t("credentials.tried", n=len(tried) + 1, source=source_name, reason=exc.error_msg)
+                )
+        raise errors.AuthenticationError(t("credentials.no_credentials", tried="\n".join(tried)), errors.AUTH)
 
     def _discover_project(self, credentials: Credentials) -> str:
         if not self.region_name:
-            raise errors.AuthenticationError(t("auth.project_unknown"), errors.AUTH)
+            raise errors.AuthenticationError(t("credentials.project_unknown"), errors.AUTH)
         body = self._iam_client(credentials).call(
             "GET", "/v3/projects", query=[("name", self.region_name)], envelope=False
         )
         projects = body.get("projects") or []
         if len(projects) != 1:
-            message = t("auth.projects_ambiguous", count=len(projects), region=repr(self.region_name))
+            message = t("credentials.projects_ambiguous", count=len(projects), region=repr(self.region_name))
             raise errors.AuthenticationError(message, errors.AUTH)
         return str(projects[0]["id"])
 

@@ -1,0 +1,341 @@
+"""Both languages complete, chosen as documented, and every text for people read from a catalog."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+
+from modelarts_widgets import i18n
+from modelarts_widgets.emulator import Emulator
+from modelarts_widgets.sdk import Session
+from modelarts_widgets.sdk.bulk import CANCELLED, DELETED, FAILED, QUEUED, SKIPPED
+from modelarts_widgets.sdk.errors import ModelArtsError, hint_for
+from modelarts_widgets.widget import RESTORED, RESTORING, JobConfigTable
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "modelarts_widgets"
+LOCALES = PACKAGE / "locales"
+CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _load(language: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((LOCALES / f"{language}.json").read_text(encoding="utf-8"))
+    return data
+
+
+def _forms(entry: Any) -> list[str]:
+    return [entry] if isinstance(entry, str) else list(entry.values())
+
+
+# -- the catalogs ------------------------------------------------------------------------------
+
+
+def test_every_key_is_in_both_languages() -> None:
+    en, zh = _load("en"), _load("zh-CN")
+    assert sorted(set(en) - set(zh)) == [], "keys missing in zh-CN.json"
+    assert sorted(set(zh) - set(en)) == [], "keys missing in en.json"
+    assert i18n.LANGUAGES == ("en", "zh-CN")
+
+
+def test_plural_forms_are_the_languages_own() -> None:
+    for key, entry in _load("en").items():
+        if isinstance(entry, dict):
+            assert set(entry) == {"one", "other"}, key
+    for key, entry in _load("zh-CN").items():
+        if isinstance(entry, dict):
+            assert set(entry) == {"other"}, key  # Chinese has no plural inflection
+
+
+def test_placeholders_agree_and_chinese_is_chinese() -> None:
+    en, zh = _load("en"), _load("zh-CN")
+    for key in en:
+        want = {p for form in _forms(en[key]) for p in PLACEHOLDER.findall(form)}
+        for form in _forms(zh[key]):
+            assert set(PLACEHOLDER.findall(form)) == want, key
+        for form in _forms(en[key]):
+            assert not CJK.search(form), key
+    # Separators and punctuation may be shared; every sentence has Chinese in it.
+    neutral = {"page.summary.separator", "report.end", "page.list.separator", "credentials.source.notebook"}
+    untranslated = [k for k in zh if k not in neutral and not any(CJK.search(f) for f in _forms(zh[k]))]
+    assert untranslated == []
+
+
+def test_plurals_and_placeholders_in_python() -> None:
+    assert i18n.t("magic.deleting", lang="en", count=1) == "Deleting 1 config…"
+    assert i18n.t("magic.deleting", lang="en", count=3) == "Deleting 3 configs…"
+    assert i18n.t("magic.deleting", lang="en", count=0) == "Deleting 0 configs…"
+    assert i18n.t("magic.deleting", lang="zh-CN", count=1) == "正在删除 1 个训练作业参数…"
+    # A value is never read as a placeholder or a format spec.
+    assert i18n.t("magic.not_found", lang="en", name="{project}", project="p") == (
+        "No config named {project} in project p; nothing was sent"
+    )
+    assert i18n.width("删除ab") == 6
+    assert i18n.ljust("失败", 8) == "失败    "
+
+
+# -- the code uses only keys that exist, and the catalogs hold no dead keys --------------------
+
+# Any quoted string shaped like a key (also those chosen by a conditional: t(a ? "x.y" : "x.z")).
+_KEY = re.compile(
+    r"""f?["'`]((?:page|hint|error|credentials|protect|table|magic|report)\.[A-Za-z0-9_. ${}]+)["'`]"""
+)
+
+
+def _used_keys() -> set[str]:
+    """Literal keys, with each key built at run time ("page.state.${state}") expanded to its values."""
+    states = [QUEUED, "backing up", "backed up", RESTORING, RESTORED, "deleting", DELETED, FAILED, SKIPPED]
+    kinds = ["delete", "restore"]
+    families = {
+        "page.state.${state}": [*states, CANCELLED],
+        "page.column.${column.key}": ["name", "desc", "engine", "created"],
+        "page.rejected.${msg.reason}": kinds,
+        "table.rejected.{kind}": kinds,
+        "credentials.source.{name}": ["environment", "profile", "notebook", "metadata", "legacy"],
+        "magic.mark.{m}": ["deleted", "failed", "cancelled", "skipped"],
+        "magic.mark.{state}": ["deleted", "failed", "cancelled", "skipped"],
+        "report.outcome.{o}": ["would_delete", "deleted", "not_sent", "failed", "skipped", "not_found"],
+        "report.head.{h}": ["outcome", "name", "created", "details"],
+    }
+    found = [k for path in PACKAGE.rglob("*.py") for k in _KEY.findall(path.read_text(encoding="utf-8"))]
+    found += _KEY.findall((ROOT / "js" / "widget.js").read_text(encoding="utf-8"))
+    used = {"page.column.status"}
+    for key in found:
+        if key.startswith("hint."):
+            continue  # looked up by error code; see test_every_key_in_the_catalogs_is_used
+        if "{" in key:
+            prefix = key[: key.index("{")].rstrip("$")
+            used.update(prefix + value for value in families[key])
+        else:
+            used.add(key)
+    return used
+
+
+def test_every_key_the_code_asks_for_exists() -> None:
+    en = _load("en")
+    missing = sorted(k for k in _used_keys() if k not in en)
+    assert missing == []
+
+
+def test_every_key_in_the_catalogs_is_used() -> None:
+    used = _used_keys()
+    used |= {"report.outcome.restored", "report.outcome.not_restored"}
+    # Hints are looked up by error code (errors.hint_for and the page's hintKey).
+    dead = sorted(k for k in _load("en") if k not in used and not k.startswith("hint."))
+    assert dead == []
+
+
+# -- the kernel side: no literal sentence for people outside the catalogs -----------------------
+
+# Modules whose texts are not in the catalogs yet: they are being rewritten on other branches
+# (transport errors, trash, estimator) and are translated once those land. Only remove entries.
+NOT_YET = {"sdk/transport.py", "sdk/bulk.py", "sdk/estimator.py", "sdk/trash.py"}
+CODERS = {"AttributeError", "TypeError", "RuntimeError"}  # Python's own protocol; read by programmers
+# The emulator is a test double whose texts are the fake server's; i18n's one error is about
+# choosing the language itself.
+SKIP = {"emulator", "i18n.py"}
+_WORDS = re.compile(r"[A-Za-z]{2,}[\s,;:]+[A-Za-z]{2,}")  # two words in a row: a sentence
+
+
+def _literal_text(node: ast.AST) -> str:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return " ".join(_literal_text(v) for v in node.values)
+    if isinstance(node, ast.BinOp):
+        return _literal_text(node.left) + " " + _literal_text(node.right)
+    return ""
+
+
+def _sentences_for_people(path: Path, base: Path = PACKAGE) -> list[str]:
+    """Literal sentences given to print(), UsageError(), or any *Error/*Exception constructor."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        if name == "print" or (name.endswith(("Error", "Exception", "NotApplicable")) and name not in CODERS):
+            for arg in node.args:
+                text = _literal_text(arg)
+                if _WORDS.search(text):
+                    found.append(f"{path.relative_to(base)}:{node.lineno}: {text[:60]!r}")
+    return found
+
+
+def test_kernel_texts_for_people_come_from_the_catalogs() -> None:
+    stray = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE).as_posix()
+        if relative in NOT_YET or relative.split("/")[0] in SKIP:  # "i18n.py".split("/")[0] too
+            continue
+        stray += _sentences_for_people(path)
+    assert stray == []
+
+
+def test_the_scan_finds_an_english_literal(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text('raise UsageError(f"--x takes a number, not {v}")\nprint("ok")\n')
+    assert len(_sentences_for_people(sample, tmp_path)) == 1
+
+
+# -- choosing the language ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "en"),
+        ({"LANG": "zh_CN.UTF-8"}, "zh-CN"),
+        ({"LANG": "en_US.UTF-8"}, "en"),
+        ({"LANG": "C.UTF-8"}, "en"),
+        ({"LANG": "fr_FR.UTF-8"}, "en"),
+        ({"LC_MESSAGES": "zh_CN.UTF-8", "LANG": "en_US.UTF-8"}, "zh-CN"),
+        ({"LC_ALL": "en_US.UTF-8", "LC_MESSAGES": "zh_CN.UTF-8"}, "en"),
+        ({"LC_ALL": "C", "LANG": "zh_CN.UTF-8"}, "en"),
+        ({"MODELARTS_LANGUAGE": "zh-CN", "LC_ALL": "en_US.UTF-8"}, "zh-CN"),
+        ({"MODELARTS_LANGUAGE": "en", "LANG": "zh_CN.UTF-8"}, "en"),
+        ({"MODELARTS_LANGUAGE": "klingon", "LANG": "zh_CN.UTF-8"}, "zh-CN"),  # ignored, logged
+        ({"MODELARTS_LANGUAGE": "zh_Hans"}, "zh-CN"),
+    ],
+)
+def test_kernel_language_from_the_environment(env: dict[str, str], expected: str) -> None:
+    assert i18n.language_for(None, env) == expected
+
+
+def test_a_language_argument_wins_and_is_checked() -> None:
+    assert i18n.language_for("zh-CN", {"MODELARTS_LANGUAGE": "en"}) == "zh-CN"
+    assert i18n.language_for("en", {"LANG": "zh_CN.UTF-8"}) == "en"
+    with pytest.raises(ValueError, match="language must be one of en, zh-CN"):
+        i18n.language_for("fr")
+
+
+# -- the kernel's texts in Chinese ---------------------------------------------------------------
+
+
+@pytest.fixture(params=["MODELARTS_LANGUAGE", "LANG"])
+def chinese(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The kernel set to Chinese one way or the other."""
+    if request.param == "LANG":
+        monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    else:
+        monkeypatch.setenv("MODELARTS_LANGUAGE", "zh-CN")
+    return str(request.param)
+
+
+@pytest.fixture
+def ip(emulator_env: dict[str, str]) -> InteractiveShell:
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "modelarts_widgets")
+    return shell
+
+
+def _plain(emulator: Emulator, n: int) -> list[str]:
+    return sorted(x for x in emulator.store.names() if not x.startswith("prod-"))[:n]
+
+
+def test_magic_dry_run_in_chinese(emulator: Emulator, ip: InteractiveShell, chinese: str) -> None:
+    names = _plain(emulator, 2)
+    report = ip.run_line_magic("modelarts_delete", " ".join(names))
+    text = repr(report)
+    assert text.startswith(
+        "预览（未执行删除）：将删除 2 个训练作业参数。未删除任何内容；加上 --yes 才会执行删除。"
+    )
+    assert "将删除" in text
+    assert "Dry run" not in text
+    html = report._repr_html_()
+    assert "<th>结果</th>" in html
+    assert "加上 <code>--yes</code> 才会执行删除" in html
+
+
+def test_magic_progress_and_report_in_chinese(
+    emulator: Emulator, ip: InteractiveShell, chinese: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    names = _plain(emulator, 3)
+    emulator.faults.fail_names = {names[1]: [403, "ModelArts.0108", "You are not authorized."]}
+    report = ip.run_line_magic("modelarts_delete", " ".join(names) + " --yes")
+    out = capsys.readouterr().out
+    assert "正在删除 3 个训练作业参数…" in out
+    assert f"  已删除  {names[0]}" in out
+    # The server's message exactly as sent, beside our mark.
+    assert f"  失败    {names[1]}  ModelArts.0108: You are not authorized." in out
+    text = repr(report)
+    assert text.startswith("已删除 2/3 个，失败 1 个。")
+    assert "备份：" in text
+    assert emulator.store.names().isdisjoint({names[0], names[2]})
+
+
+def test_usage_errors_in_chinese(ip: InteractiveShell, chinese: str) -> None:
+    with pytest.raises(UsageError, match="--concurrency 至少为 1，而不是 0"):
+        ip.run_line_magic("modelarts_delete", "a --concurrency 0")
+    with pytest.raises(UsageError, match="无效的训练作业参数名称 'bad name!'"):
+        ip.run_line_magic("modelarts_delete", "'bad name!'")
+    with pytest.raises(UsageError, match="不能同时使用"):
+        ip.run_line_magic("modelarts_delete", "--match x --widget --yes")
+
+
+def test_hints_follow_the_language_and_server_messages_do_not(chinese: str) -> None:
+    error = ModelArtsError("You are not authorized.", "ModelArts.0108", status=403)
+    assert str(error).startswith("ModelArts.0108: You are not authorized. (HTTP 403). 当前 IAM 用户")
+    assert hint_for("HTTP.503").startswith("ModelArts 或其前端网关出错")
+    assert hint_for("ModelArts.0108", language="en").startswith("Your IAM user lacks")
+
+
+def test_no_credentials_message_in_chinese(chinese: str) -> None:
+    with pytest.raises(ModelArtsError) as caught:
+        Session()
+    message = caught.value.error_msg
+    head = [
+        "未找到 ModelArts 凭证。已按顺序尝试：",
+        "  1. 环境变量：未设置 HUAWEICLOUD_SDK_AK 和 HUAWEICLOUD_SDK_SK",
+    ]
+    assert message.startswith("\n".join([*head, "  2. 配置文件："]))
+    assert "在 ModelArts Notebook 中无需任何配置" in message
+    assert caught.value.hint == "请配置凭证：参见 README 中的“Configuration”一节。"
+
+
+# -- the widget ---------------------------------------------------------------------------------
+
+
+def test_widget_sends_both_catalogs_and_the_forced_language(session: Session) -> None:
+    table = JobConfigTable(session=session, protect=["prod-*"], language="zh-CN", autoload=False)
+    assert table.language == "zh-CN"
+    catalogs = table._catalogs
+    assert set(catalogs) == {"en", "zh-CN"}
+    assert catalogs["zh-CN"]["page.confirm"] == "确认"
+    assert all(k.startswith(("page.", "hint.")) for k in catalogs["en"])
+    assert JobConfigTable(session=session, autoload=False).language == ""  # follow the page
+
+
+def test_widget_rejects_an_unknown_language(session: Session, emulator: Emulator) -> None:
+    before = len(emulator.requests)
+    with pytest.raises(ValueError, match="language must be one of en, zh-CN, not 'fr'"):
+        JobConfigTable(session=session, language="fr")
+    time.sleep(0.2)
+    assert len(emulator.requests) == before  # nothing was loaded
+
+
+def test_widget_kernel_texts_follow_its_language(emulator: Emulator, session: Session) -> None:
+    emulator.faults.deny = ["list"]
+    table = JobConfigTable(session=session, language="zh-CN")
+    table.wait_loaded(10)
+    assert table.error["code"] == "ModelArts.0108"
+    assert table.error["hint"].startswith("当前 IAM 用户缺少训练作业参数的权限")
+    emulator.faults.deny = []
+    table.refresh()
+    table.wait_loaded(10)
+    table._patterns = ["prod-*"]
+    table.refresh()
+    table.wait_loaded(10)
+    locked = [r for r in table.rows if r["lock"]]
+    assert locked
+    assert locked[0]["lock"] == "受保护（匹配规则 'prod-*'）"
+    assert locked[0]["lock_pattern"] == "prod-*"
