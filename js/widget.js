@@ -218,7 +218,8 @@ function draw({ model, el }) {
   const headRow = h("tr", {}, [h("th", { cls: "maw-check", attrs: { scope: "col" } }, [headerBox])]);
   const sortButtons = new Map();
   for (const column of COLUMNS) {
-    const button = h("button", { cls: "maw-sort", text: t(`page.column.${column.key}`), attrs: { type: "button" } });
+    const label = t(`page.column.${column.key}`);
+    const button = h("button", { cls: "maw-sort", text: label, attrs: { type: "button", title: label } });
     const th = h("th", { cls: `maw-col-${column.key}`, attrs: { scope: "col", "aria-sort": "none" } }, [button]);
     sortButtons.set(column.key, { button, th });
     headRow.append(th);
