@@ -14,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from modelarts_widgets.i18n import t
+
 from . import errors
 from .estimator import CONFIGS, LIST_FIELDS, Status, delete_config, is_not_found, list_query
 from .names import is_valid_config_name
@@ -48,13 +50,11 @@ def _fetch_page(session: Session, query: list[tuple[str, object]]) -> tuple[int,
     body = session.call("GET", CONFIGS, query=query)
     items, total = body.get("configs"), body.get("config_total_count")
     if not isinstance(items, list) or not isinstance(total, int):
-        raise errors.TransportError(
-            "The list answer lacks configs or config_total_count", errors.BAD_RESPONSE
-        )
+        raise errors.TransportError(t("error.list_fields"), errors.BAD_RESPONSE)
     configs = []
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("config_name"), str):
-            raise errors.TransportError("The list answer has a config without a name", errors.BAD_RESPONSE)
+            raise errors.TransportError(t("error.list_nameless"), errors.BAD_RESPONSE)
         # Extra fields are dropped (a table holds thousands); an item without any is kept as is.
         configs.append(item if item.keys() <= _LIST_KEYS else {k: item[k] for k in LIST_FIELDS if k in item})
     return total, configs
