@@ -53,6 +53,13 @@ def lab_zh(tmp_path_factory: pytest.TempPathFactory, shared_emulator: Emulator) 
     yield from _server("lab", tmp_path_factory, shared_emulator, settings)
 
 
+@pytest.fixture(scope="session")
+def notebook7_zh(tmp_path_factory: pytest.TempPathFactory, shared_emulator: Emulator) -> Iterator[Server]:
+    """Notebook 7 set to 中文 through the same setting (it shares JupyterLab's translation plugin)."""
+    settings = {"@jupyterlab/translation-extension:plugin": {"locale": "zh_CN"}}
+    yield from _server("notebook", tmp_path_factory, shared_emulator, settings)
+
+
 @pytest.fixture
 def wide_page(browser: Any) -> Iterator[Any]:
     # The browser itself stays English: the widget must follow JupyterLab, not the browser.
@@ -83,11 +90,12 @@ def _plain(emulator: Emulator, count: int) -> list[str]:
     return sorted(n for n in emulator.store.names() if not n.startswith("prod-"))[:count]
 
 
-def test_jupyterlab_in_chinese_shows_the_widget_in_chinese_and_deletes(
-    wide_page: Any, lab_zh: Server, e2e_emulator: Emulator
+@pytest.mark.parametrize("app", ["lab_zh", "notebook7_zh"])
+def test_jupyter_in_chinese_shows_the_widget_in_chinese_and_deletes(
+    wide_page: Any, app: str, request: pytest.FixtureRequest, e2e_emulator: Emulator
 ) -> None:
     page = wide_page
-    notebook = _open(page, lab_zh, "zh.ipynb")
+    notebook = _open(page, request.getfixturevalue(app), "zh.ipynb")
     assert page.evaluate("() => document.documentElement.lang").lower().startswith("zh")
     root = page.locator(".maw-root").first
     assert root.get_attribute("lang") == "zh-CN"
