@@ -148,6 +148,14 @@ class JobConfigTable(anywidget.AnyWidget):
             kept.append(name)
         return kept
 
+    @traitlets.validate("language")
+    def _valid_language(self, proposal: Any) -> str:
+        value = str(proposal["value"])
+        try:
+            return i18n.language_for(value) if value else ""
+        except ValueError as exc:
+            raise traitlets.TraitError(str(exc)) from None
+
     @property
     def protect(self) -> list[str]:
         return list(self._patterns)

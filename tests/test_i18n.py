@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import traitlets
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
@@ -277,13 +278,13 @@ def test_magic_dry_run_in_chinese(emulator: Emulator, ip: InteractiveShell, chin
     report = ip.run_line_magic("modelarts_delete", " ".join(names))
     text = repr(report)
     assert text.startswith(
-        "预览（未执行删除）：将删除 2 个训练作业参数。未删除任何内容；加上 --yes 才会执行删除。"
+        "试运行：将删除 2 个训练作业参数。未删除任何内容；加上 --yes 才会真正删除。"
     )
     assert "将删除" in text
     assert "Dry run" not in text
     html = report._repr_html_()
     assert "<th>结果</th>" in html
-    assert "加上 <code>--yes</code> 才会执行删除" in html
+    assert "加上 <code>--yes</code> 才会真正删除" in html
 
 
 def test_magic_progress_and_report_in_chinese(
@@ -342,7 +343,13 @@ def test_widget_sends_both_catalogs_and_the_forced_language(session: Session) ->
     assert set(catalogs) == {"en", "zh-CN"}
     assert catalogs["zh-CN"]["page.confirm"] == "确认"
     assert all(k.startswith(("page.", "hint.")) for k in catalogs["en"])
-    assert JobConfigTable(session=session, autoload=False).language == ""  # follow the page
+    table = JobConfigTable(session=session, autoload=False)
+    assert table.language == ""  # follow the page
+    table.language = "zh_CN"
+    assert table.language == "zh-CN"
+    with pytest.raises(traitlets.TraitError, match="language must be one of en, zh-CN, not 'de'"):
+        table.language = "de"
+    assert table.language == "zh-CN"
 
 
 def test_widget_rejects_an_unknown_language(session: Session, emulator: Emulator) -> None:
