@@ -277,9 +277,7 @@ def test_magic_dry_run_in_chinese(emulator: Emulator, ip: InteractiveShell, chin
     names = _plain(emulator, 2)
     report = ip.run_line_magic("modelarts_delete", " ".join(names))
     text = repr(report)
-    assert text.startswith(
-        "试运行：将删除 2 个训练作业参数。未删除任何内容；加上 --yes 才会真正删除。"
-    )
+    assert text.startswith("试运行：将删除 2 个训练作业参数。未删除任何内容；加上 --yes 才会真正删除。")
     assert "将删除" in text
     assert "Dry run" not in text
     html = report._repr_html_()
