@@ -55,8 +55,8 @@ function shownTexts(el) {
 
 /** Drive the widget through every state it can show: rows, locks, confirm, run, trash, banner. */
 function everything(language) {
-  const rows = makeRows(6);
-  rows[5] = { ...rows[5], name: "prod-main", lock: "Protected by the pattern 'prod-*'", lock_pattern: "prod-*" };
+  const rows = makeRows(12); // one per state, one more failure, one protected
+  rows[11] = { ...rows[11], name: "prod-main", lock: "Protected by the pattern 'prod-*'", lock_pattern: "prod-*" };
   const trashFiles = [
     { file: "backup-1.json", created: "2026-11-27T09:00:00+00:00", project: "p1", names: ["old-a", "old-b"] },
     { file: "backup-2.json", created: "2026-11-28T09:00:00+00:00", project: "p1", names: ["old-c"] },
@@ -70,10 +70,10 @@ function everything(language) {
   snap();
   const states = ["queued", "backing up", "backed up", "restoring", "restored", "deleting", "deleted", "failed", "skipped", "cancelled"];
   const updates = {};
-  rows.forEach((row, i) => {
-    updates[row.name] = [states[i], states[i] === "failed" ? SERVER.code : "", states[i] === "failed" ? SERVER.message : ""];
+  states.forEach((state, i) => {
+    updates[rows[i].name] = [state, state === "failed" ? SERVER.code : "", state === "failed" ? SERVER.message : ""];
   });
-  updates[rows[4].name] = ["failed", "HTTP.503", "Service Unavailable"];
+  updates[rows[10].name] = ["failed", "HTTP.503", "Service Unavailable"];
   const counts = Object.fromEntries(states.map((s) => [s, 1]));
   model.set("running", true);
   model.receive({ type: "statuses", updates, counts, total: states.length });
@@ -146,8 +146,16 @@ describe("every word from the catalogs", () => {
       .filter((word) => !allowed.has(word));
     assert.deepEqual([...new Set(stray)], []);
     assert.ok(texts.some((text) => text.includes("确定删除 5 个训练作业参数")), "the confirmation is Chinese");
+    for (const state of ["排队中", "备份中…", "已备份", "恢复中…", "已恢复", "删除中…", "已删除", "失败", "已跳过", "未发送"]) {
+      assert.ok(texts.includes(state), state);
+    }
     assert.ok(texts.some((text) => text.includes("当前 IAM 用户缺少训练作业参数的权限")), "the hint is Chinese");
     assert.ok(texts.some((text) => text.includes(SERVER.message)), "the server's message is shown as sent");
+    assert.ok(
+      texts.some((text) => text.startsWith(`${SERVER.code}: ${SERVER.message}\n当前 IAM 用户`)),
+      "a failed row's tooltip: the server's message, then our hint in Chinese",
+    );
+    assert.ok(texts.some((text) => text.startsWith("HTTP.503: Service Unavailable\nModelArts 或其前端网关出错")));
   });
 
   test("in zh-CN no English catalog text appears, and in English no Chinese", () => {
