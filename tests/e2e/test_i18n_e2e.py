@@ -124,12 +124,15 @@ def test_jupyter_in_chinese_shows_the_widget_in_chinese_and_deletes(
     page.get_by_role("button", name="撤销：恢复 2 个").wait_for(timeout=STEP_MS)
 
 
-@pytest.mark.parametrize("language", ["en", "zh-CN"])
+@pytest.mark.parametrize(
+    ("app", "language"),
+    [("lab", "en"), ("lab_zh", "zh-CN"), ("notebook7", "en"), ("notebook7_zh", "zh-CN")],
+)
 def test_both_languages_fit_at_a_laptops_width(
-    wide_page: Any, language: str, request: pytest.FixtureRequest, e2e_emulator: Emulator
+    wide_page: Any, app: str, language: str, request: pytest.FixtureRequest, e2e_emulator: Emulator
 ) -> None:
     """Screenshots after a delete with one failure, one protected row and the confirmation bar."""
-    server: Server = request.getfixturevalue("lab_zh" if language == "zh-CN" else "lab")
+    server: Server = request.getfixturevalue(app)
     page = wide_page
     notebook = _open(page, server, f"fit-{language}.ipynb")
     ok, bad, more = _plain(e2e_emulator, 3)
@@ -146,7 +149,7 @@ def test_both_languages_fit_at_a_laptops_width(
     widget = page.locator(".maw-root").first
     assert page.evaluate(CUT_OFF) == []
     ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / f"widget-{language}.png"
+    shot = ARTIFACTS / f"widget-{server.app}-{language}.png"
     widget.screenshot(path=str(shot))
     assert shot.stat().st_size > 5000
     shown = widget.inner_text()
