@@ -303,7 +303,7 @@ def test_magic_progress_and_report_in_chinese(
 
 
 def test_usage_errors_in_chinese(ip: InteractiveShell, chinese: str) -> None:
-    with pytest.raises(UsageError, match="--concurrency 至少为 1，而不是 0"):
+    with pytest.raises(UsageError, match="--concurrency 至少为 1，当前为 0"):
         ip.run_line_magic("modelarts_delete", "a --concurrency 0")
     with pytest.raises(UsageError, match="无效的训练作业参数名称 'bad name!'"):
         ip.run_line_magic("modelarts_delete", "'bad name!'")
