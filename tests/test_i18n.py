@@ -126,6 +126,16 @@ def test_every_key_the_code_asks_for_exists() -> None:
     assert missing == []
 
 
+def test_the_page_receives_every_key_it_asks_for() -> None:
+    js = _KEY.findall((ROOT / "js" / "widget.js").read_text(encoding="utf-8"))
+    assert js
+    assert sorted(k for k in js if not k.startswith(i18n.PAGE_PREFIXES)) == []
+    sent = i18n.page_catalogs()
+    assert (
+        set(sent["en"]) == set(sent["zh-CN"]) == {k for k in _load("en") if k.startswith(i18n.PAGE_PREFIXES)}
+    )
+
+
 def test_every_key_in_the_catalogs_is_used() -> None:
     used = _used_keys()
     used |= {"report.outcome.restored", "report.outcome.not_restored"}
