@@ -15,7 +15,6 @@ const OVERSCAN = 20;
 const PREVIEW_NAMES = 3;
 
 const COLUMNS = ["name", "desc", "engine", "created"].map((key) => ({ key }));
-const LANGUAGES = ["en", "zh-CN"];
 const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /** The catalog language a tag names ("zh_CN", "zh-Hans" -> "zh-CN"; "en-GB" -> "en"), or null. */
@@ -42,11 +41,13 @@ export function translator(catalogs, language) {
   const catalog = (catalogs && catalogs[language]) || {};
   const english = (catalogs && catalogs.en) || {};
   const plurals = new Intl.PluralRules(language);
-  return (key, params = {}) => {
+  const t = (key, params = {}) => {
     let entry = catalog[key] ?? english[key] ?? key;
     if (typeof entry === "object") entry = entry[plurals.select(Number(params.count))] ?? entry.other;
     return entry.replace(PLACEHOLDER, (whole, name) => (name in params ? String(params[name]) : whole));
   };
+  t.has = (key) => key in catalog || key in english;
+  return t;
 }
 
 /** The catalog key of our hint for an error code, mirroring errors.hint_for in Python; or null. */
@@ -159,7 +160,7 @@ function draw({ model, el }) {
   const catalogs = model.get("_catalogs") || {};
   const t = translator(catalogs, language);
   const dates = dateFormats(locale);
-  const stateText = (state) => t(`page.state.${state}`);
+  const stateText = (state) => (t.has(`page.state.${state}`) ? t(`page.state.${state}`) : state);
   const ui = {
     filter: "",
     sortKey: "name",
