@@ -76,8 +76,9 @@ def bulk_delete(
             f"bulk delete, {n:,} configs, backups on (the default)",
             "s",
             samples,
-            bound=n * latency / reads + n * latency / DEFAULT_DELETE_CONCURRENCY,
-            bound_name=f"N × latency / {reads} + N × latency / {DEFAULT_DELETE_CONCURRENCY}",
+            # Pipelined: the reads run ahead in their own pool, so the deletes set the pace.
+            bound=latency + n * latency / DEFAULT_DELETE_CONCURRENCY,
+            bound_name=f"latency + N × latency / {DEFAULT_DELETE_CONCURRENCY}",
             target="≤ 1.25× the bound",
             bound_at_most=1.25,
         )
@@ -86,8 +87,8 @@ def bulk_delete(
             figure.target, figure.speedup_at_least = "≥ 7× the baseline; ≤ 1.25× the bound", 7
             figure.notes.append(
                 f"backups add {figure.median - off_median:.2f} s to backups off "
-                f"({figure.median / off_median:.2f}×): one details GET per config, {reads} in flight, "
-                "all before the first DELETE; the official loop keeps no backup"
+                f"({figure.median / off_median:.2f}×): one details GET per config, up to {reads} in flight, "
+                "each appended and fsynced before its DELETE; the official loop keeps no backup"
             )
         figures.append(figure)
     return figures

@@ -92,20 +92,47 @@ function lockIcon(reason, t) {
 /** Date formatters for a locale: short for the column, full for its tooltip. */
 function dateFormats(locale) {
   const short = new Intl.DateTimeFormat(locale, { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
-  const full = new Intl.DateTimeFormat(locale, { dateStyle: "full", timeStyle: "long" });
+  const full = new Intl.DateTimeFormat(locale, { dateStyle: "full", timeStyle: "short", hourCycle: "h23" });
   return { short, full };
 }
 
-function formatCreated(ms, dates, t) {
-  if (typeof ms !== "number" || !Number.isFinite(ms)) return ["", ""];
-  const date = new Date(ms);
-  return [dates.short.format(date), t("page.created.full", { date: dates.full.format(date), ms })];
+/** The zone of a local date as text: "UTC+08:00". */
+export function zoneText(date) {
+  const offset = -date.getTimezoneOffset();
+  const pad = (n) => String(n).padStart(2, "0");
+  const sign = offset < 0 ? "-" : "+";
+  return `UTC${sign}${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
 }
 
+/**
+ * [local time shown in the cell, tooltip with its zone]; both empty for an unusable value.
+ * With `dates` (dateFormats) the time is in that locale's format, else "2026-11-03 22:24".
+ */
+export function formatCreated(ms, t, dates = null) {
+  if (typeof ms !== "number" || !Number.isFinite(ms)) return ["", ""];
+  const date = new Date(ms);
+  if (Number.isNaN(date.getTime())) return ["", t("page.created.invalid", { ms })];
+  const pad = (n) => String(n).padStart(2, "0");
+  const local = dates
+    ? dates.short.format(date)
+    : `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` + `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  const long = dates ? dates.full.format(date) : local;
+  return [local, t("page.created.full", { date: long, zone: zoneText(date), ms })];
+}
+
+/** What the Engine column shows: the version (it names the engine too), else the engine. */
+export function engineText(row) {
+  return String(row.version || row.engine || "");
+}
+
+const createdNumber = (row) => (typeof row.created === "number" && Number.isFinite(row.created) ? row.created : 0);
+
 function compareBy(key) {
-  if (key === "created") return (a, b) => (a.created ?? 0) - (b.created ?? 0) || a.name.localeCompare(b.name);
+  if (key === "created") return (a, b) => createdNumber(a) - createdNumber(b) || a.name.localeCompare(b.name);
   if (key === "engine") {
-    return (a, b) => `${a.engine} ${a.version}`.localeCompare(`${b.engine} ${b.version}`) || a.name.localeCompare(b.name);
+    // By the text in the cell, with numbers compared as numbers (PyTorch-1.8 before PyTorch-1.10).
+    const opts = { numeric: true, sensitivity: "base" };
+    return (a, b) => engineText(a).localeCompare(engineText(b), undefined, opts) || a.name.localeCompare(b.name);
   }
   return (a, b) => String(a[key] ?? "").localeCompare(String(b[key] ?? "")) || a.name.localeCompare(b.name);
 }
@@ -143,6 +170,7 @@ export function summarize(counts, total, t) {
       ? t("page.summary.restored", { done: counts.restored || 0, total })
       : t("page.summary.deleted", { done: counts.deleted || 0, total }),
   ];
+  if (counts["already gone"]) parts.push(t("page.summary.already_gone", { count: counts["already gone"] }));
   if (counts["backing up"]) parts.push(t("page.summary.backing_up", { count: counts["backing up"] }));
   if (counts.failed) parts.push(t("page.summary.failed", { count: counts.failed }));
   if (counts.skipped) parts.push(t(restoring ? "page.summary.skipped_exist" : "page.summary.skipped", { count: counts.skipped }));
@@ -166,9 +194,11 @@ function draw({ model, el }) {
     sortKey: "name",
     sortDir: "asc",
     confirming: false,
+    confirmNames: [], // exactly the names the open confirmation shows
     confirmToken: 0,
     lastClicked: null,
     statuses: new Map(), // name -> [state, code, message]
+    expanded: new Set(), // names whose error detail is open
     counts: {},
     total: 0,
     view: [],
@@ -191,14 +221,21 @@ function draw({ model, el }) {
   const deleteButton = h("button", { cls: "maw-button maw-danger", attrs: { type: "button" } });
   const toolbar = h("div", { cls: "maw-toolbar" }, [filterBox, countText, h("span", { cls: "maw-spacer" }), refreshButton, deleteButton]);
   const trashChoice = new Map(); // backup file -> Set of names ticked for restoring
+  const trashAllowed = new Set(); // backup files of other projects the user agreed to restore here
 
   const confirmText = h("span", { cls: "maw-confirm-text" });
+  const confirmList = h("ul", { cls: "maw-confirm-list" });
+  const confirmSummary = h("summary", {});
+  const confirmDetails = h("details", { cls: "maw-confirm-names" }, [confirmSummary, confirmList]);
+  const notice = h("div", { cls: "maw-notice", attrs: { role: "status" } });
+  notice.hidden = true;
   const confirmButton = h("button", { cls: "maw-button maw-danger-strong", text: t("page.confirm"), attrs: { type: "button" } });
   const cancelButton = h("button", { cls: "maw-button", text: t("page.cancel"), attrs: { type: "button" } });
   const confirmBar = h("div", { cls: "maw-confirm", attrs: { role: "group", "aria-label": t("page.confirm.label") } }, [
     confirmText,
     confirmButton,
     cancelButton,
+    confirmDetails,
   ]);
 
   const progress = h("progress", { cls: "maw-progress", attrs: { max: "1", value: "0", "aria-label": t("page.progress.label") } });
@@ -233,14 +270,15 @@ function draw({ model, el }) {
   const message = h("div", { cls: "maw-message" });
 
   toolbar.insertBefore(trashButton, refreshButton);
-  root.append(toolbar, confirmBar, banner, runBar, trashPanel, scroller, message, live);
+  root.append(toolbar, confirmBar, notice, banner, runBar, trashPanel, scroller, message, live);
   el.append(root);
 
   // -- derived state -------------------------------------------------------------------------
   const rowsByName = () => new Map(model.get("rows").map((r) => [r.name, r]));
   let byName = rowsByName();
 
-  const deletable = (row) => row && !row.lock && ui.statuses.get(row.name)?.[0] !== "deleted";
+  const GONE = ["deleted", "already gone"];
+  const deletable = (row) => row && !row.lock && !GONE.includes(ui.statuses.get(row.name)?.[0]);
   const chosen = () => [...selected].filter((name) => deletable(byName.get(name)));
 
   function recomputeView() {
@@ -259,14 +297,23 @@ function draw({ model, el }) {
     if (!status) return cell;
     const [state, code, text] = status;
     const badge = h("span", { cls: `maw-state maw-state-${stateClass(state)}`, text: stateText(state) });
-    cell.append(badge);
-    if (state === "failed" || state === "skipped") {
-      // The server's message as sent (it is data); our hint, in the page's language, beside it.
-      const detail = [code, text].filter(Boolean).join(": ");
-      const hint = hintKey(catalogs.en || {}, code);
-      cell.append(h("span", { cls: "maw-error-detail", text: ` ${detail}` }));
-      cell.title = hint ? `${detail}\n${t(hint)}` : detail;
+    const detail = state === "failed" || state === "skipped" ? [code, text].filter(Boolean).join(": ") : "";
+    if (!detail) {
+      cell.append(badge);
+      return cell;
     }
+    // Clamped to two lines (CSS); the whole text on hover, and in full once expanded.
+    const summary = h("summary", { cls: "maw-error-summary" }, [badge, h("span", { cls: "maw-error-detail", text: ` ${detail}` })]);
+    const expandable = h("details", { cls: "maw-error" }, [summary]);
+    expandable.open = ui.expanded.has(name);
+    expandable.addEventListener("toggle", () => {
+      if (expandable.open) ui.expanded.add(name);
+      else ui.expanded.delete(name);
+    });
+    cell.append(expandable);
+    // The server's message as sent (it is data); our hint, in the page's language, beside it.
+    const hint = hintKey(catalogs.en || {}, code);
+    cell.title = hint ? `${detail}\n${t(hint)}` : detail;
     return cell;
   }
 
@@ -282,12 +329,12 @@ function draw({ model, el }) {
     box.dataset.index = String(index);
     const checkCell = h("td", { cls: "maw-check" }, [box]);
     if (row.lock) checkCell.append(lockIcon(row.lock_pattern ? t("page.protected_by", { pattern: row.lock_pattern }) : row.lock, t));
-    const [local, full] = formatCreated(row.created, dates, t);
+    const [local, full] = formatCreated(row.created, t, dates);
     tr.append(
       checkCell,
       h("td", { cls: "maw-col-name", text: row.name, attrs: { title: row.name } }),
       h("td", { cls: "maw-col-desc", text: row.desc ?? "", attrs: { title: row.desc ?? "" } }),
-      h("td", { cls: "maw-col-engine", text: row.version || row.engine || "", attrs: { title: [row.engine, row.version].filter(Boolean).join(" · ") } }),
+      h("td", { cls: "maw-col-engine", text: engineText(row), attrs: { title: [row.engine, row.version].filter(Boolean).join(" · ") } }),
       h("td", { cls: "maw-col-created", text: local, attrs: { title: full } }),
       statusCell(row.name),
     );
@@ -327,7 +374,25 @@ function draw({ model, el }) {
     }
   }
 
+  function showNotice(text) {
+    notice.textContent = text;
+    notice.hidden = !text;
+    if (text) announce(text);
+  }
+
+  /** Withdraw an open confirmation whose names are no longer exactly the choice. */
+  function checkConfirmation() {
+    if (!ui.confirming) return;
+    const now = chosen();
+    const same = now.length === ui.confirmNames.length && ui.confirmNames.every((n) => now.includes(n));
+    if (same) return;
+    ui.confirming = false;
+    ui.confirmNames = [];
+    showNotice(t("page.confirm.withdrawn"));
+  }
+
   function drawToolbar() {
+    checkConfirmation();
     const n = chosen().length;
     const rows = model.get("rows");
     const loading = model.get("phase") === "loading";
@@ -337,11 +402,14 @@ function draw({ model, el }) {
     refreshButton.disabled = model.get("running");
     confirmBar.hidden = !ui.confirming;
     if (ui.confirming) {
-      const names = chosen();
-      const shown = names.slice(0, PREVIEW_NAMES).join(t("page.list.separator"));
-      const preview = names.length > PREVIEW_NAMES ? t("page.confirm.more", { names: shown, count: names.length - PREVIEW_NAMES }) : shown;
+      const names = ui.confirmNames;
+      const shown = new Set(ui.view.map((r) => r.name));
+      const hidden = names.filter((name) => !shown.has(name)).length;
+      const listed = names.slice(0, PREVIEW_NAMES).join(t("page.list.separator"));
+      const preview = names.length > PREVIEW_NAMES ? t("page.confirm.more", { names: listed, count: names.length - PREVIEW_NAMES }) : listed;
+      const hiddenText = hidden ? t("page.confirm.hidden", { count: hidden }) : "";
       const after = t(model.get("backups") ? "page.confirm.backup" : "page.confirm.no_backup");
-      confirmText.textContent = t("page.confirm.text", { count: names.length, preview, after });
+      confirmText.textContent = t("page.confirm.text", { count: names.length, hidden: hiddenText, preview, after });
     }
   }
 
@@ -365,9 +433,19 @@ function draw({ model, el }) {
     if (trashPanel.hidden) return;
     const files = model.get("trash_files") || [];
     const running = model.get("running");
+    const here = model.get("trash_scope") || model.get("project") || t("page.trash.this_project");
+    const everything = Boolean(model.get("trash_all_projects"));
+    const scopeBox = h("input", { attrs: { type: "checkbox" } });
+    scopeBox.checked = everything;
+    scopeBox.addEventListener("change", () => model.send({ type: "trash", all_projects: scopeBox.checked }));
+    const scope = h("label", { cls: "maw-trash-scope" }, [
+      scopeBox,
+      h("span", { text: ` ${t("page.trash.all_projects", { here })}` }),
+    ]);
     const blocks = files.map((file) => {
       const picked = trashChoice.get(file.file) || new Set();
-      const items = file.names.map((name) => {
+      const names = Array.isArray(file.names) ? file.names : null;
+      const items = (names || []).map((name) => {
         const box = h("input", { attrs: { type: "checkbox", "aria-label": t("page.trash.restore_row", { name }) } });
         box.checked = picked.has(name);
         box.disabled = running;
@@ -385,31 +463,59 @@ function draw({ model, el }) {
         }
         return h("li", {}, [label]);
       });
+      const origin = `${file.project || "?"} (${file.region || "?"})`;
+      let allow = null;
+      if (file.other) {
+        allow = h("input", { attrs: { type: "checkbox" } });
+        allow.checked = trashAllowed.has(file.file);
+        allow.addEventListener("change", () => {
+          if (allow.checked) trashAllowed.add(file.file);
+          else trashAllowed.delete(file.file);
+          drawTrash();
+        });
+      }
       const restore = h("button", {
         cls: "maw-button",
         text: t("page.trash.restore", { count: picked.size }),
         attrs: { type: "button" },
       });
-      restore.disabled = running || picked.size === 0;
+      restore.disabled = running || picked.size === 0 || Boolean(file.other && !trashAllowed.has(file.file));
       restore.addEventListener("click", () => {
         ui.confirmToken += 1;
-        model.send({ type: "restore", file: file.file, names: [...picked], token: `${Date.now()}-r${ui.confirmToken}` });
+        const request = { type: "restore", file: file.file, names: [...picked], token: `${Date.now()}-r${ui.confirmToken}` };
+        if (file.other) request.allow_other_project = trashAllowed.has(file.file);
+        model.send(request);
         trashChoice.set(file.file, new Set());
         restore.disabled = true;
       });
       const created = file.created ? dates.short.format(new Date(file.created)) : file.file;
       const title = t("page.trash.backup_of", { date: created });
-      return h("section", { cls: "maw-trash-file", attrs: { "aria-label": title } }, [
-        h("div", { cls: "maw-trash-head" }, [
-          h("strong", { text: title }),
-          h("span", { cls: "maw-count", text: ` · ${t("page.trash.configs", { count: file.names.length })}` }),
-          h("span", { cls: "maw-spacer" }),
-          restore,
-        ]),
-        h("ul", { cls: "maw-trash-list" }, items),
-      ]);
+      const head = [h("strong", { text: title })];
+      if (names) head.push(h("span", { cls: "maw-count", text: ` · ${t("page.trash.configs", { count: names.length })}` }));
+      if (file.other) head.push(h("span", { cls: "maw-trash-origin", text: ` · ${t("page.trash.origin", { origin })}` }));
+      head.push(h("span", { cls: "maw-spacer" }), restore);
+      const body = [h("div", { cls: "maw-trash-head" }, head)];
+      if (allow) {
+        body.push(
+          h("label", { cls: "maw-trash-allow" }, [
+            allow,
+            h("span", { text: ` ${t("page.trash.allow_other", { here, origin })}` }),
+          ]),
+        );
+      }
+      if (names) body.push(h("ul", { cls: "maw-trash-list" }, items));
+      else {
+        const open = h("button", { cls: "maw-button", text: t("page.trash.show_configs"), attrs: { type: "button" } });
+        open.addEventListener("click", () => {
+          open.disabled = true;
+          model.send({ type: "trash_open", file: file.file });
+        });
+        body.push(open);
+      }
+      return h("section", { cls: "maw-trash-file", attrs: { "aria-label": title } }, body);
     });
-    trashPanel.replaceChildren(...(blocks.length ? blocks : [h("div", { cls: "maw-message", text: t("page.trash.empty") })]));
+    const empty = everything ? t("page.trash.empty") : t("page.trash.empty_here", { here });
+    trashPanel.replaceChildren(scope, ...(blocks.length ? blocks : [h("div", { cls: "maw-message", text: empty })]));
   }
 
   function drawBanner() {
@@ -507,16 +613,25 @@ function draw({ model, el }) {
   }
 
   function onDelete() {
-    if (chosen().length === 0) return;
+    const names = chosen();
+    if (names.length === 0) return;
     ui.confirming = true;
+    ui.confirmNames = names;
+    showNotice("");
+    // Every name can be seen, however many: an expandable list, built once per confirmation.
+    confirmSummary.textContent = t("page.confirm.show_names", { count: names.length });
+    confirmList.replaceChildren(...names.map((name) => h("li", { text: name })));
+    confirmDetails.open = false;
     drawToolbar();
     confirmButton.focus();
   }
 
   function onConfirm() {
+    checkConfirmation();
     if (!ui.confirming || ui.sent) return;
-    const names = chosen();
+    const names = ui.confirmNames;
     ui.confirming = false;
+    ui.confirmNames = [];
     ui.sent = true;
     ui.confirmToken += 1;
     model.send({ type: "delete", names, token: `${Date.now()}-${ui.confirmToken}` });
@@ -526,6 +641,7 @@ function draw({ model, el }) {
 
   function onCancel() {
     ui.confirming = false;
+    ui.confirmNames = [];
     drawToolbar();
     deleteButton.focus();
   }
@@ -589,7 +705,7 @@ function draw({ model, el }) {
     if (!msg || msg.type !== "statuses") return;
     if (msg.rejected) {
       ui.sent = false;
-      announce(msg.reason ? t(`page.rejected.${msg.reason}`) : msg.rejected);
+      showNotice(msg.reason ? t(`page.rejected.${msg.reason}`) : msg.rejected);
       drawToolbar();
       return;
     }
@@ -611,6 +727,8 @@ function draw({ model, el }) {
     ["change:undo_count", drawRun],
     ["change:backups", drawAll],
     ["change:trash_files", drawTrash],
+    ["change:trash_all_projects", drawTrash],
+    ["change:trash_scope", drawTrash],
     ["msg:custom", onCustom],
   ];
   for (const [event, fn] of modelListeners) model.on(event, fn);

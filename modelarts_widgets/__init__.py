@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .sdk import Estimator, Session
-
 if TYPE_CHECKING:
+    from .sdk import Estimator, Session
     from .widget import JobConfigTable
 
 __version__ = "0.1.0"
@@ -19,7 +18,12 @@ __all__ = ["Estimator", "JobConfigTable", "Session", "__version__", "load_ipytho
 
 
 def __getattr__(name: str) -> Any:
-    # The widget pulls in ipywidgets and anywidget; import it only when it is asked for.
+    # The widget pulls in ipywidgets and anywidget; import it only when it is asked for. The SDK
+    # is imported on first use too, so that the emulator subpackage can run without it.
+    if name in ("Estimator", "Session"):
+        from . import sdk
+
+        return getattr(sdk, name)
     if name == "JobConfigTable":
         from .widget import JobConfigTable
 

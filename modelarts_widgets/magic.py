@@ -5,6 +5,7 @@ Registered by ``%load_ext modelarts_widgets``; importing this module has no side
 
 from __future__ import annotations
 
+import contextlib
 import math
 import queue
 import shlex
@@ -16,26 +17,48 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from .choose import protect_patterns, protected_names, select_configs
+from .choose import choose_configs, protect_patterns, protected_names
 from .i18n import ljust, t, width
-from .report import DeletionReport, RestoreReport
+from .report import NOT_FOUND_CODE, DeletionReport, RestoreReport
 from .sdk import errors
-from .sdk.bulk import DEFAULT_DELETE_CONCURRENCY, FINAL_STATES, BulkDelete, list_all_configs
+from .sdk.bulk import DEFAULT_DELETE_CONCURRENCY, DELETING, FINAL_STATES, BulkDelete, list_all_configs
 from .sdk.errors import ModelArtsError
 from .sdk.estimator import Status
 from .sdk.names import is_valid_config_name
+from .sdk.restore import BulkRestore
 from .sdk.session import Session
-from .sdk.trash import Trash, restore
+from .sdk.text import visible
+from .sdk.trash import Trash
 
-_MARKS = ("deleted", "failed", "cancelled", "skipped")
+# Catalog keys of the marks (literal, so the catalog test sees each one used).
+_MARK_KEYS = {
+    "deleted": "magic.mark.deleted",
+    "already gone": "magic.mark.already_gone",
+    "failed": "magic.mark.failed",
+    "cancelled": "magic.mark.cancelled",
+    "skipped": "magic.mark.skipped",
+}
 
 
 def _mark(state: str) -> str:
     """A final state as a progress-line mark, padded to the widest mark in this language."""
-    if state not in _MARKS:
+    if state not in _MARK_KEYS:
         return state
-    widest = max(width(t(f"magic.mark.{m}")) for m in _MARKS)
-    return ljust(t(f"magic.mark.{state}"), widest)
+    widest = max(width(t(key)) for key in _MARK_KEYS.values())
+    return ljust(t(_MARK_KEYS[state]), widest)
+
+
+def _criteria(args: Any) -> str:
+    """The names and filters given, as typed, for a "nothing matches" message."""
+    parts = [shlex.join(args.names)] if args.names else []
+    parts += [
+        f"{flag} {shlex.quote(value)}"
+        for flag, value in (("--match", args.match), ("--search", args.search))
+        if value
+    ]
+    if args.older_than is not None:
+        parts.append(f"--older-than {args.older_than:g}")
+    return " ".join(parts)
 
 
 @magics_class
@@ -45,7 +68,11 @@ class DeleteMagics(Magics):
     @magic_arguments()
     @argument("names", nargs="*", metavar="NAME", help="config names to delete")
     @argument("--match", metavar="GLOB", help="only names matching this glob, e.g. 'tmp-*'")
-    @argument("--search", metavar="TEXT", help="only configs the server finds for TEXT (search_content)")
+    @argument(
+        "--search",
+        metavar="TEXT",
+        help="only configs whose name or description contains TEXT (asked of the server, then checked here)",
+    )
     @argument("--older-than", metavar="DAYS", type=float, help="only configs created more than DAYS days ago")
     @argument("-y", "--yes", action="store_true", help="really delete (without it: a dry run)")
     @argument("--widget", action="store_true", help="open the widget with the matches selected")
@@ -56,7 +83,13 @@ class DeleteMagics(Magics):
         metavar="latest|FILE",
         help="re-create configs from a backup file in the trash (all, or the NAMEs given)",
     )
+    @argument(
+        "--allow-other-project",
+        action="store_true",
+        help="with --restore: restore a backup made for another project or region into this one",
+    )
     @argument("--no-backup", action="store_true", help="do not save the configs' details first (no undo)")
+    @argument("--doctor", action="store_true", help="widget not shown? check versions, install its front end")
     @argument(
         "--concurrency",
         type=int,
@@ -84,10 +117,13 @@ class DeleteMagics(Magics):
             %modelarts_delete --match 'exp-*' -y -o report    # ... or stored in `report`
             %modelarts_delete --restore latest                # undo: re-create the last run's configs
             %modelarts_delete --restore latest old-config-1   # ... only this one
+            %modelarts_delete --restore FILE --allow-other-project  # a backup of another project
 
         Before deleting, each config's details are saved to a backup file in the trash
         (``$MODELARTS_TRASH_DIR``, default ``~/.modelarts_widgets/trash``); ``--no-backup``
-        skips that, and then nothing can be restored.
+        skips that, and then nothing can be restored. ``--restore latest`` takes the newest backup
+        made for this session's project and region; a backup of another project or region is
+        refused unless ``--allow-other-project`` is given.
         """
         # Shell-style splitting, so that quotes around a glob are removed as users expect
         # (IPython's default splitting keeps them).
@@ -95,10 +131,16 @@ class DeleteMagics(Magics):
             argv = shlex.split(line)
         except ValueError as exc:
             raise UsageError(t("magic.bad_arguments", error=exc)) from None
-        args = self.modelarts_delete.parser.parse_args(argv)
+        # Intermixed, so that names may follow options: `a --match 'x*' b`.
+        args = self.modelarts_delete.parser.parse_intermixed_args(argv)
+        if args.doctor:
+            from .frontend import diagnose
+
+            print(diagnose())
+            return None
         bad = [n for n in args.names if not is_valid_config_name(n)]
         if bad:
-            raise UsageError(t("magic.invalid_name", name=repr(bad[0])))
+            raise UsageError(t("magic.invalid_name", name=visible(repr(bad[0]))))
         if args.older_than is not None and not (math.isfinite(args.older_than) and args.older_than >= 0):
             raise UsageError(t("magic.older_than", value=f"{args.older_than:g}"))
         if args.concurrency < 1:
@@ -109,7 +151,10 @@ class DeleteMagics(Magics):
         if args.restore is not None:
             if args.yes or args.widget or args.match or args.search or args.older_than is not None:
                 raise UsageError(t("magic.restore_arguments"))
-            return self._store(args.output, self._restore(session, args.restore, args.names))
+            restored = self._restore(session, args.restore, args.names, args.allow_other_project)
+            return self._store(args.output, restored)
+        if args.allow_other_project:
+            raise UsageError(t("magic.allow_other_project"))
         patterns = protect_patterns()
         filtered = bool(args.names or args.match or args.search or args.older_than is not None)
         if not filtered:
@@ -121,8 +166,11 @@ class DeleteMagics(Magics):
                 session, search_content=args.search, sort_by="config_name", order="asc"
             )
         except ModelArtsError as exc:
-            raise UsageError(t("magic.listing_failed", error=exc)) from None
-        chosen = select_configs(configs, names=args.names, match=args.match, older_than_days=args.older_than)
+            raise UsageError(t("magic.listing_failed", error=visible(exc))) from None
+        choice = choose_configs(
+            configs, names=args.names, match=args.match, search=args.search, older_than_days=args.older_than
+        )
+        chosen = choice.chosen
         existing = {str(c["config_name"]) for c in configs}
         not_found = [n for n in args.names if n not in existing]
         if args.widget:
@@ -139,18 +187,25 @@ class DeleteMagics(Magics):
             skipped=skipped,
             not_found=not_found,
             project=session.project_id,
-            backup=str(trash.folder) if trash is not None else "",
+            backup=str(trash.folder) if trash is not None and not args.yes else "",
+            backups=trash is not None,
+            criteria=_criteria(args),
+            age_unknown=choice.age_unknown,
+            search_unmatched=choice.search_unmatched,
         )
         if args.yes:
-            if planned:
-                names = [str(c["config_name"]) for c in planned]
-                report.results, path = self._delete(session, names, args.concurrency, trash)
-                report.backup = str(path) if path else ""
-            for name, reason in skipped.items():
-                report.results[name] = errors.failure(errors.PROTECTED, reason)
-            for name in not_found:
-                message = t("magic.not_found", name=name, project=session.project_id)
-                report.results[name] = errors.failure("Client.NotFound", message)
+            try:
+                if planned:
+                    names = [str(c["config_name"]) for c in planned]
+                    self._delete(session, names, args.concurrency, trash, report)
+            finally:
+                # Even after a second Ctrl-C: every name gets its status, and -o gets the report.
+                for name, reason in skipped.items():
+                    report.results[name] = errors.failure(errors.PROTECTED, reason)
+                for name in not_found:
+                    message = t("magic.not_found", name=name, project=session.project_id)
+                    report.results[name] = errors.failure(NOT_FOUND_CODE, message)
+                self._store(args.output, report)
         return self._store(args.output, report)
 
     def _session(self, variable: str | None) -> Session:
@@ -173,25 +228,32 @@ class DeleteMagics(Magics):
         return value
 
     @staticmethod
-    def _restore(session: Session, which: str, names: list[str]) -> RestoreReport:
+    def _restore(session: Session, which: str, names: list[str], allow_other_project: bool) -> RestoreReport:
         trash = Trash()
+        backup: str | Path = which
+        if which != "latest":
+            path = Path(which).expanduser()
+            if not path.is_file() and (trash.folder / which).is_file():
+                path = trash.folder / which
+            backup = path
         try:
-            if which == "latest":
-                path = trash.latest()
-            else:
-                path = Path(which).expanduser()
-                if not path.is_file() and (trash.folder / which).is_file():
-                    path = trash.folder / which
-            results = restore(session, path, names or None)
+            job = BulkRestore(
+                session, backup, names or None, allow_other_project=allow_other_project, trash=trash
+            )
         except (OSError, ValueError) as exc:
             raise UsageError(t("magic.restore_failed", which=which, error=exc)) from None
-        return RestoreReport(backup=str(path), results=results)
+        return RestoreReport(backup=str(job.backup_path), results=job.run())
 
     @staticmethod
     def _delete(
-        session: Session, names: list[str], concurrency: int, trash: Trash | None
-    ) -> tuple[dict[str, Status], Path | None]:
-        """Run the shared bulk delete, printing each name as it ends (from this thread)."""
+        session: Session, names: list[str], concurrency: int, trash: Trash | None, report: DeletionReport
+    ) -> None:
+        """Run the shared bulk delete into ``report``, printing each name as it ends (from this thread).
+
+        The first Ctrl-C stops sending and waits for what is in flight; a second stops waiting:
+        names still in flight are then reported as unknown (never as not sent), and the
+        report is complete either way.
+        """
         finished: queue.SimpleQueue[tuple[str, str, Status | None]] = queue.SimpleQueue()
 
         def on_status(name: str, state: str, result: Status | None) -> None:
@@ -199,25 +261,42 @@ class DeleteMagics(Magics):
                 finished.put((name, state, result))
 
         run = BulkDelete(session, names, concurrency=concurrency, on_status=on_status, backup=trash or False)
-        print(t("magic.deleting", count=len(names)), flush=True)
-        run.start()
         printed = 0
         try:
-            # No `continue` inside the `except queue.Empty`: on CPython 3.11 a Ctrl-C landing on
-            # that jump escaped the `except KeyboardInterrupt` below (seen in the tests).
-            while printed < len(names):
-                try:
-                    name, state, result = finished.get(timeout=0.1)
-                except queue.Empty:
+            try:
+                print(t("magic.deleting", count=len(names)), flush=True)
+                run.start()
+                # No `continue` inside the `except queue.Empty`: on CPython 3.11 a Ctrl-C landing on
+                # that jump escaped the `except KeyboardInterrupt` below (seen in the tests).
+                while printed < len(names):
+                    try:
+                        name, state, result = finished.get(timeout=0.1)
+                    except queue.Empty:
+                        pass
+                    else:
+                        printed += 1
+                        detail = ""
+                        if result is not None and not result.get("is_success"):
+                            detail = f"  {result.get('error_code')}: {result.get('error_msg')}"
+                        print(visible(f"  {_mark(state)}  {name}{detail}"), flush=True)
+            except KeyboardInterrupt:
+                report.interrupted = True
+                run.cancel()
+                with contextlib.suppress(RuntimeError):  # RuntimeError: it had started
+                    run.start()  # interrupted before it started: with cancel set, it only marks names
+                print(t("magic.interrupted"), file=sys.stderr, flush=True)
+                while not run.finished.wait(0.1):  # polled, so that a second Ctrl-C is seen at once
                     pass
+        except KeyboardInterrupt:  # a second Ctrl-C: stop waiting, report what is known
+            print(t("magic.interrupted_again"), file=sys.stderr, flush=True)
+        finally:
+            results: dict[str, Status] = {}
+            for name in names:
+                if name in run.results:
+                    results[name] = run.results[name]
+                elif run.states.get(name) == DELETING:
+                    results[name] = errors.failure("Client.Interrupted", t("magic.in_flight_interrupted"))
                 else:
-                    printed += 1
-                    detail = ""
-                    if result is not None and not result.get("is_success"):
-                        detail = f"  {result.get('error_code')}: {result.get('error_msg')}"
-                    print(f"  {_mark(state)}  {name}{detail}", flush=True)
-        except KeyboardInterrupt:
-            run.cancel()
-            run.wait()
-            print(t("magic.interrupted"), file=sys.stderr, flush=True)
-        return run.wait(), run.backup_path
+                    results[name] = errors.failure(errors.CANCELLED, t("magic.not_sent_interrupted"))
+            report.results = {**results, **report.results}
+            report.backup = str(run.backup_path) if run.backup_path else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import threading
 from collections import Counter
@@ -15,18 +16,19 @@ import traitlets
 from . import i18n
 from .choose import protect_patterns, protected_reason, protecting_pattern
 from .sdk.bulk import (
+    ALREADY_GONE,
     DEFAULT_DELETE_CONCURRENCY,
     DELETED,
     FAILED,
     QUEUED,
-    SKIPPED,
     BulkDelete,
     iter_config_pages,
 )
-from .sdk.errors import ModelArtsError, failure, hint_for
+from .sdk.errors import ModelArtsError, hint_for
 from .sdk.estimator import Status
+from .sdk.restore import BulkRestore
 from .sdk.session import Session
-from .sdk.trash import EXISTS, BackupFile, Trash, restore, trash_for
+from .sdk.trash import OTHER_PROJECT, BackupFile, BackupInfo, Trash, trash_for
 
 log = logging.getLogger("modelarts_widgets")
 
@@ -43,6 +45,29 @@ def _asset(name: str) -> Path:
 FLUSH_INTERVAL = 0.15
 TRASH_FILES_SHOWN = 20
 RESTORING, RESTORED = "restoring", "restored"
+CANCELLED_STATE = "cancelled"
+# States after which a name is not there to delete again.
+_GONE_STATES = (DELETED, ALREADY_GONE)
+# The one synced trait the page may write; any other write from the page is refused and reverted.
+PAGE_WRITABLE = frozenset({"selected"})
+_OPTIONS = ("session", "protect", "concurrency", "backup", "selected", "autoload", "language")
+# Options that reach AnyWidget: its public synced traits (layout, tabbable, tooltip).
+_WIDGET_OPTIONS = tuple(
+    sorted(n for n in anywidget.AnyWidget.class_traits(sync=True) if not n.startswith("_"))
+)
+
+
+def check_options(owner: str, given: Iterable[str], valid: Iterable[str]) -> None:
+    """Raise ``TypeError`` naming the valid options when ``given`` holds any other."""
+    valid = list(valid)
+    for name in given:
+        if name not in valid:
+            close = difflib.get_close_matches(name, valid, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise TypeError(
+                f"{owner}() got an unexpected keyword argument {name!r}{hint}; "
+                f"valid options: {', '.join(valid)}"
+            )
 
 
 def _row(config: Mapping[str, Any], patterns: list[str], language: str | None = None) -> dict[str, Any]:
@@ -73,7 +98,12 @@ class JobConfigTable(anywidget.AnyWidget):
     another. ``protect`` is a list of glob patterns (default ``$MODELARTS_PROTECT``) whose configs
     can be neither selected nor deleted. Before deleting, the configs' details are saved to the
     trash (``backup=False`` turns that off, a ``Trash`` chooses the folder), which is what
-    :meth:`undo` and :meth:`restore_from_trash` re-create them from.
+    :meth:`undo` and :meth:`restore_from_trash` re-create them from. ``layout``, ``tabbable``
+    and ``tooltip`` go to the widget; any other keyword raises ``TypeError``.
+
+    The page may change only :attr:`selected`; its writes to any other synced trait are
+    refused and reverted. A delete confirmed in the page runs only when the confirmed names
+    are exactly the current selection.
     """
 
     _esm = _asset("widget.js")
@@ -93,6 +123,8 @@ class JobConfigTable(anywidget.AnyWidget):
     # The page's share of the catalogs (page.* and hint.* keys), both languages: the page picks
     # its language itself, which the kernel cannot know. About 16 kB, sent once per widget.
     _catalogs = traitlets.Dict().tag(sync=True)
+    trash_all_projects = traitlets.Bool(False).tag(sync=True)
+    trash_scope = traitlets.Unicode("").tag(sync=True)
 
     def __init__(
         self,
@@ -106,6 +138,7 @@ class JobConfigTable(anywidget.AnyWidget):
         language: str | None = None,
         **kwargs: Any,
     ) -> None:
+        check_options(type(self).__name__, kwargs, (*_OPTIONS, *_WIDGET_OPTIONS))
         # Checked before anything else: a bad language= changes nothing.
         lang = i18n.language_for(language) if language is not None else ""
         super().__init__(language=lang, _catalogs=i18n.page_catalogs(), **kwargs)
@@ -118,11 +151,15 @@ class JobConfigTable(anywidget.AnyWidget):
         self._statuses: dict[str, list[str]] = {}
         self._pending: dict[str, list[str]] = {}
         self._run: BulkDelete | None = None
+        self._busy = False  # a job holds the table; `running` mirrors it for the page
         self._trash = trash_for(backup)
         self.backups = self._trash is not None
         self._job: list[str] = []
         self._undo_file: Path | None = None
         self._undo_names: list[str] = []
+        self._restore_job: BulkRestore | None = None
+        self._trash_headers: dict[str, BackupInfo] = {}
+        self._trash_names: dict[str, list[str]] = {}
         self._tokens: set[str] = set()
         self._loader: threading.Thread | None = None
         self._finished = threading.Event()
@@ -143,7 +180,7 @@ class JobConfigTable(anywidget.AnyWidget):
                 continue
             if self._complete and name not in self._names:
                 continue
-            if self._statuses.get(name, [""])[0] == DELETED:
+            if self._statuses.get(name, [""])[0] in _GONE_STATES:
                 continue
             kept.append(name)
         return kept
@@ -155,6 +192,20 @@ class JobConfigTable(anywidget.AnyWidget):
             return i18n.language_for(value) if value else ""
         except ValueError as exc:
             raise traitlets.TraitError(str(exc)) from None
+
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        """Apply a state update from the page: only :data:`PAGE_WRITABLE` traits are taken.
+
+        A write to any other synced trait (``running``, ``rows``, ``phase``, ``error``, …) is
+        refused, and the page's copy is set back to this side's value.
+        """
+        allowed = {k: v for k, v in sync_data.items() if k in PAGE_WRITABLE}
+        refused = [k for k in sync_data if k not in PAGE_WRITABLE and k in self.keys]
+        if allowed:
+            super().set_state(allowed)
+        if refused:
+            log.warning("Refused a write from the page to %s", ", ".join(sorted(refused)))
+            self.send_state(refused)
 
     @property
     def protect(self) -> list[str]:
@@ -240,6 +291,9 @@ class JobConfigTable(anywidget.AnyWidget):
         run = self._run
         if run is not None:
             run.cancel()
+        job = self._restore_job
+        if job is not None:
+            job.cancel()
 
     def retry_failed(self, *, wait: bool = False) -> dict[str, Status]:
         """Run the delete again for the names that failed last time."""
@@ -252,39 +306,87 @@ class JobConfigTable(anywidget.AnyWidget):
             return {}
         return self._wait(self._start_restore(self._undo_file, list(self._undo_names)), wait)
 
-    def list_trash(self) -> list[dict[str, Any]]:
-        """Recent backup files (newest first); also shown in the page's Trash view."""
-        files = []
-        if self._trash is not None:
-            for path in self._trash.files()[:TRASH_FILES_SHOWN]:
-                try:
-                    backup = BackupFile.load(path)
-                except ValueError:
-                    continue
-                files.append(
-                    {
-                        "file": path.name,
-                        "created": backup.created_at,
-                        "project": backup.project_id,
-                        "names": sorted(backup.configs),
-                    }
-                )
+    def list_trash(self, all_projects: bool | None = None) -> list[dict[str, Any]]:
+        """Recent backup files (newest recorded time first); also shown in the page's Trash view.
+
+        Only backups of this session's project and region, unless ``all_projects`` (default:
+        the Trash view's "other projects" checkbox, :attr:`trash_all_projects`). Only each
+        file's header is read; a file's config names are read when it is opened (the newest at
+        once, others through :meth:`open_trash_file`). Each entry: ``file``, ``created``,
+        ``project``, ``region``, ``endpoint``, ``other`` (made for another project or region)
+        and ``names`` (a list, or None while the file is not opened).
+        """
+        if all_projects is not None:
+            self.trash_all_projects = bool(all_projects)
+        if self._trash is None:
+            self.trash_files = []
+            return []
+        session = self.session
+        region = session.region_name or "?"
+        project = session.project_id
+        self.trash_scope = i18n.t("table.trash_scope", lang=self._lang, project=project, region=region)
+        headers = self._trash.headers(None if self.trash_all_projects else session)[:TRASH_FILES_SHOWN]
+        with self._lock:
+            self._trash_headers = {info.path.name: info for info in headers}
+        files = [
+            {
+                "file": info.path.name,
+                "created": info.created_at,
+                "project": info.project_id,
+                "region": info.region,
+                "endpoint": info.endpoint,
+                "other": not info.same_project(session),
+                "names": self._trash_names.get(info.path.name),
+            }
+            for info in headers
+        ]
         self.trash_files = files
-        return files
+        if files and files[0]["names"] is None:
+            self.open_trash_file(str(files[0]["file"]))
+        return list(self.trash_files)
+
+    def open_trash_file(self, file: str) -> list[str]:
+        """Read one listed backup file's config names (and bad entries) for the Trash view."""
+        with self._lock:
+            info = self._trash_headers.get(file)
+        if info is None:
+            raise ValueError(i18n.t("table.not_listed", lang=self._lang, file=repr(file)))
+        try:
+            backup = BackupFile.load(info.path)
+            names = sorted([*backup.configs, *backup.problems])
+        except ValueError as exc:
+            self.error = {"code": "Client.BadBackupFile", "message": str(exc), "hint": ""}
+            names = []
+        self._trash_names[file] = names
+        self.trash_files = [dict(f, names=names) if f["file"] == file else f for f in self.trash_files]
+        return names
 
     def restore_from_trash(
-        self, file: str, names: Iterable[str] | None = None, *, wait: bool = False
+        self,
+        file: str,
+        names: Iterable[str] | None = None,
+        *,
+        allow_other_project: bool = False,
+        wait: bool = False,
     ) -> dict[str, Status]:
-        """Re-create configs from one of the trash's backup files (all of its configs by default)."""
+        """Re-create configs from one of the trash's backup files (all of its configs by default).
+
+        A backup made for another project or region is refused (``ValueError``, and the
+        widget's banner says why) unless ``allow_other_project=True``.
+        """
+        chosen = list(names) if names is not None else None
+        return self._wait(self._start_restore(self._trash_path(file), chosen, allow_other_project), wait)
+
+    def _trash_path(self, file: str) -> Path:
+        """The listed backup file named ``file`` (a bare name: nothing outside the trash)."""
         if self._trash is None:
             raise ValueError(i18n.t("table.backups_off", lang=self._lang))
-        known = {p.name: p for p in self._trash.files()}
+        known = {info.path.name: info.path for info in self._trash.headers()}
         if file not in known:
             raise ValueError(
                 i18n.t("table.no_backup_file", lang=self._lang, file=repr(file), folder=self._trash.folder)
             )
-        chosen = list(names) if names is not None else sorted(BackupFile.load(known[file]).configs)
-        return self._wait(self._start_restore(known[file], chosen), wait)
+        return known[file]
 
     def _wait(self, job: threading.Event | None, wait: bool) -> dict[str, Status]:
         if job is None or not wait:
@@ -304,7 +406,7 @@ class JobConfigTable(anywidget.AnyWidget):
             for n in dict.fromkeys(names)
             if n in self._names
             and not protected_reason(n, self._patterns)
-            and self._statuses.get(n, [""])[0] != DELETED
+            and self._statuses.get(n, [""])[0] not in _GONE_STATES
         ]
 
     def _begin(self, names: list[str], state: str) -> None:
@@ -317,9 +419,28 @@ class JobConfigTable(anywidget.AnyWidget):
         self._finished = threading.Event()
         self.running = True
 
+    def _claim(self, finished: threading.Event, on_end: Callable[[], None]) -> bool:
+        """Take the table for a job whose end ``finished`` signals; False if a job holds it.
+
+        The tracker starts first, so that once this returns True, ``running`` always ends
+        False when ``finished`` is set, whatever interrupts the caller afterwards.
+        """
+        with self._lock:
+            if self._busy or self.running:
+                return False
+            self._busy = True
+        try:
+            self._track(finished, on_end)
+        except BaseException:
+            with self._lock:
+                self._busy = False
+            self.running = False
+            raise
+        return True
+
     def _start_delete(self, names: list[str]) -> threading.Event | None:
         with self._lock:
-            if self.running:
+            if self._busy or self.running:
                 return None
             chosen = self._deletable(names)
             if not chosen:
@@ -331,55 +452,82 @@ class JobConfigTable(anywidget.AnyWidget):
                 on_status=self._on_status,
                 backup=self._trash or False,
             )
+        claimed = False
+        try:
+            claimed = self._claim(run.finished, lambda: self._end_delete(run))
+            if not claimed:
+                return None
             self._run = run
-            self._begin(chosen, QUEUED)
-        self._flush(initial=True)
-        run.start()
-        self._track(run.finished, lambda: self._end_delete(run))
+            with self._lock:
+                self._begin(chosen, QUEUED)
+            self._flush(initial=True)
+            run.start()
+        except BaseException:  # e.g. Ctrl-C: send nothing, but let the run end so the table frees
+            if claimed:
+                run.cancel()  # a job that never started marks every name as not sent
+            raise
         return run.finished
 
     def _end_delete(self, run: BulkDelete) -> None:
-        deleted = [n for n in run.names if run.results.get(n, {}).get("is_success")]
+        done = [n for n in run.names if run.results.get(n, {}).get("is_success")]
         self.results = {n: run.results[n] for n in run.names if n in run.results}
-        gone = set(deleted)
+        gone = set(done)
         self.selected = [n for n in self.selected if n not in gone]
-        self._undo_file = run.backup_path if deleted else None
-        self._undo_names = deleted if run.backup_path else []
+        if run.backup_path is not None:
+            self._trash_names.pop(run.backup_path.name, None)  # it may have been opened mid-run
+        # Undo re-creates what this run backed up and is now gone: deleted or already gone.
+        backed_up = set(run.backed_up)
+        self._undo_names = [n for n in done if n in backed_up] if run.backup_path else []
+        self._undo_file = run.backup_path if self._undo_names else None
         self.undo_count = len(self._undo_names)
         self._run = None
 
-    def _start_restore(self, path: Path, names: list[str]) -> threading.Event | None:
-        with self._lock:
-            if self.running or not names:
+    def _start_restore(
+        self, path: Path, names: list[str] | None, allow_other_project: bool = False
+    ) -> threading.Event | None:
+        if self._busy or self.running or names == []:
+            return None
+        try:  # reads the file once, outside the lock
+            job = BulkRestore(
+                self.session,
+                path,
+                names,
+                concurrency=self._concurrency,
+                on_status=self._on_restore_status,
+                allow_other_project=allow_other_project,
+            )
+        except (ModelArtsError, ValueError) as exc:
+            other = "allow_other_project" in str(exc)
+            self.error = {
+                "code": OTHER_PROJECT if other else "Client.RestoreRefused",
+                "message": str(exc),
+                "hint": hint_for(OTHER_PROJECT, language=self._lang) if other else "",
+            }
+            raise ValueError(str(exc)) from None
+        claimed = False
+        try:
+            claimed = self._claim(job.finished, lambda: self._end_restore(job.results))
+            if not claimed:
                 return None
-            self._begin(names, RESTORING)
-        self._flush(initial=True)
-        done = threading.Event()
-        results: dict[str, Status] = {}
+            if self.error.get("code") in (OTHER_PROJECT, "Client.RestoreRefused", "Client.BadBackupFile"):
+                self.error = {}
+            self._restore_job = job
+            with self._lock:
+                self._begin(job.names, RESTORING)
+            self._flush(initial=True)
+            job.start()
+        except BaseException:  # e.g. Ctrl-C: send nothing, but let the job end so the table frees
+            if claimed:
+                job.cancel()  # a job that never started marks every name as not sent
+            raise
+        return job.finished
 
-        def on_result(name: str, result: Status) -> None:
-            if result.get("is_success"):
-                state = RESTORED
-            else:
-                state = SKIPPED if result.get("error_code") == EXISTS else FAILED
+    def _on_restore_status(self, name: str, state: str, result: Status | None) -> None:
+        if state != QUEUED:
             self._on_status(name, state, result)
 
-        def work() -> None:
-            try:
-                results.update(restore(self.session, path, names, on_result=on_result))
-            except (ModelArtsError, ValueError) as exc:
-                status = failure("Client.RestoreFailed", str(exc))
-                for name in names:
-                    self._on_status(name, FAILED, status)
-                    results[name] = status
-            finally:
-                done.set()
-
-        threading.Thread(target=work, name="modelarts-widget-restore", daemon=True).start()
-        self._track(done, lambda: self._end_restore(results))
-        return done
-
     def _end_restore(self, results: dict[str, Status]) -> None:
+        self._restore_job = None
         self.results = dict(results)
         restored = {n for n, r in results.items() if r.get("is_success")}
         self._undo_names = [n for n in self._undo_names if n not in restored]
@@ -412,10 +560,14 @@ class JobConfigTable(anywidget.AnyWidget):
             while not finished.wait(FLUSH_INTERVAL):
                 self._flush()
             self._flush()
-            with self._lock:
-                on_end()
-                self.running = False
-            self._finished.set()
+            try:
+                with self._lock:
+                    on_end()
+            finally:
+                with self._lock:
+                    self._busy = False
+                    self.running = False
+                self._finished.set()
 
         threading.Thread(target=report, name="modelarts-widget-report", daemon=True).start()
 
@@ -441,7 +593,20 @@ class JobConfigTable(anywidget.AnyWidget):
         elif kind == "undo":
             self.undo()
         elif kind == "trash":
-            self.list_trash()
+            everything = content.get("all_projects")
+            threading.Thread(
+                target=self._in_background,
+                args=(self.list_trash, None if everything is None else bool(everything)),
+                name="modelarts-widget-trash",
+                daemon=True,
+            ).start()
+        elif kind == "trash_open":
+            threading.Thread(
+                target=self._in_background,
+                args=(self.open_trash_file, str(content.get("file"))),
+                name="modelarts-widget-trash",
+                daemon=True,
+            ).start()
         elif kind in ("delete", "restore"):
             token = str(content.get("token") or "")
             names = content.get("names")
@@ -449,31 +614,74 @@ class JobConfigTable(anywidget.AnyWidget):
                 return  # one confirmation acts once, however often it arrives
             self._tokens.add(token)
             names = [n for n in names if isinstance(n, str)]
+            busy = self._busy or self.running
             if kind == "delete":
-                # Only names that are selected here too: the page cannot widen the choice.
-                chosen = set(self.selected)
-                started = self._start_delete([n for n in names if n in chosen]) is not None
+                # The confirmation is the contract: exactly the names it showed, which must
+                # still be the selection; a selection changed meanwhile deletes nothing.
+                current = self._deletable(self.selected)
+                if busy:
+                    started, why = False, "busy"
+                elif not names or len(set(names)) != len(names) or set(names) != set(current):
+                    started, why = False, "changed"
+                else:
+                    started, why = self._start_delete(current) is not None, "changed"
             else:
-                try:
-                    self.restore_from_trash(str(content.get("file")), names)
-                    started = self.running
-                except ValueError:
-                    started = False
+                # Off the comm thread: reading a backup file must not hold up the kernel.
+                allow = content.get("allow_other_project") is True
+                threading.Thread(
+                    target=self._restore_from_page,
+                    args=(str(content.get("file")), names, allow),
+                    name="modelarts-widget-restore",
+                    daemon=True,
+                ).start()
+                return
             if not started:
                 self.send(
                     {
                         "type": "statuses",
-                        "rejected": i18n.t(f"table.rejected.{kind}", lang=self._lang),
-                        "reason": kind,
+                        "rejected": i18n.t(f"table.rejected.{why}", lang=self._lang),
+                        "reason": why,
                     }
                 )
+
+    def _restore_from_page(self, file: str, names: list[str], allow_other_project: bool) -> None:
+        try:
+            started = self._start_restore(self._trash_path(file), names, allow_other_project) is not None
+        except ValueError:
+            started = False
+        if not started:
+            self.send(
+                {
+                    "type": "statuses",
+                    "rejected": i18n.t("table.rejected.restore", lang=self._lang),
+                    "reason": "restore",
+                }
+            )
+
+    def _in_background(self, action: Callable[..., Any], *args: Any) -> None:
+        """Run a Trash-view action off the comm thread; its failure shows in the banner."""
+        try:
+            action(*args)
+        except Exception as exc:
+            log.debug("Trash view action failed: %s", exc)
+            if not self.error:
+                self.error = {"code": "Client.TrashError", "message": str(exc), "hint": ""}
 
     def _job_counts(self) -> dict[str, int]:
         return dict(Counter(self._statuses.get(n, [""])[0] for n in self._job))
 
+    def _ipython_display_(self, **kwargs: Any) -> None:
+        from .frontend import display_with_hint
+
+        display_with_hint(self, getattr(super(), "_ipython_display_", None), **kwargs)
+
     def __repr__(self) -> str:
+        # Also the page's text where it cannot render the widget: the fix first (ipywidgets 7
+        # cuts the text to 110 characters), then the kernel's versions, then the state.
+        from .frontend import fallback_text
+
         return (
-            f"JobConfigTable(project={self.project!r}, configs={len(self.rows)}, "
+            f"{fallback_text()} · JobConfigTable(project={self.project!r}, configs={len(self.rows)}, "
             f"selected={len(self.selected)}, phase={self.phase!r})"
         )
 

@@ -31,7 +31,9 @@ def test_seed_way_2_object_from_create(emulator: Emulator, session: Session) -> 
         hyperparameters=[{"label": "learning_rate", "value": "0.01"}],
         train_instance_type=4,
     )
-    job_config_instance = estimator.create_job_configs(config_name="my_job_config", config_desc="made here")
+    job_config_instance = estimator.create_job_configs(
+        config_name="my_job_config", config_desc="made here", inputs="/bucket/data/"
+    )
     assert job_config_instance.config_name == "my_job_config"
     assert "my_job_config" in emulator.store.names()
     status = job_config_instance.delete_job_configs()
@@ -90,8 +92,13 @@ def test_list_follows_every_change(emulator: Emulator, session: Session) -> None
     Estimator(modelarts_session=session, config_name=first).update_job_configs(config_desc="changed")
     Estimator(modelarts_session=session, config_name=second).delete_job_configs()
     Estimator(
-        modelarts_session=session, code_dir="/b/src/", boot_file="/b/src/t.py", output_path="/b/out/"
-    ).create_job_configs(config_name="fresh-one", config_desc="new one")
+        modelarts_session=session,
+        code_dir="/b/src/",
+        boot_file="/b/src/t.py",
+        output_path="/b/out/",
+        train_instance_count=1,
+        train_instance_type="modelarts.vm.cpu.2u",
+    ).create_job_configs(config_name="fresh-one", config_desc="new one", inputs="/b/data/")
     after = listed()
     assert after[first] == "changed"
     assert second not in after

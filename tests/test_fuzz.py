@@ -36,8 +36,10 @@ def test_invalid_names_never_reach_the_wire(shared: tuple[Emulator, Session], na
     sent = len(emulator.requests)
     with pytest.raises(InvalidConfigNameError):
         Estimator(modelarts_session=session, config_name=name)
-    with pytest.raises(InvalidConfigNameError):
-        BulkDelete(session, ["fine-name", name])
+    # In a bulk run it fails alone, unsent, with its own status (backups on: not even read).
+    result = BulkDelete(session, [name]).run()[name]
+    assert result["is_success"] is False
+    assert result["error_code"] == "Client.InvalidName"
     assert len(emulator.requests) == sent
 
 

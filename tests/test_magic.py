@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -68,7 +69,7 @@ def test_yes_deletes_exactly_the_chosen_names(
     assert dict(report) == {n: {"is_success": True} for n in names}
     assert emulator.store.names() == before - set(names)
     out = capsys.readouterr().out
-    assert all(f"deleted   {n}" in out for n in names)
+    assert all(re.search(rf"^  deleted +{n}$", out, re.M) for n in names)
     assert "Deleted 3 of 3" in repr(report)
 
 
@@ -207,6 +208,6 @@ def test_works_in_a_plain_terminal_ipython(emulator: Emulator, emulator_env: dic
         timeout=120,
     ).stdout
     assert "Dry run: would delete 1 config" in out
-    assert f"deleted   {name}" in out
+    assert re.search(rf"^  deleted +{name}$", out, re.M)
     assert "Deleted 1 of 1" in out
     assert name not in emulator.store.names()

@@ -12,6 +12,7 @@ from nbclient import NotebookClient
 
 from modelarts_widgets.emulator import DEFAULT_AK, DEFAULT_SK, Emulator
 from modelarts_widgets.emulator.seed import seed_configs
+from modelarts_widgets.sdk.configs import CREATE_FIELDS, DATA_FIELDS, UPDATE_REQUIRED
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -93,4 +94,26 @@ def test_sdk(seeded: Emulator, tmp_path: Path) -> None:
     failure = text_of(nb.cells[12])
     assert "'is_success': False" in failure
     assert "ModelArts.0015" in failure
+    update = text_of(nb.cells[14]).splitlines()
+    name, length = update[0].split()
+    assert name.startswith("cfg-")
+    assert 1 <= int(length) <= 20
+    assert update[1:] == [
+        "{'is_success': True}",
+        "{'config_desc': 'changed by update_job_configs', 'engine_name': 'PyTorch', "
+        "'engine_version': 'PyTorch-1.0.0-python3.6', 'spec_code': 'modelarts.vm.gpu.p100', "
+        "'worker_server_num': 1}",
+        "{'is_success': True}",
+    ]
+    # What reached the server: the documented create body with ids resolved, and a full update.
+    creates = [body for method, _, body in seeded.received if method == "POST"]
+    assert len(creates) == 4
+    documented = set(CREATE_FIELDS) | set(DATA_FIELDS) | {"config_name"}
+    for body in creates:
+        assert set(body) <= documented
+        assert (body["spec_id"], body["engine_id"], body["data_url"]) == (5, 2, "/my-bucket/scratch/data/")
+    (put,) = [body for method, _, body in seeded.received if method == "PUT"]
+    assert set(UPDATE_REQUIRED) <= set(put)
+    assert put["config_desc"] == "changed by update_job_configs"
+    assert put["parameter"] == [{"label": "learning_rate", "value": "0.01"}]
     assert seeded.store.names() == before

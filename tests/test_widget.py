@@ -95,11 +95,15 @@ def test_the_page_cannot_widen_the_choice(emulator: Emulator, table: JobConfigTa
     names = sorted(n for n in emulator.store.names() if not n.startswith("prod-"))
     table.selected = names[:1]
     prod = next(n for n in emulator.store.names() if n.startswith("prod-"))
+    before = emulator.store.names()
+    recorder = Recorder(table)
     front(table, {"type": "delete", "names": [names[0], names[1], prod], "token": "t-2"})
-    wait_until(lambda: not table.running and table.results)
-    assert set(table.results) == {names[0]}
-    assert names[1] in emulator.store.names()
-    assert prod in emulator.store.names()
+    # Not even the selected name: a confirmation naming another set deletes nothing.
+    assert not table.running
+    assert not table.results
+    assert emulator.store.names() == before
+    assert emulator.count("DELETE") == 0
+    assert any("selection changed" in m.get("rejected", "") for m in recorder.messages)
 
 
 def test_delete_selected_reports_failures_and_retry_reruns_only_them(

@@ -31,12 +31,15 @@ const SERVER = { code: "ModelArts.0108", message: "Permission denied by policy" 
 function dataStrings(rows, trashFiles) {
   return [
     ...rows.flatMap((r) => [r.name, r.desc, r.engine, r.version, r.lock_pattern, r.lock]),
-    ...trashFiles.flatMap((f) => [f.file, ...f.names]),
+    ...trashFiles.flatMap((f) => [f.file, ...(f.names || [])]),
     SERVER.code,
     SERVER.message,
     "HTTP.503",
     "Service Unavailable",
     "p1",
+    "p2 (r2)",
+    "project p1 (r1)",
+    "项目 p1（r1）",
   ].filter(Boolean);
 }
 
@@ -55,36 +58,53 @@ function shownTexts(el) {
 
 /** Drive the widget through every state it can show: rows, locks, confirm, run, trash, banner. */
 function everything(language) {
-  const rows = makeRows(12); // one per state, one more failure, one protected
-  rows[11] = { ...rows[11], name: "prod-main", lock: "Protected by the pattern 'prod-*'", lock_pattern: "prod-*" };
+  const rows = makeRows(13); // one per state, one more failure, one protected
+  rows[12] = { ...rows[12], name: "prod-main", lock: "Protected by the pattern 'prod-*'", lock_pattern: "prod-*" };
+  rows[0] = { ...rows[0], created: 1e20 }; // a time no clock can show
   const trashFiles = [
     { file: "backup-1.json", created: "2026-11-27T09:00:00+00:00", project: "p1", names: ["old-a", "old-b"] },
     { file: "backup-2.json", created: "2026-11-28T09:00:00+00:00", project: "p1", names: ["old-c"] },
+    // Another project's backup, not opened yet: its names come with "Show configs".
+    { file: "backup-3.json", created: "2026-11-29T09:00:00+00:00", project: "p2", region: "r2", other: true, names: null },
   ];
   const state = { ...baseState(rows), language, selected: rows.slice(0, 5).map((r) => r.name), undo_count: 2 };
   const { el, model } = mount(state);
   const texts = [];
   const snap = () => texts.push(...shownTexts(el));
   snap();
-  [...el.querySelectorAll("button")].find((b) => b.classList.contains("maw-danger")).click(); // Delete
+  const deleteButton = [...el.querySelectorAll("button")].find((b) => b.classList.contains("maw-danger"));
+  deleteButton.click(); // Delete: the confirmation, with its list of names
   snap();
-  const states = ["queued", "backing up", "backed up", "restoring", "restored", "deleting", "deleted", "failed", "skipped", "cancelled"];
+  model.set("selected", rows.slice(0, 4).map((r) => r.name)); // withdraws the confirmation
+  snap();
+  model.set("selected", rows.slice(0, 5).map((r) => r.name));
+  const filterBox = q(el, "input[type=search]");
+  filterBox.value = rows[0].name;
+  filterBox.dispatchEvent(new window.Event("input"));
+  deleteButton.click(); // four of the five hidden by the filter
+  snap();
+  filterBox.value = "";
+  filterBox.dispatchEvent(new window.Event("input"));
+  const states = ["queued", "backing up", "backed up", "restoring", "restored", "deleting", "deleted", "already gone", "failed", "skipped", "cancelled"];
   const updates = {};
   states.forEach((state, i) => {
     updates[rows[i].name] = [state, state === "failed" ? SERVER.code : "", state === "failed" ? SERVER.message : ""];
   });
-  updates[rows[10].name] = ["failed", "HTTP.503", "Service Unavailable"];
+  updates[rows[11].name] = ["failed", "HTTP.503", "Service Unavailable"];
   const counts = Object.fromEntries(states.map((s) => [s, 1]));
   model.set("running", true);
   model.receive({ type: "statuses", updates, counts, total: states.length });
   snap();
   model.set("running", false);
-  model.receive({ type: "statuses", updates, counts: { deleted: 2, failed: 1, skipped: 1, cancelled: 1, queued: 1 }, total: 6 });
-  model.receive({ type: "statuses", rejected: "Nothing to delete: the choice changed or a job is running", reason: "delete" });
+  model.receive({ type: "statuses", updates, counts: { deleted: 2, "already gone": 1, failed: 1, skipped: 1, cancelled: 1, queued: 1 }, total: 7 });
+  model.receive({ type: "statuses", rejected: "A job is running: nothing was deleted", reason: "busy" });
+  snap();
+  model.receive({ type: "statuses", rejected: "The selection changed", reason: "changed" });
   snap();
   q(el, "button[aria-expanded]").click(); // Trash
+  model.set("trash_scope", language === "zh-CN" ? "项目 p1（r1）" : "project p1 (r1)"); // the kernel's words
   model.set("trash_files", trashFiles);
-  el.querySelector(".maw-trash input[type=checkbox]").click();
+  el.querySelector(".maw-trash-list input[type=checkbox]").click();
   snap();
   model.set("trash_files", []);
   snap();
@@ -146,7 +166,10 @@ describe("every word from the catalogs", () => {
       .filter((word) => !allowed.has(word));
     assert.deepEqual([...new Set(stray)], []);
     assert.ok(texts.some((text) => text.includes("确定删除 5 个训练作业参数")), "the confirmation is Chinese");
-    for (const state of ["排队中", "备份中…", "已备份", "恢复中…", "已恢复", "删除中…", "已删除", "失败", "已跳过", "未发送"]) {
+    for (const piece of ["其中 4 个被筛选隐藏", "显示全部 5 个名称", "所选内容已变化，确认已撤回", "有任务正在运行", "同时显示其他项目的备份", "恢复到 项目 p1（r1），尽管此备份来自项目 p2 (r2)", "显示训练作业参数", "无效的时间", "已不存在 1 个"]) {
+      assert.ok(texts.some((text) => text.includes(piece)), piece);
+    }
+    for (const state of ["排队中", "备份中…", "已备份", "恢复中…", "已恢复", "删除中…", "已删除", "已不存在", "失败", "已跳过", "未发送"]) {
       assert.ok(texts.includes(state), state);
     }
     assert.ok(texts.some((text) => text.includes("当前 IAM 用户缺少训练作业参数的权限")), "the hint is Chinese");

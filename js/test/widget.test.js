@@ -237,6 +237,33 @@ describe("deleting", () => {
     assert.equal(sent[0].file, "backup-1.json");
   });
 
+  test("the trash filters to this project; another project's backup needs the box naming both", () => {
+    const { el, model } = mount(baseState(makeRows(1)));
+    model.set("trash_scope", "project p1 (r1)");
+    button(el, "Trash").click();
+    assert.match(q(el, ".maw-trash").textContent, /No backups of project p1 \(r1\)/);
+    const scope = q(el, ".maw-trash-scope input");
+    scope.click();
+    assert.deepEqual(model.sent.at(-1), { type: "trash", all_projects: true });
+    model.set("trash_all_projects", true);
+    model.set("trash_files", [
+      { file: "backup-2.jsonl", created: "2026-11-28T09:00:00+00:00", project: "p2", region: "r2", other: true, names: ["b-1"] },
+      { file: "backup-3.jsonl", created: "2026-11-27T09:00:00+00:00", project: "p1", region: "r1", other: false, names: null },
+    ]);
+    const allow = q(el, ".maw-trash-allow");
+    assert.match(allow.textContent, /Restore into project p1 \(r1\), although this backup is from project p2 \(r2\)/);
+    q(el, "input[aria-label='Restore b-1']").click();
+    const restore = button(el, "Restore 1 selected");
+    assert.equal(restore.disabled, true); // not before the box is ticked
+    q(el, ".maw-trash-allow input").click();
+    button(el, "Restore 1 selected").click();
+    const sent = model.sent.filter((m) => m.type === "restore");
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0].allow_other_project, true);
+    button(el, "Show configs").click();
+    assert.deepEqual(model.sent.at(-1), { type: "trash_open", file: "backup-3.jsonl" });
+  });
+
   test("stop sends a stop message while running", () => {
     const { el, model } = mount(baseState(makeRows(1)));
     model.set("running", true);

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
@@ -9,11 +10,15 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from . import contract
+
 # What a random fault can be: an HTTP error, or a connection dropped before or after the work.
 FAULT_KINDS = ("429", "500", "503", "drop", "drop_after")
 # Answers that are not the API's, given instead of doing the work: a gateway's HTML page,
 # truncated JSON, an empty 200, and a 200 without the v1 envelope.
 MALFORMED_KINDS = ("html", "badjson", "empty", "noenvelope")
+# The configs API's operations, as ``deny`` names them.
+OPERATIONS = ("list", "get", "create", "update", "delete")
 
 
 @dataclass
@@ -27,12 +32,67 @@ class Faults:
     rate_limit: float = 0.0  # requests per second; 0 means unlimited
     clock_offset: float = 0.0  # seconds added to the emulator's clock (simulates skew)
     fail_names: dict[str, list[Any]] = field(default_factory=dict)  # name -> [status, code, msg]
-    drop_after_names: list[str] = field(default_factory=list)  # DELETE done, answer lost, once
+    drop_after_names: list[str] = field(default_factory=list)  # DELETE/create done, answer lost, once
     deny: list[str] = field(default_factory=list)  # operations refused with ModelArts.0108
     seed: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def check(self) -> None:
+        """Refuse settings that would be silently ignored or miscounted (ValueError)."""
+        known = FAULT_KINDS + MALFORMED_KINDS
+        unknown = [k for k in self.kinds if k not in known]
+        if unknown:
+            raise ValueError(
+                f"Unknown fault kinds: {', '.join(map(str, unknown))}; known: {', '.join(known)}"
+            )
+        if not isinstance(self.kinds, list):
+            raise ValueError(f"kinds must be a list of fault kinds, not {self.kinds!r}")
+        rate = self.error_rate
+        if not _number(rate) or not 0 <= rate <= 1:
+            raise ValueError(f"error_rate must be a number from 0 to 1, not {rate!r}")
+        if rate > 0 and not self.kinds:
+            raise ValueError(f"error_rate {rate} needs at least one fault kind; none are set")
+        for name in ("latency", "retry_after", "rate_limit"):
+            value = getattr(self, name)
+            if not _number(value) or value < 0:
+                raise ValueError(f"{name} must be a number of 0 or more, not {value!r}")
+        if not _number(self.clock_offset):
+            raise ValueError(f"clock_offset must be a number of seconds, not {self.clock_offset!r}")
+        if not isinstance(self.fail_names, dict):
+            raise ValueError("fail_names maps config names to [status, code, message]")
+        for name, answer in self.fail_names.items():
+            _check_failure(name, answer)
+        if not isinstance(self.drop_after_names, list) or not all(
+            isinstance(n, str) for n in self.drop_after_names
+        ):
+            raise ValueError(f"drop_after_names must be a list of names, not {self.drop_after_names!r}")
+        if not isinstance(self.deny, list) or not set(self.deny) <= set(OPERATIONS):
+            raise ValueError(f"deny takes operations among {', '.join(OPERATIONS)}, not {self.deny!r}")
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
+            raise ValueError(f"seed must be an integer or null, not {self.seed!r}")
+
+
+def _number(value: Any) -> bool:
+    """A finite JSON number (``true`` is not one)."""
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _check_failure(name: Any, answer: Any) -> None:
+    """One ``fail_names`` entry: an error status, a code, a message; a documented code keeps its status."""
+    if not isinstance(answer, list) or len(answer) != 3:
+        raise ValueError(f"fail_names[{name!r}] must be [status, code, message], not {answer!r}")
+    status, code, message = answer
+    if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
+        raise ValueError(f"fail_names[{name!r}]: the status must be an HTTP error status, not {status!r}")
+    if not isinstance(code, str) or not isinstance(message, str):
+        raise ValueError(f"fail_names[{name!r}]: the code and the message are strings")
+    documented = contract.ERROR_STATUS.get(code)
+    if documented is not None and status not in (documented, *contract.OTHER_STATUS.get(code, ())):
+        raise ValueError(
+            f"fail_names[{name!r}]: the reference pairs {code} with HTTP {documented}, not {status}"
+        )
 
 
 class FaultInjector:
@@ -40,6 +100,7 @@ class FaultInjector:
 
     def __init__(self, faults: Faults | None = None) -> None:
         self.faults = faults or Faults()
+        self.faults.check()
         self._lock = threading.Lock()
         self._rng = random.Random(self.faults.seed)
         self._bucket_time = time.monotonic()
@@ -51,6 +112,8 @@ class FaultInjector:
         unknown = set(changes) - known
         if unknown:
             raise ValueError(f"Unknown fault settings: {', '.join(sorted(unknown))}")
+        trial = Faults(**{**asdict(self.faults), **changes})
+        trial.check()
         with self._lock:
             for key, value in changes.items():
                 setattr(self.faults, key, value)

@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
-from modelarts_widgets.sdk import signer
-
+from . import contract, verify
 from .faults import FaultInjector, Faults
 from .seed import seed_configs
 from .store import ApiFailure, ConfigStore
@@ -39,6 +38,7 @@ MALFORMED = {
 }
 
 _CONFIGS = re.compile(r"^/v1/(?P<project>[^/]+)/training-job-configs(?:/(?P<name>[^/]*))?/?$")
+_CATALOG = re.compile(r"^/v1/(?P<project>[^/]+)/job/(?P<what>resource-specs|ai-engines)/?$")
 
 
 def _iso(ts: float) -> str:
@@ -111,6 +111,7 @@ class Emulator:
         self.injector = FaultInjector(faults)
         self.identities = Identities()
         self.requests: list[tuple[str, str, int]] = []  # (method, path?query, status), in order
+        self.received: list[tuple[str, str, Any]] = []  # (method, config name, JSON body) of creates/updates
         self._log_lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -192,7 +193,13 @@ class _Handler(BaseHTTPRequestHandler):
     # -- plumbing ----------------------------------------------------------------------------
 
     def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
+        """The request body; ValueError when Content-Length is not a number of bytes (RFC 9110)."""
+        raw = self.headers.get("Content-Length")
+        if raw is None:
+            return b""
+        if not re.fullmatch(r"[0-9]+", raw.strip()):
+            raise ValueError(f"Content-Length {raw[:20]!r} is not a number of bytes")
+        length = int(raw)
         return self.rfile.read(length) if length else b""
 
     def _send(self, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
@@ -206,7 +213,8 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(data)
+        if self.command != "HEAD":  # a HEAD answer has the headers of the body, not the body
+            self.wfile.write(data)
 
     def _fail(
         self,
@@ -240,20 +248,44 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch()
 
+    # The API has no other method: the gateway's 404 (http.server would send a 501 HTML page).
+    def _other_method(self) -> None:
+        self.close_connection = True  # a body, if one was sent, is left unread
+        self._fail(404, "APIGW.0101", "The API does not exist or has not been published", gateway=True)
+
+    def do_HEAD(self) -> None:
+        self._other_method()
+
+    def do_PATCH(self) -> None:
+        self._other_method()
+
+    def do_OPTIONS(self) -> None:
+        self._other_method()
+
+    def do_TRACE(self) -> None:
+        self._other_method()
+
     # -- routing -----------------------------------------------------------------------------
 
     def _dispatch(self) -> None:
-        body = self._body()
+        try:
+            body = self._body()
+        except ValueError as exc:
+            self.close_connection = True  # where this request ends in the stream is unknown
+            self._fail(400, "ModelArts.0101", f"Invalid Argument. {exc}")
+            return
         url = urlsplit(self.path)
         try:
             if url.path.startswith("/_emulator/"):
                 self._control(url.path, body)
             elif url.path.startswith(("/openstack/", "/meta-data/")):
                 self._metadata(url.path)
-            elif url.path.startswith(("/v3/", "/v3.0/")):
+            elif url.path == "/v3" or url.path.startswith(("/v3/", "/v3.0/")):
                 self._iam(url.path, url.query, body)
             elif _CONFIGS.match(url.path):
                 self._configs(url.path, url.query, body)
+            elif _CATALOG.match(url.path):
+                self._catalog(url.path, url.query, body)
             else:
                 self._fail(
                     404, "APIGW.0101", "The API does not exist or has not been published", gateway=True
@@ -262,6 +294,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._drop()
         except ApiFailure as failure:
             self._fail(failure.status, failure.code, failure.message)
+        except verify.BadRequestText as exc:
+            self._fail(400, "ModelArts.0101", f"Invalid Argument. {exc}")
 
     def _control(self, path: str, body: bytes) -> None:
         em = self.emulator
@@ -278,6 +312,7 @@ class _Handler(BaseHTTPRequestHandler):
             em.injector.faults = Faults()
             with em._log_lock:
                 em.requests.clear()
+                em.received.clear()
             self._send(200, {"configs": len(configs)})
         elif path == "/_emulator/faults" and self.command in ("POST", "PUT"):
             try:
@@ -332,18 +367,46 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _iam(self, path: str, query: str, body: bytes) -> None:
         em = self.emulator
-        if path == "/v3/auth/tokens" and self.command == "POST":
-            self._password_token(body)
+        if path.rstrip("/") == "/v3" and self.command == "GET":
+            self._send(200, {"version": self._iam_version()})
+        elif path == "/v3/auth/tokens" and self.command == "POST":
+            self._password_token(body, verify.parse_query(query))
         elif path == "/v3/projects" and self.command == "GET":
             if self._authenticate(body) is not None:
                 return
-            name = dict(parse_qsl(query)).get("name")
+            name = dict(verify.parse_query(query)).get("name")
             projects = [{"id": em.project_id, "name": em.region}] if name in (None, em.region) else []
             self._send(200, {"projects": projects})
         else:
             self._send(404, {"error": {"code": 404, "message": "not found"}})
 
-    def _password_token(self, body: bytes) -> None:
+    def _iam_version(self) -> dict[str, Any]:
+        return {
+            "id": "v3.0",
+            "status": "stable",
+            "updated": "2013-03-06T00:00:00Z",
+            "media-types": [
+                {"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}
+            ],
+            "links": [{"rel": "self", "href": f"{self.emulator.endpoint}/v3/"}],
+        }
+
+    def _service_catalog(self) -> list[dict[str, Any]]:
+        em = self.emulator
+
+        def entry(kind: str, url: str) -> dict[str, Any]:
+            endpoint = {"id": secrets.token_hex(16), "interface": "public", "region": em.region}
+            endpoint.update(region_id=em.region, url=url)
+            return {"type": kind, "name": kind, "id": secrets.token_hex(16), "endpoints": [endpoint]}
+
+        # modelartsv1 is the type otcextensions looks up, with the project in the URL.
+        return [
+            entry("identity", f"{em.endpoint}/v3"),
+            entry("modelarts", f"{em.endpoint}/v1/{em.project_id}"),
+            entry("modelartsv1", f"{em.endpoint}/v1/{em.project_id}"),
+        ]
+
+    def _password_token(self, body: bytes, query: list[tuple[str, str]]) -> None:
         em = self.emulator
         try:
             auth = json.loads(body)["auth"]
@@ -353,17 +416,32 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, KeyError, TypeError):
             self._send(400, {"error": {"code": 400, "message": "The request body is invalid."}})
             return
-        if em.identities.users.get(key) != user.get("password"):
+        known = em.identities.users.get(key)
+        given = user.get("password")
+        # An unknown user has no password: a request without one must not match that absence.
+        if (
+            known is None
+            or not isinstance(given, str)
+            or not secrets.compare_digest(known.encode("utf-8"), given.encode("utf-8"))
+        ):
             self._send(401, {"error": {"code": 401, "message": "The username or password is wrong."}})
             return
         if scope.get("id", em.project_id) != em.project_id or scope.get("name", em.region) != em.region:
             self._send(400, {"error": {"code": 400, "message": "The project does not exist."}})
             return
         token, expires = em.identities.issue_token()
-        body_out = {
-            "token": {"expires_at": _iso(expires), "project": {"id": em.project_id, "name": em.region}}
+        domain = {"id": "d" + em.project_id[1:], "name": key[0]}
+        answer: dict[str, Any] = {
+            "expires_at": _iso(expires),
+            "issued_at": _iso(time.time()),
+            "methods": ["password"],
+            "user": {"id": f"u-{key[0]}-{key[1]}", "name": key[1], "domain": domain},
+            "project": {"id": em.project_id, "name": em.region, "domain": domain},
+            "roles": [{"id": "0", "name": "op_user"}],
         }
-        self._send(201, body_out, {"X-Subject-Token": token})
+        if dict(query).get("nocatalog") != "true":
+            answer["catalog"] = self._service_catalog()
+        self._send(201, {"token": answer}, {"X-Subject-Token": token})
 
     # -- authentication --------------------------------------------------------------------------
 
@@ -381,7 +459,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._fail(401, "ModelArts.0202", "Invalid Token header. Token expired, please refresh it.")
                 return "expired token"
             return None
-        parts = signer.parse_authorization(self.headers.get("Authorization", ""))
+        parts = verify.parse_authorization(self.headers.get("Authorization", ""))
         if parts is None:
             self._fail(
                 401,
@@ -403,7 +481,7 @@ class _Handler(BaseHTTPRequestHandler):
             return "unknown key"
         date = self.headers.get("X-Sdk-Date", "")
         try:
-            signed_at = datetime.strptime(date, signer.DATE_FORMAT).replace(tzinfo=timezone.utc).timestamp()
+            signed_at = datetime.strptime(date, verify.DATE_FORMAT).replace(tzinfo=timezone.utc).timestamp()
         except ValueError:
             self._fail(
                 401, "APIGW.0301", "Incorrect IAM authentication information: bad X-Sdk-Date", gateway=True
@@ -444,7 +522,11 @@ class _Handler(BaseHTTPRequestHandler):
                 )
                 return "expired temporary key"
             secret = temporary.secret
-        headers = {name.lower(): value for name, value in self.headers.items()}
+        # Only signed values are decoded: an unsigned header is no part of the signature.
+        headers = {
+            name.lower(): verify.header_value(value) if name.lower() in signed_names else value
+            for name, value in self.headers.items()
+        }
         missing = [n for n in signed_names if n not in headers]
         if missing:
             self._fail(
@@ -455,10 +537,17 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return "missing header"
         url = urlsplit(self.path)
-        query = signer.canonical_query(parse_qsl(url.query, keep_blank_values=True))
-        canonical = signer.canonical_request(self.command, url.path, query, headers, signed_names, body)
         assert secret is not None
-        expected = signer.signature(secret, signer.string_to_sign(date, canonical))
+        expected = verify.expected_signature(
+            secret=secret,
+            method=self.command,
+            path=url.path,
+            raw_query=url.query,
+            headers=headers,
+            signed_headers=signed_names,
+            body=body,
+            date=date,
+        )
         if not secrets.compare_digest(expected, parts["Signature"]):
             self._fail(
                 401,
@@ -492,8 +581,15 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault in ("429", "500", "503"):
             status = int(fault)
-            code = {429: "ModelArts.6101", 500: "ModelArts.0010", 503: "ModelArts.6102"}[status]
             extra = {"Retry-After": str(math.ceil(em.faults.retry_after))} if status in (429, 503) else {}
+            if status == 503:  # no ModelArts code is documented for 503: the gateway's body, no code
+                body_503 = {
+                    "error_msg": "Service Unavailable (injected fault)",
+                    "request_id": secrets.token_hex(16),
+                }
+                self._send(status, body_503, extra)
+                return
+            code = {429: "ModelArts.6101", 500: "ModelArts.0010"}[status]
             self._fail(status, code, "Injected fault", headers=extra)
             return
         if em.faults.latency:
@@ -506,7 +602,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._fail(403, "ModelArts.0210", "The project id in the request URL does not match the token.")
             return
         name = match["name"]
-        params = dict(parse_qsl(query, keep_blank_values=True))
+        params = dict(verify.parse_query(query))
         operation = {
             ("GET", False): "list",
             ("POST", False): "create",
@@ -515,7 +611,7 @@ class _Handler(BaseHTTPRequestHandler):
             ("DELETE", True): "delete",
         }.get((self.command, bool(name)))
         if operation is None:
-            self._fail(405, "ModelArts.0101", "Method not allowed on this path.")
+            self._fail(404, "APIGW.0101", "The API does not exist or has not been published", gateway=True)
             return
         if operation in em.faults.deny:
             self._fail(
@@ -528,10 +624,34 @@ class _Handler(BaseHTTPRequestHandler):
             status, code, message = em.faults.fail_names[name]
             self._fail(int(status), str(code), str(message))
             return
-        if fault == "drop_after" or (operation == "delete" and name and injector.take_drop_after(name)):
+        if operation == "create" and not name:
+            name = _body_name(body)
+        if fault == "drop_after" or (
+            operation in ("delete", "create") and name and injector.take_drop_after(name)
+        ):
             self._perform(operation, name, params, body)
             raise _Dropped
         self._send(200, self._perform(operation, name, params, body))
+
+    def _catalog(self, path: str, query: str, body: bytes) -> None:
+        """``GET /v1/{project_id}/job/resource-specs`` and ``.../job/ai-engines`` (``job_type=train``)."""
+        em = self.emulator
+        if self._authenticate(body) is not None:
+            return
+        match = _CATALOG.match(path)
+        assert match is not None
+        if self.command != "GET":
+            self._fail(404, "APIGW.0101", "The API does not exist or has not been published", gateway=True)
+            return
+        if match["project"] != em.project_id:
+            self._fail(403, "ModelArts.0210", "The project id in the request URL does not match the token.")
+            return
+        job_type = dict(verify.parse_query(query)).get("job_type", "train")
+        if job_type not in ("train", "inference"):
+            self._fail(400, "ModelArts.0101", "Invalid Argument. job_type is train or inference.")
+            return
+        answer = contract.specs_answer() if match["what"] == "resource-specs" else contract.engines_answer()
+        self._send(200, answer)
 
     def _malformed(self, kind: str) -> None:
         status, content_type, data = MALFORMED[kind]
@@ -553,14 +673,31 @@ class _Handler(BaseHTTPRequestHandler):
         if operation == "delete":
             return store.delete(str(name))
         try:
-            payload = json.loads(body or b"{}")
+            payload = json.loads(body or b"{}", parse_constant=_not_json)
         except ValueError:
             raise ApiFailure(400, "ModelArts.0101", "Invalid Argument. The body is not JSON.") from None
         if not isinstance(payload, dict):
             raise ApiFailure(400, "ModelArts.0101", "Invalid Argument. The body must be an object.")
+        with self.emulator._log_lock:
+            self.emulator.received.append((self.command, str(name or payload.get("config_name")), payload))
         if operation == "create":
             return store.create(payload)
         return store.update(str(name), payload)
+
+
+def _body_name(body: bytes) -> str | None:
+    """The config_name of a create body, for faults aimed at one name (None if unreadable)."""
+    try:
+        payload = json.loads(body or b"{}")
+    except ValueError:
+        return None
+    name = payload.get("config_name") if isinstance(payload, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def _not_json(constant: str) -> Any:
+    """Python's json reads NaN, Infinity and -Infinity; JSON has no such numbers."""
+    raise ValueError(f"{constant} is not a JSON value")
 
 
 def expiring_token(emulator: Emulator, seconds: float) -> None:

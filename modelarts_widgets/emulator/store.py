@@ -8,11 +8,11 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from modelarts_widgets.sdk.estimator import CREATE_FIELDS, DATA_FIELDS, LIST_FIELDS
-from modelarts_widgets.sdk.names import is_valid_config_name
+from . import contract
+from .contract import DATA_FIELDS, LIST_FIELDS, SORT_KEYS
 
-ACCEPTED = CREATE_FIELDS + DATA_FIELDS
-SORT_KEYS = ("config_name", "config_desc", "create_time")
+# What a stored config keeps of a create or update body.
+ACCEPTED = tuple(k for k in contract.BODY_TYPES if k != "config_name") + contract.TOLERATED
 
 
 class ApiFailure(Exception):
@@ -112,25 +112,19 @@ class ConfigStore:
         return {"is_success": True, **config}
 
     def create(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        name = body.get("config_name")
-        if not is_valid_config_name(name):
-            raise ApiFailure(400, "ModelArts.0104", "Parameter error. config_name is 1-64 of [0-9A-Za-z_-].")
-        desc = body.get("config_desc") or ""
-        if not isinstance(desc, str) or len(desc) > 256:
-            raise ApiFailure(400, "ModelArts.0104", "Parameter error. config_desc is at most 256 characters.")
-        config = {k: body[k] for k in ACCEPTED if k in body}
-        config.update(config_name=name, config_desc=desc, create_time=int(time.time() * 1000))
-        if config.get("data_url") and not config.get("data_source"):
-            # Details list an OBS input both ways, as the documented details example does.
-            config["data_source"] = [{"type": "obs", "data_url": config["data_url"]}]
-        config.setdefault("engine_id", 1)
+        body = _check(body, update=False)
+        name = str(body["config_name"])
+        # Details show every documented field; unset ones come back empty, model_id as 0.
+        defaults = {"engine_id": 1, "config_desc": "", "model_id": 0, "parameter": [], "volumes": []}
+        config = _stored({**defaults, **dict.fromkeys(_DETAIL_TEXT, "")}, body)
+        config.update(config_name=name, create_time=int(time.time() * 1000))
         with self._lock:
             if name in self._configs:
                 raise ApiFailure(
                     400, "ModelArts.0101", f"Invalid Argument. The config {name} already exists."
                 )
-            self._configs[str(name)] = config
-            self._changed(str(name))
+            self._configs[name] = config
+            self._changed(name)
         return {"is_success": True}
 
     def update(self, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -138,7 +132,7 @@ class ConfigStore:
             config = self._configs.get(name)
             if config is None:
                 raise ApiFailure(404, "ModelArts.0015", "The resource you requested is not exist")
-            config.update({k: body[k] for k in ACCEPTED if k in body})
+            self._configs[name] = _stored(config, _check(body, update=True))
             self._changed(name)
         return {"is_success": True}
 
@@ -148,3 +142,48 @@ class ConfigStore:
                 raise ApiFailure(404, "ModelArts.0015", "The resource you requested is not exist")
             self._changed(name)
         return {"is_success": True}
+
+
+_DETAIL_TEXT = (
+    "app_url",
+    "boot_file_url",
+    "train_url",
+    "log_url",
+    "user_image_url",
+    "user_command",
+    "dataset_name",
+    "dataset_version_name",
+    "pool_id",
+    "pool_name",
+    "nas_mount_path",
+    "nas_share_addr",
+)
+
+
+def _check(body: Mapping[str, Any], *, update: bool) -> dict[str, Any]:
+    """The body without its null fields (null is a field left out), once the contract accepts it."""
+    present = {k: v for k, v in body.items() if v is not None}
+    try:
+        contract.validate(present, update=update)
+    except contract.ContractError as exc:
+        raise ApiFailure(contract.ERROR_STATUS[exc.code], exc.code, exc.message) from None
+    return present
+
+
+def _stored(base: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with the body's fields over it; the engine and flavor fields follow the ids.
+
+    The body carries exactly one data source, which replaces the stored one; details show an OBS
+    input both as ``data_url`` and as a one-entry ``data_source``, as the documented example does.
+    """
+    config = {k: v for k, v in base.items() if k not in DATA_FIELDS}
+    config.update({k: body[k] for k in ACCEPTED if k in body})
+    for key in ("data_url", "dataset_id", "dataset_version_id"):
+        config.setdefault(key, "")
+    if config["data_url"] and not config.get("data_source"):
+        config["data_source"] = [{"type": "obs", "data_url": config["data_url"]}]
+    config.setdefault("data_source", [])
+    config.update(contract.engine(int(config["engine_id"])) or {})
+    config.update(contract.spec(int(config["spec_id"])) or {})
+    config.setdefault("config_desc", "")
+    return config

@@ -5,6 +5,7 @@ Both run their requests on worker threads, so a notebook kernel stays free meanw
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import queue
@@ -17,17 +18,19 @@ from typing import Any, Callable, Optional
 from modelarts_widgets.i18n import t
 
 from . import errors
-from .estimator import CONFIGS, LIST_FIELDS, Status, delete_config, is_not_found, list_query
+from .configs import CONFIGS, LIST_FIELDS, Status, config_path, delete_config, is_not_found, list_query
 from .names import is_valid_config_name
 from .session import Session
-from .trash import BACKUP_FAILED, Trash, fetch_details, trash_for
+from .text import visible
+from .trash import BACKUP_FAILED, BackupWriter, Trash, trash_for
 
 log = logging.getLogger("modelarts_widgets")
 
 MAX_PER_PAGE = 1000
 DEFAULT_LIST_CONCURRENCY = 10
 DEFAULT_DELETE_CONCURRENCY = 8
-BACKUP_READS_PER_DELETE = 2  # backup GETs in flight per DELETE in flight
+BACKUP_READS_PER_DELETE = 2  # at most this many backup GETs in flight per DELETE in flight
+READ_AHEAD_PER_DELETE = 4  # backed-up names waiting for a DELETE, per DELETE in flight
 
 # States a name goes through in a bulk delete; the last four are final.
 QUEUED, BACKING_UP, BACKED_UP, DELETING, DELETED, FAILED, SKIPPED, CANCELLED = (
@@ -40,7 +43,10 @@ QUEUED, BACKING_UP, BACKED_UP, DELETING, DELETED, FAILED, SKIPPED, CANCELLED = (
     "skipped",
     "cancelled",
 )
-FINAL_STATES = frozenset({DELETED, FAILED, SKIPPED, CANCELLED})
+# Final too: the DELETE (or the backup read) was answered "not found"; the config is not there.
+ALREADY_GONE = "already gone"
+FINAL_STATES = frozenset({DELETED, FAILED, SKIPPED, CANCELLED, ALREADY_GONE})
+GONE: Status = {"is_success": True, "already_gone": True}
 
 Config = dict[str, Any]
 _LIST_KEYS = frozenset(LIST_FIELDS)
@@ -101,15 +107,27 @@ def list_all_configs(session: Session, **options: Any) -> list[Config]:
 OnStatus = Callable[[str, str, Optional[Status]], None]
 
 
+def delete_tolerating_gone(session: Session, name: str) -> Status:
+    """:func:`delete_config` for the bulk paths: "not found" counts as ``already_gone`` success."""
+    return delete_config(session, name, gone_ok=True)
+
+
 class BulkDelete:
     """Delete many configs with bounded concurrency; every name ends with exactly one result.
 
-    First, unless ``backup=False``, every chosen config's details are saved to one backup file
-    in the trash (see :mod:`.trash`); a config whose backup fails is not deleted. Then the
-    DELETEs run. ``on_status(name, state, result)`` is called from worker threads as each name
-    moves through ``backing up`` and ``deleting`` to a final state. ``cancel()`` stops everything
+    Unless ``backup=False``, each config is pipelined: its details are read, appended to the
+    run's backup file in the trash (see :mod:`.trash`) and fsynced, and only then is its DELETE
+    queued; a config whose backup fails is not deleted. Reads run ahead of the deletes in their
+    own bounded pool, so the DELETEs keep their full ``concurrency`` busy. ``backup_path`` is
+    the file (None when nothing was backed up). ``on_status(name, state, result)`` is called
+    from worker threads as each name moves through ``backing up``, ``backed up`` and
+    ``deleting`` to a final state. ``cancel()`` stops everything
     not yet sent; what is in flight finishes and reports its true outcome. Names in ``skip``
-    (name -> reason) are never sent and end as ``skipped``.
+    (name -> reason) are never sent and end as ``skipped``. A name outside the documented
+    pattern is never sent either: it ends as ``failed`` with ``Client.InvalidName`` and the rest
+    run. A config that is not there (a DELETE or its backup read answered "not found", whoever
+    removed it) ends as ``already gone`` with ``{"is_success": True, "already_gone": True}``.
+    ``backed_up`` lists the names saved in ``backup_path``.
     """
 
     def __init__(
@@ -121,12 +139,9 @@ class BulkDelete:
         on_status: OnStatus | None = None,
         skip: dict[str, str] | None = None,
         backup: Trash | bool = True,
-        delete: Callable[[Session, str], Status] = delete_config,
+        delete: Callable[[Session, str], Status] = delete_tolerating_gone,
     ) -> None:
         ordered = list(dict.fromkeys(names))
-        bad = [n for n in ordered if not is_valid_config_name(n)]
-        if bad:
-            raise errors.InvalidConfigNameError(bad[0] if len(bad) == 1 else bad)
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
         self.session = session
@@ -134,6 +149,7 @@ class BulkDelete:
         self.concurrency = concurrency
         self.trash = trash_for(backup)
         self.backup_path: Path | None = None
+        self.backed_up: list[str] = []
         self._on_status = on_status
         self._skip = dict(skip or {})
         self._delete = delete
@@ -158,82 +174,178 @@ class BulkDelete:
             try:
                 self._on_status(name, state, result)
             except Exception:
-                log.exception("on_status callback failed for %s", name)
+                log.exception("on_status callback failed for %s", visible(name))
 
     # -- running ----------------------------------------------------------------------------
 
     def start(self) -> BulkDelete:
         """Start on a background thread and return at once."""
-        if self._coordinator is not None:
+        # A coordinator that never started (e.g. Ctrl-C inside Thread.start) may be started again.
+        if self._coordinator is not None and self._coordinator.ident is not None:
             raise RuntimeError("This bulk delete has already started")
+        if self._done.is_set():  # cancelled before it started: every name is final already
+            return self
         self._coordinator = threading.Thread(target=self._run, name="modelarts-bulk-delete", daemon=True)
         self._coordinator.start()
         return self
 
     def _run(self) -> None:
+        writer: BackupWriter | None = None
         try:
             pending = []
             for name in self.names:
                 if name in self._skip:
                     self._set(name, SKIPPED, errors.failure(errors.PROTECTED, self._skip[name]))
+                elif not is_valid_config_name(name):
+                    message = (
+                        f"Not sent: {visible(name)!r} is not a valid config name "
+                        "(1-64 letters, digits, '_' and '-')"
+                    )
+                    self._set(name, FAILED, errors.failure(errors.INVALID_NAME, message))
                 else:
                     pending.append(name)
-            if self.trash is not None and pending:
-                pending = self._back_up(pending)
-            work: queue.SimpleQueue[str] = queue.SimpleQueue()
-            for name in pending:
-                work.put(name)
-            workers = [
-                threading.Thread(target=self._work, args=(work,), name=f"modelarts-delete-{i}", daemon=True)
+            if not pending:
+                return
+            ready: queue.Queue[str | None] = queue.Queue()
+            readers: list[threading.Thread] = []
+            if self.trash is None:
+                for name in pending:
+                    ready.put(name)
+            else:
+                writer = self._open_backup(pending)
+                if writer is None:
+                    return
+                # Reads run ahead of the deletes in their own pool, but not too far: what is
+                # read and not yet deleted when the run stops was backed up for nothing.
+                ready = queue.Queue(maxsize=READ_AHEAD_PER_DELETE * self.concurrency)
+                reads: queue.SimpleQueue[str] = queue.SimpleQueue()
+                for name in pending:
+                    reads.put(name)
+                readers = [
+                    threading.Thread(
+                        target=self._read_work,
+                        args=(reads, ready, writer),
+                        name=f"modelarts-backup-{i}",
+                        daemon=True,
+                    )
+                    for i in range(max(1, min(self._read_concurrency(), len(pending))))
+                ]
+            deleters = [
+                threading.Thread(target=self._work, args=(ready,), name=f"modelarts-delete-{i}", daemon=True)
                 for i in range(max(1, min(self.concurrency, len(pending))))
             ]
-            for worker in workers:
+            for worker in readers + deleters:
                 worker.start()
-            for worker in workers:
+            for worker in readers:
+                worker.join()
+            for _ in deleters:  # one end mark per delete worker, after every backed-up name
+                self._put(ready, None, force=True)
+            for worker in deleters:
                 worker.join()
         finally:
+            if writer is not None:
+                self._close_backup(writer)
             self._finish()
 
-    def _back_up(self, names: list[str]) -> list[str]:
-        """Save the details of ``names``; return those that may now be deleted."""
-        assert self.trash is not None
-        for name in names:
-            self._set(name, BACKING_UP)
-        # Reads are safe to run wider than deletes; 429s slow them down through Retry-After.
-        found = fetch_details(
-            self.session,
-            names,
-            concurrency=min(BACKUP_READS_PER_DELETE * self.concurrency, self.session.pool_size),
-            cancelled=self._cancel.is_set,
-            on_fetched=lambda name: self._set(name, BACKED_UP),
-        )
-        saved = {n: d for n, d in found.items() if isinstance(d, dict)}
-        for name, outcome in found.items():
-            if isinstance(outcome, errors.ModelArtsError) and outcome.error_code != errors.CANCELLED:
-                if is_not_found(outcome):
-                    self._set(name, FAILED, outcome.as_status())  # nothing there to delete
-                else:
-                    message = f"Not deleted: its backup failed ({outcome.error_code}: {outcome.error_msg})"
-                    self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
-        if self._cancel.is_set() or not saved:
-            return []
-        try:
-            self.backup_path = self.trash.write(self.session, saved)
-        except OSError as exc:
-            message = (
-                f"Not deleted: the backup file could not be written in {self.trash.folder} ({exc.strerror})"
-            )
-            for name in saved:
-                self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
-            return []
-        log.info("Backed up %d configs to %s", len(saved), self.backup_path)
-        return list(saved)
+    def _read_concurrency(self) -> int:
+        """Backup reads in flight: as many as the deletes, more when the connection pool has room."""
+        room = self.session.pool_size - self.concurrency
+        return max(1, min(BACKUP_READS_PER_DELETE * self.concurrency, max(room, self.concurrency)))
 
-    def _work(self, work: queue.SimpleQueue[str]) -> None:
+    def _open_backup(self, names: list[str]) -> BackupWriter | None:
+        assert self.trash is not None
+        try:
+            writer = self.trash.create(self.session)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            message = f"Not deleted: the backup file could not be written in {self.trash.folder} ({reason})"
+            for name in names:
+                self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
+            return None
+        self.backup_path = writer.path
+        return writer
+
+    def _close_backup(self, writer: BackupWriter) -> None:
+        assert self.trash is not None
+        try:
+            writer.close()
+            if writer.count:
+                log.info("Backed up %d configs to %s", writer.count, writer.path)
+                self.trash.prune(keep=writer.path)
+            else:
+                self.backup_path = None
+        except OSError as exc:
+            log.warning("Closing the backup file %s failed: %s", writer.path, exc)
+
+    def _put(self, ready: queue.Queue[str | None], item: str | None, *, force: bool = False) -> bool:
+        """Hand ``item`` to the deletes; give up (False) if the run stops while the queue is full."""
+        while force or not self._cancel.is_set():
+            try:
+                ready.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                if force and self._cancel.is_set():
+                    with contextlib.suppress(queue.Empty):
+                        ready.get_nowait()  # nothing more will be deleted: make room for the end mark
+        return False
+
+    def _read_work(
+        self, reads: queue.SimpleQueue[str], ready: queue.Queue[str | None], writer: BackupWriter
+    ) -> None:
+        """Read a config's details, append them to the backup (on disk), then queue its DELETE."""
         while not self._cancel.is_set():
             try:
-                name = work.get_nowait()
+                name = reads.get_nowait()
             except queue.Empty:
+                break
+            self._set(name, BACKING_UP)
+            try:
+                details = self.session.call("GET", config_path(name))
+            except errors.ModelArtsError as exc:
+                if is_not_found(exc):
+                    self._set(name, ALREADY_GONE, dict(GONE))  # nothing there to delete
+                elif exc.error_code in errors.CREDENTIAL_CODES:
+                    self._set(name, FAILED, exc.as_status())
+                    self._stop(exc.as_status())
+                else:
+                    message = f"Not deleted: its backup failed ({exc.error_code}: {exc.error_msg})"
+                    self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
+                continue
+            except Exception as exc:  # a bug must not leave a name without a status
+                log.exception("Reading %s for its backup failed unexpectedly", name)
+                message = f"Not deleted: its backup failed (unexpected error: {type(exc).__name__})"
+                self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
+                continue
+            details.pop("is_success", None)
+            try:
+                writer.append(name, details)
+            except OSError as exc:
+                message = (
+                    f"Not deleted: its backup could not be written to {writer.path} ({exc.strerror or exc})"
+                )
+                self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
+                continue
+            with self._lock:
+                self.backed_up.append(name)
+            self._set(name, BACKED_UP)
+            if not self._put(ready, name):
+                break
+
+    def _stop(self, result: Status) -> None:
+        """Every other request would be refused the same way: send nothing more."""
+        with self._lock:
+            if self._cancel.is_set():
+                return
+            self._stop_reason = f"{result.get('error_code')}: {result.get('error_msg', '')}"
+            self._cancel.set()
+
+    def _work(self, ready: queue.Queue[str | None]) -> None:
+        while not self._cancel.is_set():
+            try:
+                name = ready.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            if name is None:
                 break
             self._set(name, DELETING)
             try:
@@ -241,13 +353,15 @@ class BulkDelete:
             except errors.ModelArtsError as exc:
                 result = exc.as_status()
             except Exception as exc:  # a bug must not leave a name without a status
-                log.exception("Deleting %s failed unexpectedly", name)
+                log.exception("Deleting %s failed unexpectedly", visible(name))
                 result = errors.failure("Client.Error", f"Unexpected error: {type(exc).__name__}")
-            self._set(name, DELETED if result.get("is_success") else FAILED, result)
-            if result.get("error_code") in errors.CREDENTIAL_CODES and not self._cancel.is_set():
-                # Every other request would be refused the same way: send nothing more.
-                self._stop_reason = f"{result['error_code']}: {result.get('error_msg', '')}"
-                self._cancel.set()
+            if result.get("is_success"):
+                state = ALREADY_GONE if result.get("already_gone") else DELETED
+            else:
+                state = FAILED
+            self._set(name, state, result)
+            if result.get("error_code") in errors.CREDENTIAL_CODES:
+                self._stop(result)
 
     def _finish(self) -> None:
         if self._stop_reason:
@@ -260,8 +374,10 @@ class BulkDelete:
         self._done.set()
 
     def cancel(self) -> None:
-        """Send nothing more; names not yet sent end as ``cancelled``."""
+        """Send nothing more; names not yet sent end as ``cancelled`` (at once if it never started)."""
         self._cancel.set()
+        if self._coordinator is None or self._coordinator.ident is None:
+            self._finish()  # nothing was sent; a later start() only finds every name final
 
     @property
     def done(self) -> bool:
@@ -301,7 +417,9 @@ def delete_job_configs(
 ) -> dict[str, Status]:
     """Delete ``names`` and return name -> the ``delete_job_configs()`` dict, in input order.
 
-    The configs' details are saved to the trash first (``backup=False`` turns that off).
+    The configs' details are saved to the trash first (``backup=False`` turns that off). A
+    config that is not there is ``{"is_success": True, "already_gone": True}``; an invalid name
+    fails alone (``Client.InvalidName``), see :class:`BulkDelete`.
     """
     run = BulkDelete(session, names, concurrency=concurrency, on_status=on_status, skip=skip, backup=backup)
     return run.run()

@@ -6,6 +6,8 @@ from typing import Any
 
 from modelarts_widgets import i18n
 
+from .text import visible
+
 # Codes this package reports itself, for failures that never got a ModelArts answer.
 INVALID_NAME = "Client.InvalidName"
 CONNECTION = "Client.ConnectionError"
@@ -14,6 +16,7 @@ BAD_RESPONSE = "Client.BadResponse"
 CANCELLED = "Client.Cancelled"
 PROTECTED = "Client.Protected"
 AUTH = "Client.NoCredentials"
+INVALID_ARGUMENT = "Client.InvalidArgument"
 
 # Failures that every later request would meet too: the credentials or the account, not the config.
 CREDENTIAL_CODES = frozenset(
@@ -73,7 +76,9 @@ class ModelArtsError(Exception):
         return hint_for(self.error_code)
 
     def __str__(self) -> str:
-        head = f"{self.error_code}: {self.error_msg}" if self.error_code else self.error_msg
+        # The code and message are the server's text: escaped, so a traceback shows one line.
+        message = visible(self.error_msg)
+        head = f"{visible(self.error_code)}: {message}" if self.error_code else message
         if self.status is not None:
             head += f" (HTTP {self.status})"
         return f"{head}. {self.hint}" if self.hint else head

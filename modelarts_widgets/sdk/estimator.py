@@ -1,124 +1,62 @@
 """``Estimator`` and job-config objects: the official SDK's training-job-config calls.
 
 Every call returns the documented dict: ``is_success``, and on failure ``error_code`` and
-``error_msg``. Only bad arguments raise, before anything is sent.
+``error_msg``. Only bad arguments raise, before anything is sent. What is sent is built by
+:mod:`modelarts_widgets.sdk.configs`, the config contract; its names are re-exported here for
+modules that import them from this one.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from . import errors
+from .configs import (
+    CONFIGS,
+    CREATE_FIELDS,
+    DATA_FIELDS,
+    DEFAULT_NOT_FOUND_CODES,
+    LIST_FIELDS,
+    RESEND_ATTEMPTS,
+    SORT_KEYS,
+    Status,
+    UnknownNameError,
+    catalog,
+    config_exists,
+    config_path,
+    data_fields,
+    delete_config,
+    generated_name,
+    is_not_found,
+    list_query,
+    not_found_codes,
+    outcome_uncertain,
+    read_modify_write,
+)
 from .names import check_config_name
 from .session import Session
-from .transport import UNCERTAIN_STATUSES
 
-Status = dict[str, Any]
-CONFIGS = "/training-job-configs"
-LIST_FIELDS = (
-    "config_name",
-    "config_desc",
-    "create_time",
-    "engine_type",
-    "engine_name",
-    "engine_id",
-    "engine_version",
-    "user_image_url",
-    "user_command",
-)
-SORT_KEYS = ("config_name", "config_desc", "create_time")
-# What the create call accepts besides config_name (spec §2.4, plus flavor, pool_id and volumes,
-# which working clients send), and its data fields, of which a config has one kind.
-CREATE_FIELDS = (
-    "config_desc",
-    "worker_server_num",
-    "app_url",
-    "boot_file_url",
-    "model_id",
-    "parameter",
-    "spec_id",
-    "engine_id",
-    "train_url",
-    "log_url",
-    "user_image_url",
-    "user_command",
-    "flavor",
-    "pool_id",
-    "volumes",
-)
-DATA_FIELDS = ("data_url", "dataset_id", "dataset_version_id", "data_source")
-# No config-specific "not found" code is documented; 404 always counts, plus these codes.
-DEFAULT_NOT_FOUND_CODES = ("ModelArts.0015",)
-RESEND_ATTEMPTS = 3
-
-
-def not_found_codes() -> frozenset[str]:
-    configured = os.environ.get("MODELARTS_NOT_FOUND_CODES")
-    if configured is None:
-        return frozenset(DEFAULT_NOT_FOUND_CODES)
-    return frozenset(code.strip() for code in configured.split(",") if code.strip())
-
-
-def is_not_found(exc: errors.ModelArtsError) -> bool:
-    return exc.status == 404 or (exc.error_code or "") in not_found_codes()
-
-
-def config_path(name: str) -> str:
-    """The path of one config (the name is checked first)."""
-    return f"{CONFIGS}/{check_config_name(name)}"
-
-
-def outcome_uncertain(exc: errors.ModelArtsError) -> bool:
-    """True when a DELETE may have been carried out although no success answer arrived."""
-    if exc.status in UNCERTAIN_STATUSES:
-        return True
-    return isinstance(exc, errors.TransportError) and exc.error_code in (
-        errors.CONNECTION,
-        errors.TIMEOUT,
-        errors.BAD_RESPONSE,
-    )
-
-
-def config_exists(session: Session, name: str) -> bool:
-    """Ask the details call whether ``name`` exists; raises when the answer says neither."""
-    try:
-        session.call("GET", config_path(name))
-    except errors.ModelArtsError as exc:
-        if is_not_found(exc):
-            return False
-        raise
-    return True
-
-
-def delete_config(session: Session, name: str) -> Status:
-    """Delete one config; after a lost or uncertain answer, check before sending again.
-
-    A config that is gone after an uncertain DELETE counts as deleted: the DELETE took effect
-    and only its answer was lost.
-    """
-    path = config_path(name)
-    for _ in range(RESEND_ATTEMPTS):
-        try:
-            session.call("DELETE", path)
-        except errors.ModelArtsError as exc:
-            if not outcome_uncertain(exc):
-                return exc.as_status()
-            last = exc
-        else:
-            return {"is_success": True}
-        try:
-            if not config_exists(session, name):
-                return {"is_success": True}
-        except errors.ModelArtsError:
-            return errors.failure(
-                last.error_code or "",
-                f"{last.error_msg}; whether the config was deleted is unknown (refresh the list to see)",
-            )
-    return errors.failure(
-        last.error_code or "", f"{last.error_msg}; the config still exists after {RESEND_ATTEMPTS} attempts"
-    )
+__all__ = [
+    "CONFIGS",
+    "CREATE_FIELDS",
+    "DATA_FIELDS",
+    "DEFAULT_NOT_FOUND_CODES",
+    "LIST_FIELDS",
+    "RESEND_ATTEMPTS",
+    "SORT_KEYS",
+    "Estimator",
+    "JobConfig",
+    "Status",
+    "UnknownNameError",
+    "config_exists",
+    "config_path",
+    "delete_config",
+    "is_not_found",
+    "list_query",
+    "not_found_codes",
+    "outcome_uncertain",
+]
 
 
 def _call_status(session: Session, method: str, path: str, body: Mapping[str, Any] | None = None) -> Status:
@@ -127,30 +65,6 @@ def _call_status(session: Session, method: str, path: str, body: Mapping[str, An
     except errors.ModelArtsError as exc:
         return exc.as_status()
     return {"is_success": True, **{k: v for k, v in answer.items() if k != "is_success"}}
-
-
-def _data_fields(
-    inputs: str | None,
-    dataset_id: str | None,
-    dataset_version_id: str | None,
-    data_source: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    given = [
-        inputs is not None,
-        dataset_id is not None or dataset_version_id is not None,
-        data_source is not None,
-    ]
-    if sum(given) > 1:
-        raise ValueError("Give only one of inputs, dataset_id + dataset_version_id, or data_source")
-    if (dataset_id is None) != (dataset_version_id is None):
-        raise ValueError("dataset_id and dataset_version_id go together")
-    if inputs is not None:
-        return {"data_url": inputs}
-    if dataset_id is not None:
-        return {"dataset_id": dataset_id, "dataset_version_id": dataset_version_id}
-    if data_source is not None:
-        return {"data_source": data_source}
-    return {}
 
 
 class _ConfigCalls:
@@ -181,12 +95,17 @@ class _ConfigCalls:
         dataset_version_id: str | None = None,
         data_source: list[dict[str, Any]] | None = None,
     ) -> Status:
-        """Update the config's description and data; returns ``is_success`` and any error."""
+        """Update the config's description and data; returns ``is_success`` and any error.
+
+        The API replaces the whole config, so this reads the details, applies the changes and
+        sends the full body (every mandatory field and the other stored fields unchanged). A new
+        data source replaces the stored one. Raises ValueError for conflicting data arguments.
+        """
         name = check_config_name(config_name) if config_name else self._name()
-        body: dict[str, Any] = _data_fields(inputs, dataset_id, dataset_version_id, data_source)
+        changes: dict[str, Any] = data_fields(inputs, dataset_id, dataset_version_id, data_source)
         if config_desc is not None:
-            body["config_desc"] = config_desc
-        return _call_status(self._session, "PUT", config_path(name), body)
+            changes["config_desc"] = config_desc
+        return read_modify_write(self._session, name, changes)
 
 
 class JobConfig(_ConfigCalls):
@@ -236,6 +155,12 @@ class Estimator(_ConfigCalls):
         self.job_description = job_description
         self.framework_type = framework_type
         self.framework_version = framework_version
+        if framework_version is not None and framework_type is None:
+            raise ValueError("framework_version needs framework_type")
+        if engine_id is not None and framework_type is not None:
+            raise ValueError("Give framework_type (and framework_version) or engine_id, not both")
+        self.train_instance_type = train_instance_type
+        self.engine_id = engine_id
         self._body: dict[str, Any] = {
             key: value
             for key, value in {
@@ -248,14 +173,25 @@ class Estimator(_ConfigCalls):
                 "log_url": log_url,
                 "user_image_url": user_image_url,
                 "user_command": user_command,
-                "engine_id": engine_id,
             }.items()
             if value is not None
         }
-        if isinstance(train_instance_type, int):
-            self._body["spec_id"] = train_instance_type
-        elif train_instance_type:
-            self._body["flavor"] = {"code": train_instance_type}
+
+    def _resolved(self) -> dict[str, Any]:
+        """``spec_id`` and ``engine_id`` for this estimator, names looked up in the session's catalog."""
+        ids: dict[str, Any] = {}
+        flavor = self.train_instance_type
+        if isinstance(flavor, int) and not isinstance(flavor, bool):
+            ids["spec_id"] = flavor
+        elif isinstance(flavor, str) and flavor.isdigit():
+            ids["spec_id"] = int(flavor)
+        elif flavor:
+            ids["spec_id"] = catalog(self._session).spec_id(str(flavor))
+        if self.engine_id is not None:
+            ids["engine_id"] = self.engine_id
+        elif self.framework_type:
+            ids["engine_id"] = catalog(self._session).engine_id(self.framework_type, self.framework_version)
+        return ids
 
     def create_job_configs(
         self,
@@ -265,12 +201,21 @@ class Estimator(_ConfigCalls):
         dataset_id: str | None = None,
         dataset_version_id: str | None = None,
     ) -> JobConfig:
-        """Create a config from this estimator's settings; raises ModelArtsError on failure."""
-        name = check_config_name(config_name or self.config_name)
+        """Create a config from this estimator's settings and return it as a :class:`JobConfig`.
+
+        Without a name (here or on the estimator) one is made from the date, as the official SDK
+        does (20 characters, e.g. ``cfg-261207-164500-a3``). ``train_instance_type`` (a flavor's
+        ``spec_code``, or a ``spec_id``) and ``framework_type`` + ``framework_version`` are looked
+        up in the project's resource specs and engines; an unknown name raises
+        :class:`UnknownNameError` listing close matches, and nothing is created. The server's
+        refusal raises ``ModelArtsError``.
+        """
+        name = check_config_name(config_name or self.config_name or generated_name())
         body = {
             "config_name": name,
             **self._body,
-            **_data_fields(inputs, dataset_id, dataset_version_id),
+            **self._resolved(),
+            **data_fields(inputs, dataset_id, dataset_version_id),
         }
         desc = config_desc if config_desc is not None else self.job_description
         if desc is not None:
@@ -284,16 +229,22 @@ class Estimator(_ConfigCalls):
         per_page: int = 10,
         page: int = 1,
         sortBy: str | None = None,
-        order: str | None = None,
+        order: str | None = "asc",
         search_content: str | None = None,
         config_type: str | None = None,
         sort_by: str | None = None,
     ) -> Status:
-        """One page of configs: ``is_success``, ``config_total_count`` and ``configs``."""
+        """One page of configs: ``is_success``, ``config_total_count`` and ``configs``.
+
+        Defaults as the official SDK documents them: ``per_page=10``, ``page=1``, ``order="asc"``.
+        The SDK's documented default sort key, ``job_name``, does not exist for configs: with no
+        ``sort_by`` the server's own default (``config_name``) applies, and ``sort_by="job_name"``
+        gives a failure dict without sending anything. ``sortBy`` and ``sort_by`` are the same.
+        """
         try:
             query = list_query(per_page, page, sort_by or sortBy, order, search_content, config_type)
         except ValueError as exc:
-            return errors.failure("ModelArts.0101", str(exc))
+            return errors.failure(errors.INVALID_ARGUMENT, str(exc))
         return _call_status_query(modelarts_session, query)
 
     @staticmethod
@@ -303,12 +254,15 @@ class Estimator(_ConfigCalls):
         per_page: int = 10,
         page: int = 1,
         sortBy: str | None = None,
-        order: str | None = None,
+        order: str | None = "asc",
         search_content: str | None = None,
         config_type: str | None = None,
         sort_by: str | None = None,
     ) -> list[JobConfig]:
-        """One page of configs as objects with ``delete_job_configs()``; prints them if ``is_show``."""
+        """One page of configs as objects with ``delete_job_configs()``; prints them if ``is_show``.
+
+        Parameters and defaults as :meth:`get_job_configs_list`; bad ones raise ValueError.
+        """
         query = list_query(per_page, page, sort_by or sortBy, order, search_content, config_type)
         body = modelarts_session.call("GET", CONFIGS, query=query)
         objects = [JobConfig(modelarts_session, item) for item in body.get("configs") or []]
@@ -319,36 +273,6 @@ class Estimator(_ConfigCalls):
 
     def __repr__(self) -> str:
         return f"Estimator(config_name={self.config_name!r})"
-
-
-def list_query(
-    per_page: int = 10,
-    page: int = 1,
-    sort_by: str | None = None,
-    order: str | None = None,
-    search_content: str | None = None,
-    config_type: str | None = None,
-) -> list[tuple[str, object]]:
-    """The list call's query parameters, checked against the documented ranges."""
-    if not 1 <= int(per_page) <= 1000:
-        raise ValueError(f"per_page must be between 1 and 1000, not {per_page}")
-    if int(page) < 1:
-        raise ValueError(f"page must be 1 or more, not {page}")
-    if sort_by is not None and sort_by not in SORT_KEYS:
-        raise ValueError(f"sort_by must be one of {', '.join(SORT_KEYS)}, not {sort_by!r}")
-    if order is not None and order not in ("asc", "desc"):
-        raise ValueError(f"order must be 'asc' or 'desc', not {order!r}")
-    if config_type is not None and config_type not in ("custom", "sample"):
-        raise ValueError(f"config_type must be 'custom' or 'sample', not {config_type!r}")
-    params: Iterable[tuple[str, object]] = (
-        ("per_page", int(per_page)),
-        ("page", int(page)),
-        ("sortBy", sort_by),
-        ("order", order),
-        ("search_content", search_content or None),
-        ("config_type", config_type),
-    )
-    return [(k, v) for k, v in params if v is not None]
 
 
 def _call_status_query(session: Session, query: list[tuple[str, object]]) -> Status:

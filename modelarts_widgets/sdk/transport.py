@@ -168,7 +168,7 @@ class ApiClient:
         """Send a signed request and return the raw answer (after retries and one renewal)."""
         query_string = signer.canonical_query([(k, v) for k, v in query if v is not None])
         full_path = self._prefix + path
-        body = json.dumps(json_body, ensure_ascii=False).encode("utf-8") if json_body is not None else None
+        body = _json_bytes(json_body) if json_body is not None else None
         url = self.base_url[: len(self.base_url) - len(self._prefix)] + full_path
         if query_string:
             url += "?" + query_string
@@ -281,6 +281,14 @@ def _read_body(response: requests.Response) -> None:
     if len(data) > MAX_BODY_BYTES:
         response.raw.close()  # the rest is unread, so the connection cannot be reused
     response._content = data  # where requests' own .content keeps it
+
+
+def _json_bytes(value: Mapping[str, Any]) -> bytes:
+    """``value`` as JSON; NaN and infinities, which JSON has no words for, raise ValueError."""
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except ValueError as exc:
+        raise ValueError(f"The request body cannot be sent as JSON: {exc} (nothing was sent)") from None
 
 
 def _error_code(response: requests.Response) -> str | None:

@@ -1,80 +1,226 @@
 """The trash: every config's details are saved before a bulk delete, so it can be re-created.
 
-ModelArts has no undo for deleted configs. A backup file holds the details of the configs one
-run was about to delete (plus time, project and region); :func:`restore` re-creates them through
-the documented create call. A name that exists again is skipped, never overwritten.
+ModelArts has no undo for deleted configs. A bulk delete appends each config's details to its
+run's backup file, and the line is on disk (fsynced) before that config's DELETE is sent;
+:func:`restore` re-creates them through the documented create call. A name that exists again is
+skipped, never overwritten.
+
+The file format (``modelarts-widgets/config-backup@2``, ``backup-<UTC time>-<random>.jsonl``) is
+JSON lines. The first line is the header::
+
+    {"format": "modelarts-widgets/config-backup@2", "version": 2, "project_id": "...",
+     "region": "...", "endpoint": "host[:port]", "created_at": "ISO 8601, UTC",
+     "tool_version": "..."}
+
+then one line per config: ``{"config_name": "...", "details": {...the details call's answer}}``.
+No credential is ever written. Files are created 0600 (``O_CREAT|O_EXCL|O_NOFOLLOW``) in a 0700
+folder. Files of the first format (one JSON object, ``backup-*.json``) are still listed and
+restored.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
+import re
 import secrets
+import stat
+import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
-from . import errors
-from .estimator import CONFIGS, CREATE_FIELDS, Status, config_exists, config_path, outcome_uncertain
-from .names import check_config_name, is_valid_config_name
+from . import configs as contract
+from .configs import Status
+from .names import is_valid_config_name
 from .session import Session
+
+log = logging.getLogger("modelarts_widgets")
 
 TRASH_ENV = "MODELARTS_TRASH_DIR"
 KEEP_DAYS_ENV = "MODELARTS_TRASH_KEEP_DAYS"
 KEEP_FILES_ENV = "MODELARTS_TRASH_KEEP_FILES"
 DEFAULT_KEEP_DAYS = 30.0
 DEFAULT_KEEP_FILES = 100
-FORMAT = "modelarts-widgets/config-backup@1"
+FORMAT = "modelarts-widgets/config-backup@1"  # one JSON object per run (still restored)
+FORMAT_LINES = "modelarts-widgets/config-backup@2"  # JSON lines: a header, then one per config
+FORMAT_VERSION = 2
+SUFFIXES = (".jsonl", ".json")
+MAX_BACKUP_BYTES = 64 * 2**20  # a bigger file is refused before it is read
+HEADER_MAX_BYTES = 64 * 2**10  # what listing reads of each file
+DEFAULT_RESTORE_CONCURRENCY = 8
+RESTORE_FINAL = frozenset({"restored", "failed", "skipped", "cancelled"})
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 EXISTS = "Client.Exists"
 BACKUP_FAILED = "Client.BackupFailed"
+BAD_ENTRY = "Client.BadBackupEntry"
+NOT_IN_BACKUP = "Client.NotInBackup"
+OTHER_PROJECT = "Client.OtherProject"
 
 
 def create_body(details: Mapping[str, Any]) -> dict[str, Any]:
-    """The create call's body for a config whose details were saved.
+    """The create call's body for a config whose details were saved (see :func:`.configs.create_body`).
 
     The API takes one data source. Details can show two views of the same one (``data_url`` and
     a one-entry ``data_source`` that repeats it); then the simple form is sent, otherwise
     ``data_source``, else the dataset ids, else ``data_url``. Empty values are left out, so the
     server applies its defaults again.
     """
-    body: dict[str, Any] = {"config_name": check_config_name(details.get("config_name"))}
-    for key in CREATE_FIELDS:
-        value = details.get(key)
-        if value not in (None, "", [], {}):
-            body[key] = value
-    source = details.get("data_source")
-    mirror = [{"type": "obs", "data_url": details.get("data_url")}]
-    if source and source != mirror:
-        body["data_source"] = source
-    elif details.get("dataset_id") and details.get("dataset_version_id"):
-        body["dataset_id"] = details["dataset_id"]
-        body["dataset_version_id"] = details["dataset_version_id"]
-    elif details.get("data_url"):
-        body["data_url"] = details["data_url"]
-    return body
+    return contract.create_body(details)
+
+
+def _host(endpoint: str) -> str:
+    """The endpoint's host (and port), never its user info, path or query."""
+    try:
+        parts = urlsplit(endpoint)
+        host, port = parts.hostname or "", parts.port
+    except ValueError:
+        return ""
+    return f"{host}:{port}" if port else host
+
+
+def _parse_time(text: str) -> datetime | None:
+    try:
+        when = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
+
+
+def _open_regular(path: Path) -> int:
+    """Open ``path`` for reading, refusing symlinks and anything but a regular file."""
+    # O_NONBLOCK: a FIFO named like a backup must not hang the kernel on open.
+    fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC | getattr(os, "O_NONBLOCK", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"{path} is not a regular file")
+        if info.st_size > MAX_BACKUP_BYTES:
+            raise ValueError(
+                f"{path.name} is {info.st_size / 2**20:.0f} MB, over the {MAX_BACKUP_BYTES // 2**20} MB"
+                " a backup file may have; it was not read"
+            )
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _read_head(path: Path) -> bytes:
+    fd = _open_regular(path)
+    try:
+        return os.read(fd, HEADER_MAX_BYTES)
+    finally:
+        os.close(fd)
+
+
+# An old (@1) file is one JSON object written with these keys first, so its header is the start.
+_OLD_FIELD = re.compile(rb'"(format|created_at|project_id|region|endpoint)":\s*("(?:[^"\\]|\\.)*")')
 
 
 @dataclass(frozen=True)
-class BackupFile:
-    """One run's backup: where it is, when, which project, and the saved configs."""
+class BackupInfo:
+    """A backup file's header: what listing the trash reads (never the configs themselves).
+
+    ``created_at`` is the ISO 8601 time the run started (UTC); ``endpoint`` is the host only.
+    """
 
     path: Path
     created_at: str
     project_id: str
     region: str
-    configs: dict[str, dict[str, Any]]
+    endpoint: str = ""
+    version: int = FORMAT_VERSION
+    tool_version: str = ""
+
+    @property
+    def created(self) -> datetime | None:
+        return _parse_time(self.created_at)
+
+    def same_project(self, session: Session) -> bool:
+        """True when the backup was made for ``session``'s project and region."""
+        return self.project_id == session.project_id and self.region == (session.region_name or "")
+
+    @classmethod
+    def read(cls, path: str | Path) -> BackupInfo:
+        """Read only the header of ``path``; raises ``ValueError`` or ``OSError`` if it is not one."""
+        path = Path(path)
+        head = _read_head(path)
+        if head.lstrip().startswith(b'{"format": "' + FORMAT_LINES.encode()):
+            line = head.split(b"\n", 1)[0]
+            try:
+                data = json.loads(line)
+            except ValueError:
+                raise ValueError(f"{path.name} has a damaged header") from None
+            return cls._from_header(path, data)
+        before_configs = head[:4096].split(b'"configs"', 1)[0]
+        fields = {k.decode(): json.loads(v) for k, v in _OLD_FIELD.findall(before_configs)}
+        if fields.get("format") != FORMAT:
+            raise ValueError(f"{path.name} is not a modelarts-widgets backup file")
+        return cls(
+            path=path,
+            created_at=str(fields.get("created_at", "")),
+            project_id=str(fields.get("project_id", "")),
+            region=str(fields.get("region", "")),
+            endpoint=_host(str(fields.get("endpoint", ""))),
+            version=1,
+        )
+
+    @classmethod
+    def _from_header(cls, path: Path, data: Any) -> BackupInfo:
+        if not isinstance(data, dict) or data.get("format") != FORMAT_LINES:
+            raise ValueError(f"{path.name} is not a modelarts-widgets backup file")
+        return cls(
+            path=path,
+            created_at=str(data.get("created_at", "")),
+            project_id=str(data.get("project_id", "")),
+            region=str(data.get("region", "")),
+            endpoint=str(data.get("endpoint", "")),
+            version=int(data.get("version", FORMAT_VERSION)),
+            tool_version=str(data.get("tool_version", "")),
+        )
+
+
+@dataclass(frozen=True)
+class BackupFile(BackupInfo):
+    """One run's backup, read whole and checked entry by entry.
+
+    ``configs`` maps name -> saved details for the entries that are sound; ``problems`` maps
+    the label of each unsound entry (its name, or ``line N``) -> why it cannot be restored: not
+    a config dict, a ``config_name`` that differs from its key, or an invalid name.
+    """
+
+    configs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path) -> BackupFile:
+        """Read and check a backup file of either format (at most ``MAX_BACKUP_BYTES``).
+
+        Raises ``ValueError`` when the file is not a backup file at all (or is too big, a
+        symlink, unreadable); a bad entry only lands in ``problems``.
+        """
         path = Path(path)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+            fd = _open_regular(path)
+            with os.fdopen(fd, "rb") as stream:
+                raw = stream.read(MAX_BACKUP_BYTES + 1)
+        except OSError as exc:
+            raise ValueError(f"{path} is not a readable backup file ({exc.strerror or exc})") from None
+        if raw.lstrip().startswith(b'{"format": "' + FORMAT_LINES.encode()):
+            return cls._load_lines(path, raw)
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except ValueError as exc:
             raise ValueError(f"{path} is not a readable backup file ({type(exc).__name__})") from None
         if (
             not isinstance(data, dict)
@@ -82,17 +228,132 @@ class BackupFile:
             or not isinstance(data.get("configs"), dict)
         ):
             raise ValueError(f"{path} is not a modelarts-widgets backup file")
+        configs: dict[str, dict[str, Any]] = {}
+        problems: dict[str, str] = {}
+        for key, entry in data["configs"].items():
+            _check_entry(key, entry, configs, problems)
         return cls(
             path=path,
             created_at=str(data.get("created_at", "")),
             project_id=str(data.get("project_id", "")),
             region=str(data.get("region", "")),
-            configs=data["configs"],
+            endpoint=_host(str(data.get("endpoint", ""))),
+            version=1,
+            configs=configs,
+            problems=problems,
         )
+
+    @classmethod
+    def _load_lines(cls, path: Path, raw: bytes) -> BackupFile:
+        lines = raw.split(b"\n")
+        try:
+            info = BackupInfo._from_header(path, json.loads(lines[0]))
+        except ValueError:
+            raise ValueError(f"{path} has a damaged header") from None
+        configs: dict[str, dict[str, Any]] = {}
+        problems: dict[str, str] = {}
+        for number, line in enumerate(lines[1:], start=2):
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                # Only a run that stopped mid-line leaves this; its config was never deleted.
+                problems[f"line {number}"] = "a damaged line (cut off?); nothing to restore from it"
+                continue
+            if not isinstance(entry, dict) or "config_name" not in entry:
+                problems[f"line {number}"] = "not a backup entry (config_name and details)"
+                continue
+            _check_entry(entry["config_name"], entry.get("details"), configs, problems)
+        return cls(**{**info.__dict__, "configs": configs, "problems": problems})
+
+
+def _check_entry(key: Any, entry: Any, configs: dict[str, dict[str, Any]], problems: dict[str, str]) -> None:
+    label = key if isinstance(key, str) else repr(key)
+    if not is_valid_config_name(key):
+        problems[label] = f"{label!r} is not a valid config name"
+    elif not isinstance(entry, dict):
+        problems[label] = f"its saved entry is a JSON {_json_kind(entry)}, not a config"
+    elif entry.get("config_name") != key:
+        problems[label] = f"its saved details are of {entry.get('config_name')!r}, not of {key}"
+    else:
+        configs[key] = entry
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {list: "list", str: "string", bool: "boolean", int: "number", float: "number"}
+    return "null" if value is None else kinds.get(type(value), type(value).__name__)
+
+
+class UnsafeTrashError(PermissionError):
+    """The trash folder cannot be made private (another user's, or its mode cannot be set)."""
+
+
+class BackupWriter:
+    """One run's backup file, open for appending; each :meth:`append` is on disk when it returns.
+
+    Created by :meth:`Trash.create`. Thread-safe: appends from many threads share fsyncs (one
+    fsync covers every line written before it).
+    """
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path = path
+        self.count = 0
+        self._fd = fd
+        self._lock = threading.Lock()
+        self._sync_lock = threading.Lock()
+        self._written = 0
+        self._synced = 0
+
+    def _write(self, data: bytes) -> int:
+        with self._lock:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._fd, view) :]
+            self._written += 1
+            return self._written
+
+    def _sync(self, upto: int) -> None:
+        with self._sync_lock:
+            if self._synced >= upto:
+                return
+            with self._lock:
+                target = self._written
+            os.fsync(self._fd)
+            self._synced = target
+
+    def append(self, name: str, details: Mapping[str, Any]) -> None:
+        """Write ``details`` of ``name`` as one line and fsync it; raises ``OSError`` on failure."""
+        line = json.dumps({"config_name": name, "details": dict(details)}, ensure_ascii=False)
+        self._sync(self._write(line.encode("utf-8") + b"\n"))
+        with self._lock:
+            self.count += 1
+
+    def close(self, *, remove_if_empty: bool = True) -> None:
+        """Close the file; a file that holds no config is removed (it could restore nothing)."""
+        with self._lock:
+            if self._fd < 0:
+                return
+            os.close(self._fd)
+            self._fd = -1
+        if remove_if_empty and self.count == 0:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+
+    def __enter__(self) -> BackupWriter:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
 
 class Trash:
-    """A folder of backup files, with retention (default ``~/.modelarts_widgets/trash``)."""
+    """A private folder of backup files, with retention (default ``~/.modelarts_widgets/trash``).
+
+    The folder is created with mode 0700 and each file with 0600, whatever the umask; an
+    existing folder that others may read is tightened to 0700, and one owned by another user is
+    refused (:class:`UnsafeTrashError`). ``$MODELARTS_TRASH_DIR`` moves it.
+    """
 
     def __init__(
         self,
@@ -102,7 +363,9 @@ class Trash:
         keep_files: int | None = None,
     ) -> None:
         env = os.environ
-        self.folder = Path(folder or env.get(TRASH_ENV) or Path.home() / ".modelarts_widgets" / "trash")
+        self.folder = Path(
+            folder or env.get(TRASH_ENV) or Path.home() / ".modelarts_widgets" / "trash"
+        ).expanduser()
         self.keep_days = (
             keep_days if keep_days is not None else float(env.get(KEEP_DAYS_ENV, DEFAULT_KEEP_DAYS))
         )
@@ -113,50 +376,169 @@ class Trash:
     def __repr__(self) -> str:
         return f"Trash({str(self.folder)!r})"
 
+    def ensure_private(self) -> None:
+        """Create the folder (0700, with missing parents 0700) or make an existing one private.
+
+        Raises :class:`UnsafeTrashError` for a folder of another user or one whose mode cannot
+        be set, ``OSError`` when it cannot be created.
+        """
+        missing = []
+        for folder in (self.folder, *self.folder.parents):
+            if os.path.lexists(folder):
+                break
+            missing.append(folder)
+        for folder in reversed(missing):
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(folder, 0o700)  # the umask can only take bits away from 0700
+        info = os.stat(self.folder)
+        if not stat.S_ISDIR(info.st_mode):
+            raise NotADirectoryError(f"The trash {self.folder} is not a folder")
+        if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+            raise UnsafeTrashError(
+                f"The trash {self.folder} belongs to another user (uid {info.st_uid}); backups are "
+                f"private, so it is not used. Set ${TRASH_ENV} to a folder of your own."
+            )
+        if stat.S_IMODE(info.st_mode) != 0o700:
+            try:
+                os.chmod(self.folder, 0o700)
+            except OSError as exc:
+                raise UnsafeTrashError(
+                    f"The trash {self.folder} has mode {stat.S_IMODE(info.st_mode):o} and could not be"
+                    f" made private ({exc.strerror}); set ${TRASH_ENV} to a folder of your own."
+                ) from None
+            if stat.S_IMODE(info.st_mode) & 0o077:
+                log.warning(
+                    "The trash %s was readable by others (mode %o); it is now 0700",
+                    self.folder,
+                    stat.S_IMODE(info.st_mode),
+                )
+
+    def create(self, session: Session) -> BackupWriter:
+        """Start a new backup file (header written and on disk) for one run against ``session``."""
+        self.ensure_private()
+        now = datetime.now(timezone.utc)
+        path = self.folder / f"backup-{now:%Y%m%dT%H%M%S-%f}-{secrets.token_hex(3)}.jsonl"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC | getattr(os, "O_APPEND", 0)
+        fd = os.open(path, flags, 0o600)
+        try:
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, 0o600)  # before any byte: an odd umask (0277) must not leave it 0400
+            header = {
+                "format": FORMAT_LINES,
+                "version": FORMAT_VERSION,
+                "project_id": session.project_id,
+                "region": session.region_name or "",
+                "endpoint": _host(session.endpoint),
+                "created_at": now.isoformat(timespec="microseconds"),
+                "tool_version": _tool_version(),
+            }
+            writer = BackupWriter(path, fd)
+            writer._sync(writer._write(json.dumps(header, ensure_ascii=False).encode("utf-8") + b"\n"))
+        except BaseException:
+            os.close(fd)
+            os.unlink(path)
+            raise
+        _fsync_folder(self.folder)
+        return writer
+
     def write(self, session: Session, configs: Mapping[str, Mapping[str, Any]]) -> Path:
         """Save ``configs`` (name -> details) as a new backup file, then prune old files."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        now = datetime.now(timezone.utc)
-        path = self.folder / f"backup-{now:%Y%m%dT%H%M%S-%f}-{secrets.token_hex(2)}.json"
-        data = {
-            "format": FORMAT,
-            "created_at": now.isoformat(timespec="seconds"),
-            "project_id": session.project_id,
-            "region": session.region_name or "",
-            "endpoint": session.endpoint,
-            "configs": {name: dict(details) for name, details in configs.items()},
-        }
-        partial = path.with_suffix(".partial")
-        partial.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-        partial.replace(path)  # a reader never sees half a file
-        self.prune(keep=path)
-        return path
+        with self.create(session) as writer:
+            for name, details in configs.items():
+                writer.append(name, details)
+        self.prune(keep=writer.path)
+        return writer.path
+
+    def _candidates(self) -> list[Path]:
+        """Regular backup-* files of the folder; symlinks and anything else are left out."""
+        try:
+            entries = list(os.scandir(self.folder))
+        except OSError:
+            return []
+        return [
+            Path(entry.path)
+            for entry in entries
+            if entry.name.startswith("backup-")
+            and entry.name.endswith(SUFFIXES)
+            and entry.is_file(follow_symlinks=False)
+        ]
+
+    def headers(self, session: Session | None = None) -> list[BackupInfo]:
+        """Readable backup files' headers, newest recorded time first (only headers are read).
+
+        With ``session``, only backups made for its project and region.
+        """
+        found = []
+        for path in self._candidates():
+            try:
+                info = BackupInfo.read(path)
+            except (OSError, ValueError) as exc:
+                log.debug("Trash: skipped %s (%s)", path.name, exc)
+                continue
+            if info.created is None or (session is not None and not info.same_project(session)):
+                continue
+            found.append(info)
+        return sorted(found, key=lambda i: (i.created, i.path.name), reverse=True)
 
     def files(self) -> list[Path]:
-        """Backup files, newest first."""
-        if not self.folder.is_dir():
-            return []
-        return sorted(self.folder.glob("backup-*.json"), key=lambda p: p.name, reverse=True)
+        """Backup files, newest recorded time first (symlinks and unreadable files left out)."""
+        return [info.path for info in self.headers()]
 
-    def latest(self) -> Path:
-        files = self.files()
-        if not files:
-            raise FileNotFoundError(f"No backup files in {self.folder}")
-        return files[0]
+    def latest(self, session: Session | None = None) -> Path:
+        """The newest backup by its recorded time, for ``session``'s project and region.
+
+        Raises ``FileNotFoundError`` when there is none.
+        """
+        found = self.headers(session)
+        if not found:
+            where = f" for project {session.project_id} ({session.region_name})" if session else ""
+            raise FileNotFoundError(f"No backup files{where} in {self.folder}")
+        return found[0].path
 
     def prune(self, keep: Path | None = None) -> list[Path]:
-        """Remove files older than ``keep_days`` or beyond the newest ``keep_files``; never ``keep``."""
-        files = self.files()
-        newest = keep or (files[0] if files else None)
+        """Remove files older than ``keep_days`` or beyond the newest ``keep_files`` (by mtime).
+
+        Never ``keep`` (default: the newest backup by recorded time); symlinks and files not
+        named ``backup-*`` are left alone.
+        """
+        dated = []
+        for path in self._candidates():
+            try:
+                dated.append((path.lstat().st_mtime, path))
+            except OSError:
+                continue
+        dated.sort(key=lambda item: (item[0], item[1].name), reverse=True)
         cutoff = time.time() - self.keep_days * 86_400
+        newest = keep or next(iter(self.files()), None)
         removed = []
-        for index, path in enumerate(files):
+        for index, (mtime, path) in enumerate(dated):
             if path == newest:
                 continue
-            if index >= self.keep_files or path.stat().st_mtime < cutoff:
+            if index >= self.keep_files or mtime < cutoff:
                 path.unlink(missing_ok=True)
                 removed.append(path)
         return removed
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a new file's name durable too (where the platform allows opening a folder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _tool_version() -> str:
+    try:
+        return metadata.version("modelarts_widgets")
+    except metadata.PackageNotFoundError:
+        return ""
 
 
 def trash_for(backup: Trash | bool) -> Trash | None:
@@ -164,85 +546,42 @@ def trash_for(backup: Trash | bool) -> Trash | None:
     return Trash() if backup is True else (backup or None)
 
 
-Details = dict[str, Any]
-
-
-def fetch_details(
-    session: Session,
-    names: Sequence[str],
-    *,
-    concurrency: int = 8,
-    cancelled: Callable[[], bool] | None = None,
-    on_fetched: Callable[[str], None] | None = None,
-) -> dict[str, Details | errors.ModelArtsError]:
-    """Name -> its details, or the error that kept them from being read (fetched concurrently).
-
-    ``on_fetched(name)`` is called as each name's details arrive.
-    """
-
-    def one(name: str) -> Details | errors.ModelArtsError:
-        if cancelled is not None and cancelled():
-            return errors.ModelArtsError("Not read: the run was stopped first", errors.CANCELLED)
-        try:
-            details = session.call("GET", config_path(name))
-        except errors.ModelArtsError as exc:
-            return exc
-        details.pop("is_success", None)
-        if on_fetched is not None:
-            on_fetched(name)
-        return details
-
-    with ThreadPoolExecutor(
-        max(1, min(concurrency, len(names) or 1)), thread_name_prefix="modelarts-backup"
-    ) as pool:
-        return dict(zip(names, pool.map(one, names)))
-
-
 def restore(
     session: Session,
     backup: str | Path | BackupFile,
     names: Iterable[str] | None = None,
     *,
-    concurrency: int = 4,
+    concurrency: int = DEFAULT_RESTORE_CONCURRENCY,
     on_result: Callable[[str, Status], None] | None = None,
+    allow_other_project: bool = False,
+    trash: Trash | None = None,
 ) -> dict[str, Status]:
     """Re-create configs from a backup file; name -> the same result dict as the other calls.
 
-    ``names`` limits it to some of the file's configs. A config whose name exists again is
-    skipped with ``Client.Exists``; it is never overwritten. ``on_result(name, result)`` is
-    called (from worker threads) as each name finishes.
+    ``backup`` is a path, a loaded :class:`BackupFile` or ``"latest"`` (the newest backup of
+    ``session``'s project and region in ``trash``, default ``Trash()``). ``names`` limits it to
+    some of the file's configs. A config whose name exists again is skipped with
+    ``Client.Exists``; it is never overwritten. An unsound entry of the file fails its name
+    (``Client.BadBackupEntry``); the others are restored. ``on_result(name, result)`` is called
+    (from worker threads) as each name finishes. Runs as a :class:`~.restore.BulkRestore`.
+
+    Raises ``ValueError`` for a file that is not a backup, or one made for another project or
+    region unless ``allow_other_project=True``; ``FileNotFoundError`` when ``"latest"`` finds
+    none; :class:`InvalidConfigNameError` for an invalid name in ``names``. Nothing is sent then.
     """
-    file = backup if isinstance(backup, BackupFile) else BackupFile.load(backup)
-    wanted = list(dict.fromkeys(names)) if names is not None else list(file.configs)
-    bad = [n for n in wanted if not is_valid_config_name(n)]
-    if bad:
-        raise errors.InvalidConfigNameError(bad[0])
+    from .restore import BulkRestore
 
-    def one(name: str) -> Status:
-        result = _restore_one(name)
-        if on_result is not None:
+    def on_status(name: str, state: str, result: Status | None) -> None:
+        if on_result is not None and result is not None and state in RESTORE_FINAL:
             on_result(name, result)
-        return result
 
-    def _restore_one(name: str) -> Status:
-        details = file.configs.get(name)
-        if details is None:
-            return errors.failure("Client.NotInBackup", f"{file.path.name} has no {name}")
-        try:
-            if config_exists(session, name):
-                return errors.failure(EXISTS, f"A config named {name} exists again; it was not overwritten")
-            session.call("POST", CONFIGS, json_body=create_body(details))
-        except errors.ModelArtsError as exc:
-            if outcome_uncertain(exc):  # the answer was lost: look before calling it failed
-                try:
-                    if config_exists(session, name):
-                        return {"is_success": True}
-                except errors.ModelArtsError:
-                    pass
-            return exc.as_status()
-        return {"is_success": True}
-
-    with ThreadPoolExecutor(
-        max(1, min(concurrency, len(wanted) or 1)), thread_name_prefix="modelarts-restore"
-    ) as pool:
-        return dict(zip(wanted, pool.map(one, wanted)))
+    job = BulkRestore(
+        session,
+        backup,
+        names,
+        concurrency=concurrency,
+        on_status=on_status,
+        allow_other_project=allow_other_project,
+        trash=trash,
+    )
+    return job.run()

@@ -71,7 +71,12 @@ def browser() -> Iterator[Any]:
 
 class Server:
     def __init__(
-        self, app: str, root: Path, env: dict[str, str], user_settings: dict[str, Any] | None = None
+        self,
+        app: str,
+        root: Path,
+        env: dict[str, str],
+        user_settings: dict[str, Any] | None = None,
+        python: str = sys.executable,
     ) -> None:
         self.app = app
         self.root = root
@@ -97,12 +102,13 @@ class Server:
             "JUPYTER_RUNTIME_DIR": str(state / "runtime"),
             "IPYTHONDIR": str(state / "ipython"),
             "HOME": str(state / "home"),  # the kernels' trash folder lives here, not in the real home
+            "MODELARTS_TRASH_DIR": str(state / "trash"),  # and the kernels' backups go here
         }
         expose = "LabApp" if app == "lab" else "JupyterNotebookApp"
         self.log = (root.parent / f"{app}.log").open("w")
         self.process = subprocess.Popen(
             [
-                sys.executable,
+                python,
                 "-m",
                 "jupyter",
                 app,

@@ -1,13 +1,23 @@
-"""The README's demo command: emulator + JupyterLab with the quick-start notebook, stopped by Ctrl-C."""
+"""The README's demo command: emulator + JupyterLab on a scratch copy of the notebooks.
+
+It must leave no trace (tracked notebooks, the caller's home and the checkout stay as they
+were), stop JupyterLab, its kernels and the emulator within seconds of Ctrl-C or a signal to
+the script, and refuse a busy port before starting anything.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import signal
+import socket
 import subprocess
+import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +25,9 @@ import pytest
 
 from .conftest import FIRST_RENDER_MS, _free_port
 
-pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
+SCRATCH = ROOT / ".demo"
+STOP_WITHIN = 20  # seconds; the script itself gives JupyterLab 8 s before killing it
 
 
 def _up(url: str) -> bool:
@@ -27,59 +38,232 @@ def _up(url: str) -> bool:
         return getattr(exc, "code", None) is not None  # an HTTP error still means it answers
 
 
-def test_demo_starts_lab_with_the_quickstart_and_stops_on_ctrl_c(page: Any, tmp_path: Path) -> None:
-    port = _free_port()
-    log = tmp_path / "demo.log"
-    config = tmp_path / "jupyter-config"
+def _demo_processes() -> set[int]:
+    """PIDs whose command line names the demo's scratch folder: emulator, JupyterLab, kernels."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if str(SCRATCH).encode() in cmdline:
+            found.add(int(entry.name))
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    alive = set()
+    for pid in pids:
+        try:
+            state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z":
+            alive.add(pid)
+    return alive
+
+
+def _tracked_notebooks() -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (ROOT / "notebooks").glob("*.ipynb")}
+
+
+def _git_status() -> str:
+    return subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def _tree(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+@pytest.fixture
+def demo_env(tmp_path: Path) -> dict[str, str]:
+    """The caller's environment as a user would have it, with an empty home to watch."""
+    home = tmp_path / "caller-home"
+    home.mkdir()
+    config = tmp_path / "jupyter-config-path"
     config.mkdir()
     # Only for the test's own driving: window.jupyterapp, as in the other browser tests.
     (config / "jupyter_server_config.py").write_text("c.LabApp.expose_app_in_browser = True\n")
     env = {
         **os.environ,
-        "DEMO_PORT": str(port),
+        "HOME": str(home),
         "DEMO_OPEN_BROWSER": "0",
         "DEMO_CONFIGS": "25",
-        "JUPYTER_CONFIG_DIR": str(config),
-        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "DEMO_SETUP": "0",  # scripts/test has run scripts/setup already
+        "VENV": sys.prefix,
+        "JUPYTER_CONFIG_PATH": str(config),
+        "PYTHONPATH": str(ROOT),
+        # A caller's own settings and folders must not be used by the demo or its kernels.
+        "MODELARTS_TRASH_DIR": str(home / "real-trash"),
+        "JUPYTERLAB_SETTINGS_DIR": str(home / "lab-settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(home / "lab-workspaces"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "XDG_CONFIG_HOME": str(home / "config"),
     }
-    for name in [n for n in env if n.startswith(("HUAWEICLOUD_", "MODELARTS_"))]:
+    for name in [n for n in env if n.startswith(("HUAWEICLOUD_", "JUPYTER_RUNTIME", "JUPYTER_DATA"))]:
         del env[name]
-    with log.open("w") as out:
-        demo = subprocess.Popen(
-            [str(ROOT / "scripts" / "demo")],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-    try:
+    return env
+
+
+class Demo:
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.port = _free_port()
+        self.log = log
+        with log.open("w") as out:
+            self.process = subprocess.Popen(
+                [str(ROOT / "scripts" / "demo")],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**env, "DEMO_PORT": str(self.port)},
+                start_new_session=True,  # its own process group, as in a terminal
+            )
         deadline = time.monotonic() + 120
-        url = emulator = None
-        while time.monotonic() < deadline and not (url and _up(url)):
+        self.url = self.emulator = ""
+        while time.monotonic() < deadline and not (self.url and _up(self.url)):
             text = log.read_text()
-            found = re.search(rf"http://127\.0\.0\.1:{port}/lab/tree/quickstart\.ipynb\?token=\w+", text)
-            emulator_match = re.search(r"ModelArts emulator on (http://127\.0\.0\.1:\d+)", text)
-            url = found.group(0) if found else None
-            emulator = emulator_match.group(1) if emulator_match else None
-            assert demo.poll() is None, text
+            lab = rf"http://127\.0\.0\.1:{self.port}/lab/tree/quickstart\.ipynb\?token=(\w+)"
+            found = re.search(lab, text)
+            emulator = re.search(r"ModelArts emulator on (http://127\.0\.0\.1:\d+)", text)
+            self.url = found.group(0) if found else ""
+            self.token = found.group(1) if found else ""
+            self.emulator = emulator.group(1) if emulator else ""
+            assert self.process.poll() is None, text
             time.sleep(0.3)
-        assert url, log.read_text()
-        assert emulator
-        page.goto(url)
-        current = "window.jupyterapp?.shell?.currentWidget"
-        page.wait_for_function(
-            f"() => {current}?.sessionContext?.session?.kernel?.status === 'idle'"
-            f" && {current}.title.label === 'quickstart.ipynb'",
-            timeout=FIRST_RENDER_MS,
+        assert self.url, log.read_text()
+        assert self.emulator
+
+    def start_kernel(self) -> int:
+        """Start a kernel through JupyterLab's REST API; its PID once it runs."""
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/api/kernels",
+            data=json.dumps({"name": "python3"}).encode(),
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+            method="POST",
         )
-        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        page.locator(".maw-root tbody tr[data-name]").first.wait_for(timeout=FIRST_RENDER_MS)
-        assert page.locator(".maw-root tbody tr[data-name]").count() >= 20
-        assert page.locator(".maw-root .maw-lock").count() >= 1  # prod-* configs are protected
-        os.killpg(demo.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends
-        demo.wait(30)
-        assert not _up(f"http://127.0.0.1:{port}/api/status")
-        assert not _up(f"{emulator}/_emulator/state")
-    finally:
-        if demo.poll() is None:
-            os.killpg(demo.pid, signal.SIGKILL)
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            kernel_id = json.load(answer)["id"]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            for pid in _demo_processes():
+                if f"kernel-{kernel_id}".encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    return pid
+            time.sleep(0.2)
+        raise AssertionError("the kernel did not start")
+
+    def stop_and_check(self, send: Any) -> None:
+        """Send a signal with ``send``; everything the demo started must be gone soon after."""
+        started = _alive(_demo_processes())
+        assert len(started) >= 3, started  # emulator, JupyterLab and at least one kernel
+        send()
+        try:
+            self.process.wait(STOP_WITHIN)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the demo did not stop within {STOP_WITHIN} s:\n{self.log.read_text()}")
+        deadline = time.monotonic() + 5
+        while _alive(started) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(started), f"still running: {_alive(started)}"
+        assert self.process.returncode != 0
+        assert not _up(f"http://127.0.0.1:{self.port}/api/status")
+        assert not _up(f"{self.emulator}/_emulator/state")
+        assert not SCRATCH.exists() or not any(SCRATCH.iterdir())
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        for pid in _alive(_demo_processes()):
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def start_demo(demo_env: dict[str, str], tmp_path: Path) -> Iterator[Any]:
+    demos: list[Demo] = []
+
+    def start() -> Demo:
+        demo = Demo(demo_env, tmp_path / f"demo-{len(demos)}.log")
+        demos.append(demo)
+        return demo
+
+    yield start
+    for demo in demos:
+        demo.kill()
+
+
+@pytest.mark.e2e
+def test_demo_runs_the_quickstart_leaves_no_trace_and_stops_on_ctrl_c(
+    page: Any, start_demo: Any, demo_env: dict[str, str]
+) -> None:
+    notebooks_before = _tracked_notebooks()
+    status_before = _git_status()
+    demo = start_demo()
+    page.goto(demo.url)
+    current = "window.jupyterapp?.shell?.currentWidget"
+    page.wait_for_function(
+        f"() => {current}?.sessionContext?.session?.kernel?.status === 'idle'"
+        f" && {current}.title.label === 'quickstart.ipynb'",
+        timeout=FIRST_RENDER_MS,
+    )
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    rows = page.locator(".maw-root").first.locator("tbody tr[data-name]")
+    rows.first.wait_for(timeout=FIRST_RENDER_MS)
+    assert rows.count() >= 20
+    assert page.locator(".maw-root .maw-lock").count() >= 1  # prod-* configs are protected
+    # Run All finishes with the scratch delete; then the notebook is saved, as autosave would.
+    page.wait_for_function(
+        f"() => {current}.content.widgets.every(c => c.model.type !== 'code' || c.model.executionCount)"
+        f" && {current}.sessionContext.session.kernel.status === 'idle'",
+        timeout=FIRST_RENDER_MS,
+    )
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    page.wait_for_function(f"() => !{current}.context.model.dirty", timeout=FIRST_RENDER_MS)
+    # What Ctrl-C in the terminal sends: SIGINT to the whole foreground process group.
+    demo.stop_and_check(lambda: os.killpg(demo.process.pid, signal.SIGINT))
+    assert _tracked_notebooks() == notebooks_before
+    assert _git_status() == status_before
+    assert _tree(Path(demo_env["HOME"])) == []  # no ~/.modelarts_widgets, ~/.jupyter, ~/.ipython
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_to_the_script_stops_lab_kernels_and_emulator(start_demo: Any, sig: int) -> None:
+    demo = start_demo()
+    demo.start_kernel()
+    demo.stop_and_check(lambda: os.kill(demo.process.pid, sig))  # the script's own PID only
+
+
+def _run_demo(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(ROOT / "scripts" / "demo")], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+@pytest.mark.parametrize("which", ["DEMO_PORT", "DEMO_EMULATOR_PORT"])
+def test_a_busy_port_is_refused_before_anything_starts(demo_env: dict[str, str], which: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**demo_env, "DEMO_PORT": str(_free_port()), which: str(port)}
+        result = _run_demo(env)
+    assert result.returncode != 0
+    assert which in result.stderr
+    assert str(port) in result.stderr
+    assert "emulator on" not in result.stdout  # nothing was started
+    assert not SCRATCH.exists()
+    assert _tree(Path(demo_env["HOME"])) == []
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "70000"])
+def test_a_bad_demo_port_is_refused(demo_env: dict[str, str], value: str) -> None:
+    result = _run_demo({**demo_env, "DEMO_PORT": value})
+    assert result.returncode != 0
+    assert "DEMO_PORT" in result.stderr
+    assert not SCRATCH.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -84,6 +85,43 @@ def test_undo_restores_what_was_deleted(page: Any, server: Server, e2e_emulator:
     page.get_by_role("button", name="Trash").click()
     trash = page.get_by_role("region", name="Trash: backups of deleted configs")
     trash.get_by_role("checkbox", name=f"Restore {chosen[0]}").first.wait_for(timeout=STEP_MS)  # newest first
+
+
+OTHER_PROJECT = "b" * 32
+OTHER_BACKUP_CELL = (
+    "from types import SimpleNamespace\n"
+    "from modelarts_widgets.sdk.trash import Trash\n"
+    f"other = SimpleNamespace(project_id={OTHER_PROJECT!r}, region_name='cn-east-3', "
+    "endpoint='https://modelarts.cn-east-3.example.com')\n"
+    "Trash().write(other, {'other-cfg': {'config_name': 'other-cfg', 'app_url': '/a/', "
+    "'boot_file_url': '/a/t.py', 'data_url': '/d/', 'train_url': '/o/'}}).name"
+)
+
+
+def test_trash_view_shows_this_project_and_restores_another_only_when_told(
+    page: Any, server: Server, e2e_emulator: Emulator
+) -> None:
+    _open(page, server, "other-project.ipynb", OTHER_BACKUP_CELL)
+    page.get_by_role("button", name="Trash", exact=True).click()
+    trash = page.get_by_role("region", name="Trash: backups of deleted configs")
+    everything = trash.get_by_role("checkbox", name=re.compile("Also show backups of other projects"))
+    everything.check()
+    theirs = trash.get_by_role("checkbox", name="Restore other-cfg")
+    theirs.wait_for(timeout=STEP_MS)
+    everything.uncheck()  # the default view: this project's backups only
+    theirs.wait_for(state="detached", timeout=STEP_MS)
+    everything.check()
+    theirs.check()
+    restore = trash.get_by_role("button", name="Restore 1 selected")
+    assert restore.is_disabled()
+    allow = trash.get_by_role(
+        "checkbox", name=re.compile(f"although this backup is from project {OTHER_PROJECT}")
+    )
+    assert e2e_emulator.project_id in allow.evaluate("(box) => box.parentElement.textContent")
+    allow.check()
+    restore.click()
+    trash.get_by_text("Restored").first.wait_for(timeout=STEP_MS)
+    assert "other-cfg" in e2e_emulator.store.names()
 
 
 def test_failure_shows_inline_while_the_other_is_deleted(

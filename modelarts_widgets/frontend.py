@@ -1,0 +1,425 @@
+"""The doctor: why the widget does not show, and the fix that needs no root and no server restart.
+
+Run it where the kernel runs: ``%run -m modelarts_widgets.doctor`` (or ``%modelarts_delete --doctor``)
+in a notebook cell, ``python -m modelarts_widgets doctor`` with the kernel's Python in a terminal.
+
+A hosted notebook's server, with its widget front end, usually lives in another Python environment
+than the kernel. The widget renders only when the page has anywidget's front end of the kernel's
+anywidget minor version (and a widget manager for the kernel's ipywidgets). The doctor reports the
+kernel's versions and, where it can reach the notebook server, the server's; then it copies the lab
+extension (and classic Notebook extension) that ships inside the kernel's anywidget into the
+user's Jupyter data directory, which the server reads on the next page load.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import shutil
+import sys
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+RELOAD = "Reload the page (no server restart needed), then run the widget's cell again."
+
+
+def _version(module: str) -> str:
+    """The installed distribution's version, '' when it is not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(module)
+    except PackageNotFoundError:
+        return ""
+
+
+def kernel_versions() -> dict[str, str]:
+    """Versions in this (the kernel's) environment: python, ipywidgets, anywidget, modelarts-widgets."""
+    return {
+        "python": ".".join(map(str, sys.version_info[:3])),
+        "ipywidgets": _version("ipywidgets"),
+        "anywidget": _version("anywidget"),
+        "modelarts-widgets": _version("modelarts-widgets"),
+    }
+
+
+def fallback_text() -> str:
+    """The widget's plain-text form, shown where the page cannot render it.
+
+    The command comes first: ipywidgets 7 cuts this text to 110 characters.
+    """
+    v = kernel_versions()
+    return (
+        "Widget not shown? In a cell: %run -m modelarts_widgets.doctor"
+        f" · kernel ipywidgets {v['ipywidgets'] or '?'}, anywidget {v['anywidget'] or '?'}"
+    )
+
+
+def hint_html() -> str:
+    """The "Widget not shown?" output shown beside the widget; widget.css hides it once the widget renders."""
+    v = kernel_versions()
+    versions = html.escape(f"ipywidgets {v['ipywidgets'] or '?'}, anywidget {v['anywidget'] or '?'}")
+    return (
+        '<div class="maw-fallback"><b>Widget not shown?</b> Run its cell again; if it still does not '
+        "show, run <code>%run -m modelarts_widgets.doctor</code> in a cell, then reload the page. "
+        f"Kernel: {versions}.</div>"
+    )
+
+
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def display_with_hint(widget: Any, base_display: Any, **kwargs: Any) -> None:
+    """Display ``widget`` as ipywidgets would, then, in a notebook, the "Widget not shown?" hint.
+
+    Where the page cannot render the widget, JupyterLab shows only "Error displaying widget" and
+    the classic Notebook nothing at all, never the widget's plain text; the hint is a second
+    output that widget.css (loaded only by a working front end) hides.
+    """
+    from IPython import display as ipython_display
+
+    display: Any = ipython_display.display  # untyped in IPython
+    if base_display is not None:  # ipywidgets 7 displays widgets in Widget._ipython_display_
+        base_display(**kwargs)
+    else:
+        bundle = widget._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        display(data, metadata=metadata, raw=True)
+    if _in_kernel():
+        display({"text/plain": fallback_text(), "text/html": hint_html()}, raw=True)
+
+
+def minor(version: str) -> str:
+    """'0.9.21' -> '0.9': anywidget's front end accepts the same minor version (``~0.9.*``)."""
+    return ".".join(version.split(".")[:2])
+
+
+def data_dir() -> Path:
+    """The user's Jupyter data directory (``jupyter --data-dir``); the server looks there first."""
+    try:
+        from jupyter_core.paths import jupyter_data_dir
+    except ImportError:  # a kernel without jupyter_core: the same rules, for the common platforms
+        if os.environ.get("JUPYTER_DATA_DIR"):
+            return Path(os.environ["JUPYTER_DATA_DIR"])
+        if sys.platform == "darwin":
+            return Path.home() / "Library" / "Jupyter"
+        if os.name == "nt" and os.environ.get("APPDATA"):
+            return Path(os.environ["APPDATA"]) / "jupyter"
+        base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        return Path(base) / "jupyter"
+    return Path(jupyter_data_dir())
+
+
+def config_dir() -> Path:
+    """The user's Jupyter config directory (``jupyter --config-dir``)."""
+    try:
+        from jupyter_core.paths import jupyter_config_dir
+    except ImportError:
+        return Path(os.environ.get("JUPYTER_CONFIG_DIR") or Path.home() / ".jupyter")
+    return Path(jupyter_config_dir())
+
+
+def runtime_dir() -> Path:
+    try:
+        from jupyter_core.paths import jupyter_runtime_dir
+    except ImportError:
+        return Path(os.environ.get("JUPYTER_RUNTIME_DIR") or data_dir() / "runtime")
+    return Path(jupyter_runtime_dir())
+
+
+# -- the notebook server ------------------------------------------------------------------------
+
+
+@dataclass
+class ServerInfo:
+    """What could be learnt about a running notebook server (never its token)."""
+
+    url: str
+    pid: int = 0
+    kind: str = ""  # "lab", "notebook" (classic) or "" when not reachable
+    anywidget: str = ""  # the version of anywidget's front end the server serves, "" for none
+    widget_manager: str = ""  # @jupyter-widgets/jupyterlab-manager's version, "" for none / unknown
+    classic_widgets: bool = False  # classic Notebook: the widgets nbextension is served
+    reachable: bool = False
+    note: str = ""
+
+
+def _get(url: str, token: str, timeout: float = 3.0) -> tuple[int, bytes]:
+    request = urllib.request.Request(url)  # noqa: S310 (the server's own http(s) URL)
+    if token:
+        request.add_header("Authorization", f"token {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return int(response.status), response.read(1_000_000)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), b""
+    except (OSError, ValueError):
+        return 0, b""
+
+
+def _package_version(url: str, token: str) -> str:
+    status, body = _get(url, token)
+    if status != 200:
+        return ""
+    try:
+        return str(json.loads(body).get("version") or "")
+    except (ValueError, AttributeError):
+        return ""
+
+
+def probe(url: str, token: str, pid: int = 0) -> ServerInfo:
+    """Ask the server at ``url`` which widget front ends it serves to the page."""
+    info = ServerInfo(url=url, pid=pid)
+    base = url if url.endswith("/") else url + "/"
+    status, _ = _get(base + "api/status", token)
+    if status != 200:
+        info.note = f"not reachable from the kernel (HTTP {status or 'connection failed'})"
+        return info
+    info.reachable = True
+    # JupyterLab 3 and 4 serve each prebuilt extension's files under lab/extensions/<name>/.
+    lab_status, _ = _get(base + "lab/api/settings", token)
+    if lab_status == 200:
+        info.kind = "lab"
+        info.anywidget = _package_version(base + "lab/extensions/anywidget/package.json", token)
+        info.widget_manager = _package_version(
+            base + "lab/extensions/@jupyter-widgets/jupyterlab-manager/package.json", token
+        )
+    else:
+        # The classic Notebook serves nbextensions/; anywidget's has no version, only presence.
+        info.kind = "notebook"
+        if _get(base + "nbextensions/anywidget/extension.js", token)[0] == 200:
+            info.anywidget = "present"
+        info.classic_widgets = _get(base + "nbextensions/jupyter-js-widgets/extension.js", token)[0] == 200
+    return info
+
+
+def running_servers() -> list[dict[str, Any]]:
+    """The servers this user runs on this machine, the kernel's own first (``$JPY_PARENT_PID``)."""
+    found = []
+    folder = runtime_dir()
+    for pattern in ("jpserver-*.json", "nbserver-*.json"):
+        for path in sorted(folder.glob(pattern)):
+            try:
+                found.append(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError):
+                continue
+    parent = os.environ.get("JPY_PARENT_PID", "")
+    found.sort(key=lambda s: str(s.get("pid")) != parent)
+    return found
+
+
+# -- installing the front end ----------------------------------------------------------------------
+
+
+def _anywidget_dir(kind: str) -> Path | None:
+    """anywidget's prebuilt front end for ``kind`` ('labextension' or 'nbextension') in this env."""
+    try:
+        import anywidget
+    except ImportError:
+        return None
+    inside = Path(anywidget.__file__).parent / kind
+    if (inside / ("package.json" if kind == "labextension" else "extension.js")).is_file():
+        return inside
+    shared = Path(sys.prefix) / "share" / "jupyter" / f"{kind}s" / "anywidget"
+    return shared if shared.is_dir() else None
+
+
+def _copy_tree(source: Path, target: Path) -> None:
+    """Replace ``target`` with a copy of ``source``; the old copy goes only once the new one is whole."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(target.name + ".new")
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(source, staging)
+    old = target.with_name(target.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    staging.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def install_front_end(data: Path | None = None, config: Path | None = None) -> list[Path]:
+    """Copy the kernel's anywidget front end into the user's Jupyter directories.
+
+    Writes ``<data>/labextensions/anywidget`` (JupyterLab 3/4, Notebook 7), and
+    ``<data>/nbextensions/anywidget`` enabled in ``<config>/nbconfig/notebook.json`` (classic
+    Notebook). Returns the paths written. Raises ``RuntimeError`` when anywidget is not installed.
+    """
+    data = data or data_dir()
+    config = config or config_dir()
+    lab = _anywidget_dir("labextension")
+    if lab is None:
+        raise RuntimeError("anywidget is not installed in this environment: pip install anywidget")
+    written = [data / "labextensions" / "anywidget"]
+    _copy_tree(lab, written[0])
+    classic = _anywidget_dir("nbextension")
+    if classic is not None:
+        written.append(data / "nbextensions" / "anywidget")
+        _copy_tree(classic, written[-1])
+        nbconfig = config / "nbconfig" / "notebook.json"
+        settings: dict[str, Any] = {}
+        if nbconfig.is_file():
+            try:
+                settings = json.loads(nbconfig.read_text(encoding="utf-8"))
+            except ValueError:
+                settings = {}
+        settings.setdefault("load_extensions", {})["anywidget/extension"] = True
+        nbconfig.parent.mkdir(parents=True, exist_ok=True)
+        nbconfig.write_text(json.dumps(settings, indent=2), encoding="utf-8")
+        written.append(nbconfig)
+    return written
+
+
+# -- the report ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Diagnosis:
+    """What the doctor found and did; ``str()`` is the text it prints."""
+
+    kernel: dict[str, str]
+    servers: list[ServerInfo] = field(default_factory=list)
+    installed: list[Path] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines)
+
+
+def _major(version: str) -> int:
+    head = version.split(".", maxsplit=1)[0]
+    return int(head) if head.isdigit() else 0
+
+
+def _judge(server: ServerInfo, kernel: dict[str, str]) -> list[str]:
+    problems = []
+    if server.kind == "lab":
+        if not server.anywidget:
+            problems.append("the server has no anywidget front end")
+        elif kernel["anywidget"] and minor(server.anywidget) != minor(kernel["anywidget"]):
+            problems.append(
+                f"the server's anywidget front end is {server.anywidget}, the kernel's anywidget "
+                f"{kernel['anywidget']} needs {minor(kernel['anywidget'])}.x"
+            )
+        manager = server.widget_manager
+        # @jupyter-widgets/jupyterlab-manager 3.x is ipywidgets 7's front end; 5.x (ipywidgets 8)
+        # also renders ipywidgets 7 kernels.
+        if manager and _major(manager) < 5 and kernel["ipywidgets"].startswith("8"):
+            problems.append(
+                f"the server's widget manager ({manager}) speaks ipywidgets 7 only, the kernel has "
+                f"ipywidgets {kernel['ipywidgets']}: in the kernel run  pip install 'ipywidgets>=7.6,<8'"
+            )
+        if not manager:
+            problems.append("the server's widget manager (jupyterlab_widgets) was not found")
+    elif server.kind == "notebook":
+        if not server.anywidget:
+            problems.append("the classic Notebook has no anywidget nbextension")
+        if not server.classic_widgets:
+            problems.append("the classic Notebook has no widgets nbextension (widgetsnbextension)")
+    return problems
+
+
+def diagnose(*, install: bool = True, data: Path | None = None, config: Path | None = None) -> Diagnosis:
+    """Report kernel vs server versions; install the matching front end unless the server has it.
+
+    With ``install=False`` nothing is written. Servers are found through the Jupyter runtime
+    directory (this user's servers on this machine); a server elsewhere cannot be asked, and the
+    report says so.
+    """
+    kernel = kernel_versions()
+    report = Diagnosis(kernel=kernel)
+    say = report.lines.append
+    say(
+        f"Kernel ({sys.executable}): Python {kernel['python']}, "
+        f"ipywidgets {kernel['ipywidgets'] or 'missing'}, anywidget {kernel['anywidget'] or 'missing'}, "
+        f"modelarts-widgets {kernel['modelarts-widgets'] or 'checkout'}"
+    )
+    parent = os.environ.get("JPY_PARENT_PID", "")
+    checked: ServerInfo | None = None
+    for entry in running_servers():
+        url = str(entry.get("url") or "")
+        if not url:
+            continue
+        server = probe(url, str(entry.get("token") or ""), int(entry.get("pid") or 0))
+        report.servers.append(server)
+        if not server.reachable:
+            say(f"Server {url}: {server.note}")
+            continue
+        checked = server
+        if str(server.pid) != parent:
+            say(f"(the kernel was not started by {url}, so that may not be the page's server)")
+        if server.kind == "lab":
+            say(
+                f"Server {url} (JupyterLab-based): anywidget front end {server.anywidget or 'missing'}, "
+                f"widget manager {server.widget_manager or 'not found'}"
+            )
+        else:
+            say(
+                f"Server {url} (classic Notebook): anywidget nbextension {server.anywidget or 'missing'}, "
+                f"widgets nbextension {'present' if server.classic_widgets else 'missing'}"
+            )
+        report.problems.extend(_judge(server, kernel))
+        break  # the kernel's own server (JPY_PARENT_PID) is first; others are not this page's
+    if checked is None:
+        where = "reachable" if report.servers else "found in the Jupyter runtime directory"
+        say(
+            f"Server: none {where}, so its front end cannot be checked from here (a hosted server "
+            "often runs in another container); installing the kernel's front end for this user is harmless."
+        )
+    for problem in report.problems:
+        say(f"Problem: {problem}")
+    fixable = checked is None or any("anywidget" in p for p in report.problems)
+    if not kernel["anywidget"]:
+        say("anywidget is missing in the kernel: pip install modelarts-widgets (or anywidget) first.")
+        return report
+    if not fixable:
+        if report.problems:
+            say("The anywidget front end matches; the problem above needs the step it names.")
+        else:
+            say("The server serves a matching front end; if the widget still does not show, reload the page.")
+        return report
+    if not install:
+        say(
+            f"Fix: copy anywidget {kernel['anywidget']}'s front end into {data or data_dir()} "
+            "(run without --check)."
+        )
+        return report
+    try:
+        report.installed = install_front_end(data, config)
+    except (OSError, RuntimeError) as exc:
+        say(f"Could not install the front end: {exc}")
+        return report
+    say(f"Installed anywidget {kernel['anywidget']}'s front end for this user (no root, no restart):")
+    for path in report.installed:
+        say(f"  {path}")
+    say(RELOAD)
+    say(f"To undo: delete {report.installed[0]} (other anywidget versions then use the server's again).")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``doctor [--check]``: print the diagnosis; exit status 1 when a problem remains unfixed."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m modelarts_widgets doctor", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--check", action="store_true", help="only report; write nothing")
+    args = parser.parse_args(argv)
+    report = diagnose(install=not args.check)
+    print(report)
+    unfixed = [p for p in report.problems if not (report.installed and "anywidget" in p)]
+    return 1 if unfixed else 0

@@ -1,0 +1,404 @@
+"""The training-job-config contract on the client side: fields, bodies, name resolution, delete.
+
+Everything that builds or checks what is sent for a config lives here, and the estimator, the
+bulk operations and the trash use it (spec §2, §2b):
+
+* field tables of the list, details, create and update calls;
+* :func:`create_body` / :func:`update_body`: the documented bodies, one data source, no
+  undocumented fields; an update is a read-modify-write of the whole config;
+* :class:`Catalog`: flavor (``spec_code``) and engine (name + version) names resolved to
+  ``spec_id`` / ``engine_id`` through ``GET /v1/{project_id}/job/resource-specs`` and
+  ``.../job/ai-engines`` (``job_type=train``), each fetched once per session;
+* the single delete-and-check :func:`delete_config` and :func:`config_exists`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import secrets
+import threading
+import weakref
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from . import errors
+from .names import check_config_name
+from .session import Session
+from .transport import UNCERTAIN_STATUSES
+
+Status = dict[str, Any]
+CONFIGS = "/training-job-configs"
+RESOURCE_SPECS = "/job/resource-specs"
+AI_ENGINES = "/job/ai-engines"
+LIST_FIELDS = (
+    "config_name",
+    "config_desc",
+    "create_time",
+    "engine_type",
+    "engine_name",
+    "engine_id",
+    "engine_version",
+    "user_image_url",
+    "user_command",
+)
+# The REST list's sort keys (§2.2); the official SDK's documented default, job_name, is not one.
+SORT_KEYS = ("config_name", "config_desc", "create_time")
+SDK_DEFAULT_SORT = "job_name"
+# The create body's fields besides config_name and the data source (§2.4), as documented.
+CREATE_FIELDS = (
+    "config_desc",
+    "worker_server_num",
+    "app_url",
+    "boot_file_url",
+    "model_id",
+    "parameter",
+    "spec_id",
+    "engine_id",
+    "train_url",
+    "log_url",
+    "user_image_url",
+    "user_command",
+)
+DATA_FIELDS = ("data_url", "dataset_id", "dataset_version_id", "data_source")
+# Fields the update page marks mandatory (§2b), sent even when the stored value is empty.
+UPDATE_REQUIRED = ("worker_server_num", "app_url", "boot_file_url", "model_id", "spec_id", "engine_id")
+# No config-specific "not found" code is documented; 404 always counts, plus these codes.
+DEFAULT_NOT_FOUND_CODES = ("ModelArts.0015",)
+RESEND_ATTEMPTS = 3
+INCOMPLETE = "Client.IncompleteConfig"
+
+
+def not_found_codes() -> frozenset[str]:
+    """Codes counted as "no such config": ``MODELARTS_NOT_FOUND_CODES`` (comma-separated) or the default."""
+    configured = os.environ.get("MODELARTS_NOT_FOUND_CODES")
+    if configured is None:
+        return frozenset(DEFAULT_NOT_FOUND_CODES)
+    return frozenset(code.strip() for code in configured.split(",") if code.strip())
+
+
+def is_not_found(exc: errors.ModelArtsError) -> bool:
+    return exc.status == 404 or (exc.error_code or "") in not_found_codes()
+
+
+def config_path(name: str) -> str:
+    """The path of one config (the name is checked first)."""
+    return f"{CONFIGS}/{check_config_name(name)}"
+
+
+def outcome_uncertain(exc: errors.ModelArtsError) -> bool:
+    """True when a DELETE may have been carried out although no success answer arrived."""
+    if exc.status in UNCERTAIN_STATUSES:
+        return True
+    return isinstance(exc, errors.TransportError) and exc.error_code in (
+        errors.CONNECTION,
+        errors.TIMEOUT,
+        errors.BAD_RESPONSE,
+    )
+
+
+def config_exists(session: Session, name: str) -> bool:
+    """Ask the details call whether ``name`` exists; raises when the answer says neither."""
+    try:
+        session.call("GET", config_path(name))
+    except errors.ModelArtsError as exc:
+        if is_not_found(exc):
+            return False
+        raise
+    return True
+
+
+def delete_config(session: Session, name: str, *, gone_ok: bool = False) -> Status:
+    """Delete one config; after a lost or uncertain answer, check before sending again.
+
+    A config that is gone after an uncertain DELETE counts as deleted: the DELETE took effect
+    and only its answer was lost. With ``gone_ok`` (the bulk paths), a DELETE answered "not
+    found" (:func:`is_not_found`) returns ``{"is_success": True, "already_gone": True}``: the
+    config is not there, whoever removed it. Without it, that answer is returned as it is.
+    """
+    path = config_path(name)
+    for _ in range(RESEND_ATTEMPTS):
+        try:
+            session.call("DELETE", path)
+        except errors.ModelArtsError as exc:
+            if gone_ok and is_not_found(exc):
+                return {"is_success": True, "already_gone": True}
+            if not outcome_uncertain(exc):
+                return exc.as_status()
+            last = exc
+        else:
+            return {"is_success": True}
+        try:
+            if not config_exists(session, name):
+                return {"is_success": True}
+        except errors.ModelArtsError:
+            return errors.failure(
+                last.error_code or "",
+                f"{last.error_msg}; whether the config was deleted is unknown (refresh the list to see)",
+            )
+    return errors.failure(
+        last.error_code or "", f"{last.error_msg}; the config still exists after {RESEND_ATTEMPTS} attempts"
+    )
+
+
+_NAME_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
+_names_lock = threading.Lock()
+_names_given: dict[str, set[str]] = {}  # the second's stamp -> suffixes this process gave out
+
+
+def generated_name(now: datetime | None = None) -> str:
+    """A config name from the date, as the official SDK makes one: 20 characters, e.g.
+    ``cfg-261207-164500-a3`` (UTC date and time plus two random characters against clashes).
+
+    Names this process makes within one second never repeat (up to 1,296 a second), so a loop
+    of unnamed creates does not clash with itself; other processes differ by the random part.
+    """
+    stamp = (now or datetime.now(timezone.utc)).strftime("%y%m%d-%H%M%S")
+    with _names_lock:
+        given = _names_given.setdefault(stamp, set())
+        for old in [s for s in _names_given if s != stamp]:
+            del _names_given[old]
+        if len(given) >= len(_NAME_ALPHABET) ** 2:
+            raise RuntimeError(f"More than {len(given)} unnamed configs in one second; pass config_name=")
+        while True:
+            suffix = secrets.choice(_NAME_ALPHABET) + secrets.choice(_NAME_ALPHABET)
+            if suffix not in given:
+                given.add(suffix)
+                return f"cfg-{stamp}-{suffix}"
+
+
+def list_query(
+    per_page: int = 10,
+    page: int = 1,
+    sort_by: str | None = None,
+    order: str | None = None,
+    search_content: str | None = None,
+    config_type: str | None = None,
+) -> list[tuple[str, object]]:
+    """The list call's query parameters, checked against the documented ranges (ValueError).
+
+    Unset parameters are left out, so the server's documented defaults apply (sortBy
+    ``config_name``, order ``desc``). The official SDK's documented default sort key ``job_name``
+    belongs to the training-job list and is refused here with a clear error.
+    """
+    if not 1 <= int(per_page) <= 1000:
+        raise ValueError(f"per_page must be between 1 and 1000, not {per_page}")
+    if int(page) < 1:
+        raise ValueError(f"page must be 1 or more, not {page}")
+    if sort_by == SDK_DEFAULT_SORT:
+        raise ValueError(
+            "sort_by='job_name' is the official SDK's documented default, but the REST API sorts "
+            f"configs only by {', '.join(SORT_KEYS)}; pass one of those (nothing was sent)"
+        )
+    if sort_by is not None and sort_by not in SORT_KEYS:
+        raise ValueError(f"sort_by must be one of {', '.join(SORT_KEYS)}, not {sort_by!r}")
+    if order is not None and order not in ("asc", "desc"):
+        raise ValueError(f"order must be 'asc' or 'desc', not {order!r}")
+    if config_type is not None and config_type not in ("custom", "sample"):
+        raise ValueError(f"config_type must be 'custom' or 'sample', not {config_type!r}")
+    if config_type == "sample" and sort_by == "create_time":
+        raise ValueError("sort_by='create_time' is not supported with config_type='sample'")
+    params: Iterable[tuple[str, object]] = (
+        ("per_page", int(per_page)),
+        ("page", int(page)),
+        ("sortBy", sort_by),
+        ("order", order),
+        ("search_content", search_content or None),
+        ("config_type", config_type),
+    )
+    return [(k, v) for k, v in params if v is not None]
+
+
+# -- flavors and engines by name ---------------------------------------------------------------
+
+
+class UnknownNameError(ValueError):
+    """A flavor or engine name that the project's catalog does not have; lists close matches."""
+
+
+class Catalog:
+    """The project's flavors and engines, read once per session (``job_type=train``).
+
+    ``spec_id("modelarts.vm.gpu.p100")`` and ``engine_id("PyTorch", "PyTorch-1.0.0-python3.6")``
+    return the ids the create and update bodies need; an unknown name raises
+    :class:`UnknownNameError` naming the close matches. API failures raise ``ModelArtsError``.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._lock = threading.Lock()
+        self._specs: list[dict[str, Any]] | None = None
+        self._engines: list[dict[str, Any]] | None = None
+
+    def specs(self) -> list[dict[str, Any]]:
+        with self._lock:
+            if self._specs is None:
+                answer = self._session.call("GET", RESOURCE_SPECS, query=[("job_type", "train")])
+                self._specs = [s for s in answer.get("specs") or [] if isinstance(s, dict)]
+            return self._specs
+
+    def engines(self) -> list[dict[str, Any]]:
+        with self._lock:
+            if self._engines is None:
+                answer = self._session.call("GET", AI_ENGINES, query=[("job_type", "train")])
+                self._engines = [e for e in answer.get("engines") or [] if isinstance(e, dict)]
+            return self._engines
+
+    def spec_id(self, spec_code: str) -> int:
+        codes = {str(s.get("spec_code")): s for s in self.specs()}
+        found = codes.get(spec_code)
+        if found is None:
+            raise UnknownNameError(_unknown("train_instance_type", spec_code, codes))
+        return int(found["spec_id"])
+
+    def engine_id(self, framework_type: str, framework_version: str | None = None) -> int:
+        engines = self.engines()
+        names = {str(e.get("engine_name")) for e in engines}
+        if framework_type not in names:
+            raise UnknownNameError(_unknown("framework_type", framework_type, names))
+        versions = {
+            str(e.get("engine_version")): e for e in engines if e.get("engine_name") == framework_type
+        }
+        if framework_version is None:
+            if len(versions) == 1:
+                return int(next(iter(versions.values()))["engine_id"])
+            raise UnknownNameError(
+                f"framework_type {framework_type!r} has several versions; pass framework_version= "
+                f"(one of {', '.join(sorted(versions))})"
+            )
+        found = versions.get(framework_version)
+        if found is None:
+            raise UnknownNameError(
+                _unknown(f"framework_version of {framework_type}", framework_version, versions)
+            )
+        return int(found["engine_id"])
+
+
+def _unknown(what: str, name: str, known: Iterable[str]) -> str:
+    known = sorted(known)
+    close = difflib.get_close_matches(name, known, n=5, cutoff=0.5)
+    hint = f"close matches: {', '.join(close)}" if close else f"known: {', '.join(known[:20])}"
+    return f"Unknown {what} {name!r}; {hint} (nothing was sent)"
+
+
+_catalogs: weakref.WeakKeyDictionary[Session, Catalog] = weakref.WeakKeyDictionary()
+_catalogs_lock = threading.Lock()
+
+
+def catalog(session: Session) -> Catalog:
+    """The session's :class:`Catalog` (one per session, so each list is fetched once)."""
+    with _catalogs_lock:
+        found = _catalogs.get(session)
+        if found is None:
+            found = _catalogs[session] = Catalog(session)
+        return found
+
+
+# -- bodies ------------------------------------------------------------------------------------
+
+
+def data_fields(
+    inputs: str | None = None,
+    dataset_id: str | None = None,
+    dataset_version_id: str | None = None,
+    data_source: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The one data source given, as body fields; ValueError when several or half a dataset."""
+    given = [
+        inputs is not None,
+        dataset_id is not None or dataset_version_id is not None,
+        data_source is not None,
+    ]
+    if sum(given) > 1:
+        raise ValueError("Give only one of inputs, dataset_id + dataset_version_id, or data_source")
+    if (dataset_id is None) != (dataset_version_id is None):
+        raise ValueError("dataset_id and dataset_version_id go together")
+    if inputs is not None:
+        return {"data_url": inputs}
+    if dataset_id is not None:
+        return {"dataset_id": dataset_id, "dataset_version_id": dataset_version_id}
+    if data_source is not None:
+        return {"data_source": data_source}
+    return {}
+
+
+def stored_data(details: Mapping[str, Any]) -> dict[str, Any]:
+    """The data source a config's details describe, as one body field set (or none).
+
+    Details can show two views of one OBS input (``data_url`` and a one-entry ``data_source``
+    that repeats it); then the simple form is used, otherwise ``data_source``, else the dataset
+    ids, else ``data_url``.
+    """
+    source = details.get("data_source")
+    mirror = [{"type": "obs", "data_url": details.get("data_url")}]
+    if source and source != mirror:
+        return {"data_source": source}
+    if details.get("dataset_id") and details.get("dataset_version_id"):
+        return {"dataset_id": details["dataset_id"], "dataset_version_id": details["dataset_version_id"]}
+    if details.get("data_url"):
+        return {"data_url": details["data_url"]}
+    return {}
+
+
+def create_body(details: Mapping[str, Any]) -> dict[str, Any]:
+    """The create call's body for a config described by ``details`` (e.g. saved details).
+
+    Only documented create fields are sent, with one data source; empty values are left out so
+    the server applies its defaults.
+    """
+    body: dict[str, Any] = {"config_name": check_config_name(details.get("config_name"))}
+    for key in CREATE_FIELDS:
+        value = details.get(key)
+        if value not in (None, "", [], {}):
+            body[key] = value
+    body.update(stored_data(details))
+    return body
+
+
+def update_body(details: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The update call's full body: the stored config with ``changes`` applied (read-modify-write).
+
+    ``details`` is the details answer; ``changes`` holds create fields and at most one data
+    source (which replaces the stored one). Mandatory fields (§2b) are sent even when empty;
+    raises ``ValueError`` naming a mandatory field the config does not have.
+    """
+    body: dict[str, Any] = {}
+    for key in CREATE_FIELDS:
+        value = details.get(key)
+        if key in UPDATE_REQUIRED or key == "config_desc":
+            if value is not None:
+                body[key] = value
+        elif value not in (None, "", [], {}):
+            body[key] = value
+    new_data = {k: v for k, v in changes.items() if k in DATA_FIELDS}
+    body.update({k: v for k, v in changes.items() if k in CREATE_FIELDS})
+    body.update(new_data or stored_data(details))
+    if body.get("model_id") is None and body.get("app_url"):
+        body["model_id"] = 0  # a config with its own code has no built-in model; 0 is "none"
+    missing = [key for key in UPDATE_REQUIRED if body.get(key) is None]
+    if missing:
+        raise ValueError(f"The config lacks the mandatory update fields {', '.join(missing)}")
+    if not any(k in body for k in DATA_FIELDS):
+        raise ValueError("The config has no data source; pass inputs=, dataset_id= or data_source=")
+    return body
+
+
+def read_modify_write(session: Session, name: str, changes: Mapping[str, Any]) -> Status:
+    """Read ``name``'s details, apply ``changes`` and send the full update body; the status dict."""
+    path = config_path(name)
+    try:
+        details = session.call("GET", path)
+    except errors.ModelArtsError as exc:
+        return exc.as_status()
+    try:
+        body = update_body(details, changes)
+    except ValueError as exc:
+        return errors.failure(INCOMPLETE, f"{exc}; nothing was sent")
+    try:
+        answer = session.call("PUT", path, json_body=body)
+    except errors.ModelArtsError as exc:
+        return exc.as_status()
+    except ValueError as exc:  # e.g. a NaN in the details, which JSON cannot carry
+        return errors.failure(errors.INVALID_ARGUMENT, str(exc))
+    return {"is_success": True, **{k: v for k, v in answer.items() if k != "is_success"}}

@@ -1,0 +1,158 @@
+"""The widget's plain-text form and the doctor: versions, fix command, front-end install."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+from modelarts_widgets import JobConfigTable
+from modelarts_widgets import frontend as doctor
+from modelarts_widgets.sdk import Session
+
+COMMAND = "%run -m modelarts_widgets.doctor"
+
+
+@pytest.fixture
+def jupyter_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """The user's Jupyter directories, empty; no notebook server is running."""
+    dirs = {name: tmp_path / name for name in ("data", "config", "runtime")}
+    for name, path in dirs.items():
+        path.mkdir()
+        monkeypatch.setenv(f"JUPYTER_{name.upper()}_DIR", str(path))
+    return dirs
+
+
+def test_plain_text_puts_the_fix_first_then_kernel_versions(session: Session) -> None:
+    table = JobConfigTable(session=session, autoload=False)
+    text = repr(table)
+    cut = text[:110]  # what the page receives from ipywidgets 7
+    assert COMMAND in cut
+    assert f"ipywidgets {version('ipywidgets')}" in cut
+    assert f"anywidget {version('anywidget')}" in cut
+    assert "JobConfigTable(" in text
+    bundle = table._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert data["text/plain"].startswith("Widget not shown? In a cell: " + COMMAND)
+    assert "application/vnd.jupyter.widget-view+json" in data
+
+
+def test_install_copies_the_kernels_anywidget_front_end(jupyter_dirs: dict[str, Path]) -> None:
+    nbconfig = jupyter_dirs["config"] / "nbconfig" / "notebook.json"
+    nbconfig.parent.mkdir()
+    nbconfig.write_text(json.dumps({"load_extensions": {"other/extension": True}, "x": 1}))
+    old = jupyter_dirs["data"] / "labextensions" / "anywidget"
+    old.mkdir(parents=True)
+    (old / "package.json").write_text(json.dumps({"name": "anywidget", "version": "0.0.1"}))
+    (old / "stale.js").write_text("")
+
+    written = doctor.install_front_end()
+
+    lab = jupyter_dirs["data"] / "labextensions" / "anywidget"
+    package = json.loads((lab / "package.json").read_text())
+    assert package["version"] == version("anywidget")
+    assert package["jupyterlab"]["_build"]["load"]
+    assert (lab / package["jupyterlab"]["_build"]["load"]).is_file()
+    assert not (lab / "stale.js").exists()  # replaced, not merged
+    assert (jupyter_dirs["data"] / "nbextensions" / "anywidget" / "extension.js").is_file()
+    settings = json.loads(nbconfig.read_text())
+    assert settings == {"load_extensions": {"other/extension": True, "anywidget/extension": True}, "x": 1}
+    assert lab in written
+    assert sorted(p.name for p in lab.parent.iterdir()) == ["anywidget"]  # no staging left behind
+
+
+def test_doctor_without_a_server_says_so_and_installs(jupyter_dirs: dict[str, Path]) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "modelarts_widgets", "doctor"], capture_output=True, text=True, check=True
+    ).stdout
+    assert f"ipywidgets {version('ipywidgets')}" in out
+    assert f"anywidget {version('anywidget')}" in out
+    assert "none found" in out
+    assert "Reload the page" in out
+    assert (jupyter_dirs["data"] / "labextensions" / "anywidget" / "package.json").is_file()
+
+
+def test_check_writes_nothing(jupyter_dirs: dict[str, Path]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "modelarts_widgets", "doctor", "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "run without --check" in result.stdout
+    assert not any(jupyter_dirs["data"].iterdir())
+    assert not any(jupyter_dirs["config"].iterdir())
+
+
+def test_doctor_reads_a_server_it_cannot_reach_honestly(jupyter_dirs: dict[str, Path]) -> None:
+    (jupyter_dirs["runtime"] / "jpserver-1.json").write_text(
+        json.dumps({"url": "http://127.0.0.1:9/", "token": "SECRET-token", "pid": 1})
+    )
+    report = doctor.diagnose(install=False)
+    text = str(report)
+    assert "http://127.0.0.1:9/: not reachable from the kernel" in text
+    assert "none reachable" in text
+    assert "Fix: copy anywidget" in text  # it cannot tell, so it does not claim the server is fine
+    assert not any((jupyter_dirs["data"]).iterdir())  # install=False writes nothing
+    assert "SECRET-token" not in text
+
+
+def test_magic_doctor_needs_no_credentials(
+    jupyter_dirs: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "modelarts_widgets")
+    assert shell.run_line_magic("modelarts_delete", "--doctor") is None
+    out = capsys.readouterr().out
+    assert f"anywidget {version('anywidget')}" in out
+    assert "Reload the page" in out
+    assert (jupyter_dirs["data"] / "labextensions" / "anywidget" / "package.json").is_file()
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "modelarts_widgets", "docter"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 2
+    assert "usage: python -m modelarts_widgets doctor" in result.stderr
+
+
+def test_run_in_a_cell_leaves_the_users_names_alone(jupyter_dirs: dict[str, Path]) -> None:
+    """``%run -m modelarts_widgets.doctor`` copies a script's globals into the notebook's namespace."""
+    shell = InteractiveShell.instance()
+    shell.user_ns.update({"main": "mine", "json": "mine", "Path": "mine"})
+    before = set(shell.user_ns)
+    shell.run_line_magic("run", "-m modelarts_widgets.doctor")
+    added = {n for n in set(shell.user_ns) - before if not n.startswith("_")}
+    assert added == set()
+    assert [shell.user_ns[n] for n in ("main", "json", "Path")] == ["mine"] * 3
+    assert (jupyter_dirs["data"] / "labextensions" / "anywidget" / "package.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("server", "kernel", "problems"),
+    [
+        (("0.11.0", "5.0.16"), ("8.1.9", "0.11.0"), []),
+        (("0.9.21", "3.1.11"), ("7.8.5", "0.9.13"), []),
+        (("", "3.1.11"), ("7.8.5", "0.9.21"), ["the server has no anywidget front end"]),
+        (
+            ("0.11.0", "5.0.16"),
+            ("8.1.9", "0.9.21"),
+            ["the server's anywidget front end is 0.11.0, the kernel's"],
+        ),
+        (("0.9.21", "3.1.11"), ("8.1.9", "0.9.21"), ["speaks ipywidgets 7 only"]),
+    ],
+)
+def test_judging_kernel_against_server(
+    server: tuple[str, str], kernel: tuple[str, str], problems: list[str]
+) -> None:
+    info = doctor.ServerInfo(url="http://x/", kind="lab", anywidget=server[0], widget_manager=server[1])
+    found = doctor._judge(info, {"ipywidgets": kernel[0], "anywidget": kernel[1]})
+    assert len(found) == len(problems), found
+    for problem, expected in zip(found, problems):
+        assert expected in problem
