@@ -3,6 +3,7 @@ configs as an ipywidgets table (a Checkbox and Labels per row) in a real Jupyter
 
 from __future__ import annotations
 
+import json
 import shutil
 import statistics
 import tempfile
@@ -38,6 +39,10 @@ def harness(sizes: list[int], runs: int) -> list[Figure]:
     for name in ("widget.js", "widget.css"):
         shutil.copy(ROOT / "js" / name, folder / name)
     shutil.copy(Path(__file__).with_name("harness.html"), folder / "index.html")
+    # The page's words, as the widget's _catalogs trait carries them.
+    from modelarts_widgets.i18n import page_catalogs
+
+    (folder / "catalogs.json").write_text(json.dumps(page_catalogs(), ensure_ascii=False), encoding="utf-8")
     server, base = _serve(folder)
     figures: list[Figure] = []
     try:

@@ -4,31 +4,58 @@
 // Per-row delete statuses arrive as custom messages {type: "statuses"} carrying only what
 // changed, so a 1,000-name run costs a few dozen small messages instead of full re-syncs.
 // All config text is set with textContent: it is never parsed as HTML.
+//
+// Every word the page shows comes from the catalogs in modelarts_widgets/locales/*.json, which
+// Python syncs as the `_catalogs` trait (one source for kernel and page; see i18n.py for why JSON).
+// The language: the `language` trait when set (JobConfigTable(language=...)), else the page's
+// <html lang> (JupyterLab and Notebook 7 set it from the chosen language pack), else the browser's.
 
 const ROW_HEIGHT = 32; // the first estimate; drawBody measures the real height
 const OVERSCAN = 20;
 const PREVIEW_NAMES = 3;
 
-const COLUMNS = [
-  { key: "name", label: "Name" },
-  { key: "desc", label: "Description" },
-  { key: "engine", label: "Engine" },
-  { key: "created", label: "Created" },
-];
+const COLUMNS = ["name", "desc", "engine", "created"].map((key) => ({ key }));
+const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
-const STATE_TEXT = {
-  queued: "Queued",
-  "backing up": "Backing up…",
-  "backed up": "Backed up",
-  restoring: "Restoring…",
-  restored: "Restored",
-  deleting: "Deleting…",
-  deleted: "Deleted",
-  "already gone": "Already gone",
-  failed: "Failed",
-  skipped: "Skipped",
-  cancelled: "Not sent",
-};
+/** The catalog language a tag names ("zh_CN", "zh-Hans" -> "zh-CN"; "en-GB" -> "en"), or null. */
+export function supportedLanguage(tag) {
+  const base = String(tag || "").trim().split(/[-_.@]/)[0].toLowerCase();
+  return base === "zh" ? "zh-CN" : base === "en" ? "en" : null;
+}
+
+/**
+ * [catalog language, locale for dates]: the forced language, else the first supported of the
+ * page's lang and the browser's languages, else English.
+ */
+export function chooseLanguage(forced, documentLang, browserLangs = []) {
+  const tags = forced ? [forced] : [documentLang, ...browserLangs];
+  for (const tag of tags) {
+    const language = supportedLanguage(tag);
+    if (language) return [language, language === "en" && /^en[-_]/i.test(tag) ? tag.replace("_", "-") : language];
+  }
+  return ["en", "en"];
+}
+
+/** t(key, params): the text of `key` in `language`, plural form by params.count, placeholders filled. */
+export function translator(catalogs, language) {
+  const catalog = (catalogs && catalogs[language]) || {};
+  const english = (catalogs && catalogs.en) || {};
+  const plurals = new Intl.PluralRules(language);
+  const t = (key, params = {}) => {
+    let entry = catalog[key] ?? english[key] ?? key;
+    if (typeof entry === "object") entry = entry[plurals.select(Number(params.count))] ?? entry.other;
+    return entry.replace(PLACEHOLDER, (whole, name) => (name in params ? String(params[name]) : whole));
+  };
+  t.has = (key) => key in catalog || key in english;
+  return t;
+}
+
+/** The catalog key of our hint for an error code, mirroring errors.hint_for in Python; or null. */
+function hintKey(catalog, code) {
+  if (!code) return null;
+  if (`hint.${code}` in catalog) return `hint.${code}`;
+  return code.startsWith("HTTP.5") ? "hint.HTTP.5xx" : null;
+}
 
 /** Create an element with a class, text and attributes. */
 function h(tag, { cls, text, attrs } = {}, children = []) {
@@ -43,9 +70,9 @@ function h(tag, { cls, text, attrs } = {}, children = []) {
 const SVG = "http://www.w3.org/2000/svg";
 
 /** A padlock drawn in SVG (no emoji font needed), labelled with the protection reason. */
-function lockIcon(reason) {
+function lockIcon(reason, t) {
   const svg = document.createElementNS(SVG, "svg");
-  for (const [name, value] of Object.entries({ viewBox: "0 0 16 16", width: "12", height: "12", role: "img", "aria-label": `Protected: ${reason}` })) {
+  for (const [name, value] of Object.entries({ viewBox: "0 0 16 16", width: "12", height: "12", role: "img", "aria-label": t("page.protected", { reason }) })) {
     svg.setAttribute(name, value);
   }
   const title = document.createElementNS(SVG, "title");
@@ -62,6 +89,13 @@ function lockIcon(reason) {
   return wrap;
 }
 
+/** Date formatters for a locale: short for the column, full for its tooltip. */
+function dateFormats(locale) {
+  const short = new Intl.DateTimeFormat(locale, { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  const full = new Intl.DateTimeFormat(locale, { dateStyle: "full", timeStyle: "short", hourCycle: "h23" });
+  return { short, full };
+}
+
 /** The zone of a local date as text: "UTC+08:00". */
 export function zoneText(date) {
   const offset = -date.getTimezoneOffset();
@@ -70,16 +104,20 @@ export function zoneText(date) {
   return `UTC${sign}${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
 }
 
-/** [local time shown in the cell, tooltip with its zone]; both empty for an unusable value. */
-export function formatCreated(ms) {
+/**
+ * [local time shown in the cell, tooltip with its zone]; both empty for an unusable value.
+ * With `dates` (dateFormats) the time is in that locale's format, else "2026-11-03 22:24".
+ */
+export function formatCreated(ms, t, dates = null) {
   if (typeof ms !== "number" || !Number.isFinite(ms)) return ["", ""];
   const date = new Date(ms);
-  if (Number.isNaN(date.getTime())) return ["", `Invalid time (${ms})`];
+  if (Number.isNaN(date.getTime())) return ["", t("page.created.invalid", { ms })];
   const pad = (n) => String(n).padStart(2, "0");
-  const local =
-    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
-    `${pad(date.getHours())}:${pad(date.getMinutes())}`;
-  return [local, `${local} ${zoneText(date)} (local time; ${ms} ms since the epoch)`];
+  const local = dates
+    ? dates.short.format(date)
+    : `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` + `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  const long = dates ? dates.full.format(date) : local;
+  return [local, t("page.created.full", { date: long, zone: zoneText(date), ms })];
 }
 
 /** What the Engine column shows: the version (it names the engine too), else the engine. */
@@ -122,22 +160,35 @@ function stateClass(state) {
   return state.replace(" ", "-");
 }
 
-/** A readable summary of the current run's counts. */
-export function summarize(counts, total) {
+/** A readable summary of the current run's counts, in the language of `t` (from translator()). */
+export function summarize(counts, total, t) {
   if (!total) return "";
   const done = finishedCount(counts, total);
   const restoring = counts.restoring || counts.restored;
-  const parts = [restoring ? `Restored ${counts.restored || 0} of ${total}` : `Deleted ${counts.deleted || 0} of ${total}`];
-  if (counts["already gone"]) parts.push(`${counts["already gone"]} already gone`);
-  if (counts["backing up"]) parts.push(`backing up ${counts["backing up"]}`);
-  if (counts.failed) parts.push(`${counts.failed} failed`);
-  if (counts.skipped) parts.push(`${counts.skipped} skipped${restoring ? " (they exist again)" : ""}`);
-  if (counts.cancelled) parts.push(`${counts.cancelled} not sent`);
-  if (total - done > 0) parts.push(`${total - done} left`);
-  return parts.join(" · ");
+  const parts = [
+    restoring
+      ? t("page.summary.restored", { done: counts.restored || 0, total })
+      : t("page.summary.deleted", { done: counts.deleted || 0, total }),
+  ];
+  if (counts["already gone"]) parts.push(t("page.summary.already_gone", { count: counts["already gone"] }));
+  if (counts["backing up"]) parts.push(t("page.summary.backing_up", { count: counts["backing up"] }));
+  if (counts.failed) parts.push(t("page.summary.failed", { count: counts.failed }));
+  if (counts.skipped) parts.push(t(restoring ? "page.summary.skipped_exist" : "page.summary.skipped", { count: counts.skipped }));
+  if (counts.cancelled) parts.push(t("page.summary.not_sent", { count: counts.cancelled }));
+  if (total - done > 0) parts.push(t("page.summary.left", { count: total - done }));
+  return parts.join(t("page.summary.separator"));
 }
 
-function render({ model, el }) {
+function draw({ model, el }) {
+  const [language, locale] = chooseLanguage(
+    model.get("language"),
+    document.documentElement?.lang,
+    globalThis.navigator?.languages || [globalThis.navigator?.language],
+  );
+  const catalogs = model.get("_catalogs") || {};
+  const t = translator(catalogs, language);
+  const dates = dateFormats(locale);
+  const stateText = (state) => (t.has(`page.state.${state}`) ? t(`page.state.${state}`) : state);
   const ui = {
     filter: "",
     sortKey: "name",
@@ -159,14 +210,14 @@ function render({ model, el }) {
   // -- skeleton ------------------------------------------------------------------------------
   const root = h("div", {
     cls: "maw-root",
-    attrs: { "data-lm-suppress-shortcuts": "true", "data-jp-suppress-context-menu": "true" },
+    attrs: { "data-lm-suppress-shortcuts": "true", "data-jp-suppress-context-menu": "true", lang: language },
   });
   const filterBox = h("input", {
     cls: "maw-filter",
-    attrs: { type: "search", placeholder: "Filter by name or description", "aria-label": "Filter configs" },
+    attrs: { type: "search", placeholder: t("page.filter.placeholder"), "aria-label": t("page.filter.label") },
   });
   const countText = h("span", { cls: "maw-count" });
-  const refreshButton = h("button", { cls: "maw-button", text: "Refresh", attrs: { type: "button" } });
+  const refreshButton = h("button", { cls: "maw-button", text: t("page.refresh"), attrs: { type: "button" } });
   const deleteButton = h("button", { cls: "maw-button maw-danger", attrs: { type: "button" } });
   const toolbar = h("div", { cls: "maw-toolbar" }, [filterBox, countText, h("span", { cls: "maw-spacer" }), refreshButton, deleteButton]);
   const trashChoice = new Map(); // backup file -> Set of names ticked for restoring
@@ -178,40 +229,41 @@ function render({ model, el }) {
   const confirmDetails = h("details", { cls: "maw-confirm-names" }, [confirmSummary, confirmList]);
   const notice = h("div", { cls: "maw-notice", attrs: { role: "status" } });
   notice.hidden = true;
-  const confirmButton = h("button", { cls: "maw-button maw-danger-strong", text: "Confirm", attrs: { type: "button" } });
-  const cancelButton = h("button", { cls: "maw-button", text: "Cancel", attrs: { type: "button" } });
-  const confirmBar = h("div", { cls: "maw-confirm", attrs: { role: "group", "aria-label": "Confirm deletion" } }, [
+  const confirmButton = h("button", { cls: "maw-button maw-danger-strong", text: t("page.confirm"), attrs: { type: "button" } });
+  const cancelButton = h("button", { cls: "maw-button", text: t("page.cancel"), attrs: { type: "button" } });
+  const confirmBar = h("div", { cls: "maw-confirm", attrs: { role: "group", "aria-label": t("page.confirm.label") } }, [
     confirmText,
     confirmButton,
     cancelButton,
     confirmDetails,
   ]);
 
-  const progress = h("progress", { cls: "maw-progress", attrs: { max: "1", value: "0", "aria-label": "Deletion progress" } });
+  const progress = h("progress", { cls: "maw-progress", attrs: { max: "1", value: "0", "aria-label": t("page.progress.label") } });
   const summaryText = h("span", { cls: "maw-summary" });
-  const stopButton = h("button", { cls: "maw-button", text: "Stop", attrs: { type: "button" } });
-  const retryButton = h("button", { cls: "maw-button", text: "Retry failed", attrs: { type: "button" } });
+  const stopButton = h("button", { cls: "maw-button", text: t("page.stop"), attrs: { type: "button" } });
+  const retryButton = h("button", { cls: "maw-button", text: t("page.retry"), attrs: { type: "button" } });
   const undoButton = h("button", { cls: "maw-button", attrs: { type: "button" } });
   const runBar = h("div", { cls: "maw-run" }, [progress, summaryText, stopButton, retryButton, undoButton]);
 
-  const trashButton = h("button", { cls: "maw-button", text: "Trash", attrs: { type: "button", "aria-expanded": "false" } });
-  const trashPanel = h("div", { cls: "maw-trash", attrs: { role: "region", "aria-label": "Trash: backups of deleted configs" } });
+  const trashButton = h("button", { cls: "maw-button", text: t("page.trash"), attrs: { type: "button", "aria-expanded": "false" } });
+  const trashPanel = h("div", { cls: "maw-trash", attrs: { role: "region", "aria-label": t("page.trash.label") } });
   trashPanel.hidden = true;
 
   const banner = h("div", { cls: "maw-banner", attrs: { role: "alert" } });
   const live = h("div", { cls: "maw-sr-only", attrs: { "aria-live": "polite", role: "status" } });
 
-  const headerBox = h("input", { attrs: { type: "checkbox", "aria-label": "Select all shown" } });
+  const headerBox = h("input", { attrs: { type: "checkbox", "aria-label": t("page.select_all") } });
   const headRow = h("tr", {}, [h("th", { cls: "maw-check", attrs: { scope: "col" } }, [headerBox])]);
   const sortButtons = new Map();
   for (const column of COLUMNS) {
-    const button = h("button", { cls: "maw-sort", text: column.label, attrs: { type: "button" } });
+    const label = t(`page.column.${column.key}`);
+    const button = h("button", { cls: "maw-sort", text: label, attrs: { type: "button", title: label } });
     const th = h("th", { cls: `maw-col-${column.key}`, attrs: { scope: "col", "aria-sort": "none" } }, [button]);
     sortButtons.set(column.key, { button, th });
     headRow.append(th);
   }
-  headRow.append(h("th", { cls: "maw-col-status", text: "Status", attrs: { scope: "col" } }));
-  const caption = h("caption", { cls: "maw-sr-only", text: "Training-job configs" });
+  headRow.append(h("th", { cls: "maw-col-status", text: t("page.column.status"), attrs: { scope: "col" } }));
+  const caption = h("caption", { cls: "maw-sr-only", text: t("page.caption") });
   const tbody = h("tbody");
   const table = h("table", { cls: "maw-table" }, [caption, h("thead", {}, [headRow]), tbody]);
   const scroller = h("div", { cls: "maw-scroller" }, [table]);
@@ -244,7 +296,7 @@ function render({ model, el }) {
     const status = ui.statuses.get(name);
     if (!status) return cell;
     const [state, code, text] = status;
-    const badge = h("span", { cls: `maw-state maw-state-${stateClass(state)}`, text: STATE_TEXT[state] || state });
+    const badge = h("span", { cls: `maw-state maw-state-${stateClass(state)}`, text: stateText(state) });
     const detail = state === "failed" || state === "skipped" ? [code, text].filter(Boolean).join(": ") : "";
     if (!detail) {
       cell.append(badge);
@@ -259,7 +311,9 @@ function render({ model, el }) {
       else ui.expanded.delete(name);
     });
     cell.append(expandable);
-    cell.title = detail;
+    // The server's message as sent (it is data); our hint, in the page's language, beside it.
+    const hint = hintKey(catalogs.en || {}, code);
+    cell.title = hint ? `${detail}\n${t(hint)}` : detail;
     return cell;
   }
 
@@ -269,13 +323,13 @@ function render({ model, el }) {
       cls: `maw-row${status ? ` maw-row-${stateClass(status)}` : ""}${row.lock ? " maw-row-locked" : ""}`,
       attrs: { "aria-selected": String(selected.has(row.name)), "data-name": row.name },
     });
-    const box = h("input", { attrs: { type: "checkbox", "aria-label": `Select ${row.name}` } });
+    const box = h("input", { attrs: { type: "checkbox", "aria-label": t("page.select_row", { name: row.name }) } });
     box.checked = selected.has(row.name);
     box.disabled = !deletable(row) || model.get("running");
     box.dataset.index = String(index);
     const checkCell = h("td", { cls: "maw-check" }, [box]);
-    if (row.lock) checkCell.append(lockIcon(row.lock));
-    const [local, full] = formatCreated(row.created);
+    if (row.lock) checkCell.append(lockIcon(row.lock_pattern ? t("page.protected_by", { pattern: row.lock_pattern }) : row.lock, t));
+    const [local, full] = formatCreated(row.created, t, dates);
     tr.append(
       checkCell,
       h("td", { cls: "maw-col-name", text: row.name, attrs: { title: row.name } }),
@@ -334,7 +388,7 @@ function render({ model, el }) {
     if (same) return;
     ui.confirming = false;
     ui.confirmNames = [];
-    showNotice("The selection changed, so the confirmation was withdrawn: nothing was deleted. Click Delete to confirm again.");
+    showNotice(t("page.confirm.withdrawn"));
   }
 
   function drawToolbar() {
@@ -342,8 +396,8 @@ function render({ model, el }) {
     const n = chosen().length;
     const rows = model.get("rows");
     const loading = model.get("phase") === "loading";
-    countText.textContent = `${n} selected · ${ui.view.length} shown of ${rows.length}${loading ? " (loading…)" : ""}`;
-    deleteButton.textContent = `Delete ${n} selected`;
+    countText.textContent = t(loading ? "page.count.loading" : "page.count", { selected: n, shown: ui.view.length, total: rows.length });
+    deleteButton.textContent = t("page.delete", { count: n });
     deleteButton.disabled = n === 0 || model.get("running") || ui.sent || ui.confirming;
     refreshButton.disabled = model.get("running");
     confirmBar.hidden = !ui.confirming;
@@ -351,13 +405,11 @@ function render({ model, el }) {
       const names = ui.confirmNames;
       const shown = new Set(ui.view.map((r) => r.name));
       const hidden = names.filter((name) => !shown.has(name)).length;
-      const preview = names.slice(0, PREVIEW_NAMES).join(", ");
-      const more = names.length > PREVIEW_NAMES ? ` +${names.length - PREVIEW_NAMES} more` : "";
-      const hiddenText = hidden ? ` — ${hidden} of them hidden by the filter` : "";
-      const after = model.get("backups")
-        ? "Their details are saved to the trash first, so Undo can re-create them."
-        : "Backups are off: this cannot be undone.";
-      confirmText.textContent = `Delete ${names.length} config${names.length === 1 ? "" : "s"}${hiddenText} (${preview}${more})? ${after}`;
+      const listed = names.slice(0, PREVIEW_NAMES).join(t("page.list.separator"));
+      const preview = names.length > PREVIEW_NAMES ? t("page.confirm.more", { names: listed, count: names.length - PREVIEW_NAMES }) : listed;
+      const hiddenText = hidden ? t("page.confirm.hidden", { count: hidden }) : "";
+      const after = t(model.get("backups") ? "page.confirm.backup" : "page.confirm.no_backup");
+      confirmText.textContent = t("page.confirm.text", { count: names.length, hidden: hiddenText, preview, after });
     }
   }
 
@@ -368,11 +420,11 @@ function render({ model, el }) {
     runBar.hidden = ui.total === 0 && !undo;
     progress.max = Math.max(ui.total, 1);
     progress.value = Math.max(done, 0);
-    summaryText.textContent = summarize(ui.counts, ui.total);
+    summaryText.textContent = summarize(ui.counts, ui.total, t);
     stopButton.hidden = !running;
     retryButton.hidden = running || !ui.counts.failed || Boolean(ui.counts.restored || ui.counts.restoring);
     undoButton.hidden = running || !undo;
-    undoButton.textContent = `Undo: restore ${undo}`;
+    undoButton.textContent = t("page.undo", { count: undo });
     trashButton.disabled = !model.get("backups");
   }
 
@@ -381,20 +433,20 @@ function render({ model, el }) {
     if (trashPanel.hidden) return;
     const files = model.get("trash_files") || [];
     const running = model.get("running");
-    const here = model.get("trash_scope") || model.get("project") || "this project";
+    const here = model.get("trash_scope") || model.get("project") || t("page.trash.this_project");
     const everything = Boolean(model.get("trash_all_projects"));
     const scopeBox = h("input", { attrs: { type: "checkbox" } });
     scopeBox.checked = everything;
     scopeBox.addEventListener("change", () => model.send({ type: "trash", all_projects: scopeBox.checked }));
     const scope = h("label", { cls: "maw-trash-scope" }, [
       scopeBox,
-      h("span", { text: ` Also show backups of other projects (this is ${here})` }),
+      h("span", { text: ` ${t("page.trash.all_projects", { here })}` }),
     ]);
     const blocks = files.map((file) => {
       const picked = trashChoice.get(file.file) || new Set();
       const names = Array.isArray(file.names) ? file.names : null;
       const items = (names || []).map((name) => {
-        const box = h("input", { attrs: { type: "checkbox", "aria-label": `Restore ${name}` } });
+        const box = h("input", { attrs: { type: "checkbox", "aria-label": t("page.trash.restore_row", { name }) } });
         box.checked = picked.has(name);
         box.disabled = running;
         box.addEventListener("change", () => {
@@ -406,7 +458,7 @@ function render({ model, el }) {
         const status = ui.statuses.get(name);
         const label = h("label", { cls: "maw-trash-item" }, [box, h("span", { text: ` ${name}` })]);
         if (status) {
-          const detail = [STATE_TEXT[status[0]] || status[0], status[1], status[2]].filter(Boolean).join(" ");
+          const detail = [stateText(status[0]), status[1], status[2]].filter(Boolean).join(" ");
           label.append(h("span", { cls: `maw-state maw-state-${stateClass(status[0])}`, text: ` ${detail}` }));
         }
         return h("li", {}, [label]);
@@ -424,7 +476,7 @@ function render({ model, el }) {
       }
       const restore = h("button", {
         cls: "maw-button",
-        text: `Restore ${picked.size} selected`,
+        text: t("page.trash.restore", { count: picked.size }),
         attrs: { type: "button" },
       });
       restore.disabled = running || picked.size === 0 || Boolean(file.other && !trashAllowed.has(file.file));
@@ -436,32 +488,33 @@ function render({ model, el }) {
         trashChoice.set(file.file, new Set());
         restore.disabled = true;
       });
-      const created = file.created ? new Date(file.created).toLocaleString() : file.file;
-      const head = [h("strong", { text: `Backup of ${created}` })];
-      if (names) head.push(h("span", { cls: "maw-count", text: ` · ${names.length} config${names.length === 1 ? "" : "s"}` }));
-      if (file.other) head.push(h("span", { cls: "maw-trash-origin", text: ` · project ${origin}` }));
+      const created = file.created ? dates.short.format(new Date(file.created)) : file.file;
+      const title = t("page.trash.backup_of", { date: created });
+      const head = [h("strong", { text: title })];
+      if (names) head.push(h("span", { cls: "maw-count", text: ` · ${t("page.trash.configs", { count: names.length })}` }));
+      if (file.other) head.push(h("span", { cls: "maw-trash-origin", text: ` · ${t("page.trash.origin", { origin })}` }));
       head.push(h("span", { cls: "maw-spacer" }), restore);
       const body = [h("div", { cls: "maw-trash-head" }, head)];
       if (allow) {
         body.push(
           h("label", { cls: "maw-trash-allow" }, [
             allow,
-            h("span", { text: ` Restore into ${here}, although this backup is from project ${origin}` }),
+            h("span", { text: ` ${t("page.trash.allow_other", { here, origin })}` }),
           ]),
         );
       }
       if (names) body.push(h("ul", { cls: "maw-trash-list" }, items));
       else {
-        const open = h("button", { cls: "maw-button", text: "Show configs", attrs: { type: "button" } });
+        const open = h("button", { cls: "maw-button", text: t("page.trash.show_configs"), attrs: { type: "button" } });
         open.addEventListener("click", () => {
           open.disabled = true;
           model.send({ type: "trash_open", file: file.file });
         });
         body.push(open);
       }
-      return h("section", { cls: "maw-trash-file", attrs: { "aria-label": `Backup of ${created}` } }, body);
+      return h("section", { cls: "maw-trash-file", attrs: { "aria-label": title } }, body);
     });
-    const empty = everything ? "The trash is empty." : `No backups of ${here} in the trash.`;
+    const empty = everything ? t("page.trash.empty") : t("page.trash.empty_here", { here });
     trashPanel.replaceChildren(scope, ...(blocks.length ? blocks : [h("div", { cls: "maw-message", text: empty })]));
   }
 
@@ -471,19 +524,20 @@ function render({ model, el }) {
     banner.replaceChildren();
     if (!error.message) return;
     banner.append(
-      h("strong", { text: error.code ? `${error.code}: ` : "Error: " }),
+      h("strong", { text: `${error.code || t("page.error")}: ` }),
       h("span", { cls: "maw-banner-message", text: error.message }),
     );
-    if (error.hint) banner.append(h("div", { cls: "maw-hint", text: error.hint }));
+    const hint = hintKey(catalogs.en || {}, error.code);
+    if (hint || error.hint) banner.append(h("div", { cls: "maw-hint", text: hint ? t(hint) : error.hint }));
   }
 
   function drawMessage() {
     const phase = model.get("phase");
     const rows = model.get("rows");
     let text = "";
-    if (phase === "loading" && rows.length === 0) text = "Loading training-job configs…";
-    else if (phase === "ready" && rows.length === 0) text = `No training-job configs in project ${model.get("project")}.`;
-    else if (rows.length > 0 && ui.view.length === 0) text = "No config matches the filter.";
+    if (phase === "loading" && rows.length === 0) text = t("page.loading");
+    else if (phase === "ready" && rows.length === 0) text = t("page.empty", { project: model.get("project") });
+    else if (rows.length > 0 && ui.view.length === 0) text = t("page.no_match");
     message.textContent = text;
     message.hidden = !text;
     root.dataset.phase = phase;
@@ -565,7 +619,7 @@ function render({ model, el }) {
     ui.confirmNames = names;
     showNotice("");
     // Every name can be seen, however many: an expandable list, built once per confirmation.
-    confirmSummary.textContent = `Show all ${names.length} name${names.length === 1 ? "" : "s"}`;
+    confirmSummary.textContent = t("page.confirm.show_names", { count: names.length });
     confirmList.replaceChildren(...names.map((name) => h("li", { text: name })));
     confirmDetails.open = false;
     drawToolbar();
@@ -581,7 +635,7 @@ function render({ model, el }) {
     ui.sent = true;
     ui.confirmToken += 1;
     model.send({ type: "delete", names, token: `${Date.now()}-${ui.confirmToken}` });
-    announce(`Deleting ${names.length} configs`);
+    announce(t("page.announce.deleting", { count: names.length }));
     drawToolbar();
   }
 
@@ -651,7 +705,7 @@ function render({ model, el }) {
     if (!msg || msg.type !== "statuses") return;
     if (msg.rejected) {
       ui.sent = false;
-      showNotice(msg.rejected);
+      showNotice(msg.reason ? t(`page.rejected.${msg.reason}`) : msg.rejected);
       drawToolbar();
       return;
     }
@@ -659,7 +713,7 @@ function render({ model, el }) {
     for (const [name, status] of Object.entries(msg.updates || {})) ui.statuses.set(name, status);
     ui.counts = msg.counts || {};
     ui.total = msg.total || 0;
-    if (ui.total) announce(summarize(ui.counts, ui.total));
+    if (ui.total) announce(summarize(ui.counts, ui.total, t));
     drawAll();
   }
 
@@ -687,6 +741,20 @@ function render({ model, el }) {
     for (const [event, fn] of modelListeners) model.off(event, fn);
     for (const [node, type, fn] of domListeners) node.removeEventListener(type, fn);
     root.remove();
+  };
+}
+
+/** Draw the widget; a new `language` from Python redraws it in that language. */
+function render({ model, el }) {
+  let cleanup = draw({ model, el });
+  const redraw = () => {
+    cleanup();
+    cleanup = draw({ model, el });
+  };
+  model.on("change:language", redraw);
+  return () => {
+    model.off("change:language", redraw);
+    cleanup();
   };
 }
 

@@ -7,7 +7,9 @@ import sys
 
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("doctor",):
-        print("usage: python -m modelarts_widgets doctor [--check]", file=sys.stderr)
+        from .i18n import t
+
+        print(t("doctor.usage"), file=sys.stderr)
         return 2
     from .frontend import main as doctor
 

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .i18n import t
+
 PROTECT_ENV = "MODELARTS_PROTECT"
 
 
@@ -25,12 +27,17 @@ def protect_patterns(protect: Iterable[str] | str | None = None) -> list[str]:
     return [p.strip() for p in protect if p and p.strip()]
 
 
-def protected_reason(name: str, patterns: Sequence[str]) -> str | None:
-    """Why ``name`` may not be deleted, or None. Matching is case-sensitive, as names are."""
-    for pattern in patterns:
-        if fnmatch.fnmatchcase(name, pattern):
-            return f"Protected by the pattern {pattern!r}"
-    return None
+def protecting_pattern(name: str, patterns: Sequence[str]) -> str | None:
+    """The first pattern that protects ``name``, or None. Matching is case-sensitive, as names are."""
+    return next((p for p in patterns if fnmatch.fnmatchcase(name, p)), None)
+
+
+def protected_reason(name: str, patterns: Sequence[str], *, language: str | None = None) -> str | None:
+    """Why ``name`` may not be deleted (in ``language``, see :mod:`.i18n`), or None."""
+    pattern = protecting_pattern(name, patterns)
+    if pattern is None:
+        return None
+    return t("protect.reason", lang=language, pattern=repr(pattern))
 
 
 def protected_names(names: Iterable[str], patterns: Sequence[str]) -> dict[str, str]:

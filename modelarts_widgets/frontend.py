@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-RELOAD = "Reload the page (no server restart needed), then run the widget's cell again."
+from .i18n import t
 
 
 def _version(module: str) -> str:
@@ -53,21 +53,17 @@ def fallback_text() -> str:
     The command comes first: ipywidgets 7 cuts this text to 110 characters.
     """
     v = kernel_versions()
-    return (
-        "Widget not shown? In a cell: %run -m modelarts_widgets.doctor"
-        f" · kernel ipywidgets {v['ipywidgets'] or '?'}, anywidget {v['anywidget'] or '?'}"
-    )
+    return t("doctor.fallback", ipywidgets=v["ipywidgets"] or "?", anywidget=v["anywidget"] or "?")
 
 
 def hint_html() -> str:
     """The "Widget not shown?" output shown beside the widget; widget.css hides it once the widget renders."""
     v = kernel_versions()
-    versions = html.escape(f"ipywidgets {v['ipywidgets'] or '?'}, anywidget {v['anywidget'] or '?'}")
-    return (
-        '<div class="maw-fallback"><b>Widget not shown?</b> Run its cell again; if it still does not '
-        "show, run <code>%run -m modelarts_widgets.doctor</code> in a cell, then reload the page. "
-        f"Kernel: {versions}.</div>"
-    )
+    versions = f"ipywidgets {v['ipywidgets'] or '?'}, anywidget {v['anywidget'] or '?'}"
+    command = "\x00command\x00"  # escaped text around it, the <code> element put in after
+    text = html.escape(t("doctor.hint", command=command, versions=versions))
+    text = text.replace(command, "<code>%run -m modelarts_widgets.doctor</code>")
+    return f'<div class="maw-fallback"><b>{html.escape(t("doctor.hint.title"))}</b> {text}</div>'
 
 
 def _in_kernel() -> bool:
@@ -185,7 +181,7 @@ def probe(url: str, token: str, pid: int = 0) -> ServerInfo:
     base = url if url.endswith("/") else url + "/"
     status, _ = _get(base + "api/status", token)
     if status != 200:
-        info.note = f"not reachable from the kernel (HTTP {status or 'connection failed'})"
+        info.note = t("doctor.unreachable", status=status or t("doctor.connection_failed"))
         return info
     info.reachable = True
     # JupyterLab 3 and 4 serve each prebuilt extension's files under lab/extensions/<name>/.
@@ -261,7 +257,7 @@ def install_front_end(data: Path | None = None, config: Path | None = None) -> l
     config = config or config_dir()
     lab = _anywidget_dir("labextension")
     if lab is None:
-        raise RuntimeError("anywidget is not installed in this environment: pip install anywidget")
+        raise RuntimeError(t("doctor.no_anywidget_here"))
     written = [data / "labextensions" / "anywidget"]
     _copy_tree(lab, written[0])
     classic = _anywidget_dir("nbextension")
@@ -308,27 +304,28 @@ def _judge(server: ServerInfo, kernel: dict[str, str]) -> list[str]:
     problems = []
     if server.kind == "lab":
         if not server.anywidget:
-            problems.append("the server has no anywidget front end")
+            problems.append(t("doctor.problem.no_front_end"))
         elif kernel["anywidget"] and minor(server.anywidget) != minor(kernel["anywidget"]):
             problems.append(
-                f"the server's anywidget front end is {server.anywidget}, the kernel's anywidget "
-                f"{kernel['anywidget']} needs {minor(kernel['anywidget'])}.x"
+                t(
+                    "doctor.problem.front_end_version",
+                    server=server.anywidget,
+                    kernel=kernel["anywidget"],
+                    minor=minor(kernel["anywidget"]),
+                )
             )
         manager = server.widget_manager
         # @jupyter-widgets/jupyterlab-manager 3.x is ipywidgets 7's front end; 5.x (ipywidgets 8)
         # also renders ipywidgets 7 kernels.
         if manager and _major(manager) < 5 and kernel["ipywidgets"].startswith("8"):
-            problems.append(
-                f"the server's widget manager ({manager}) speaks ipywidgets 7 only, the kernel has "
-                f"ipywidgets {kernel['ipywidgets']}: in the kernel run  pip install 'ipywidgets>=7.6,<8'"
-            )
+            problems.append(t("doctor.problem.manager_7", manager=manager, ipywidgets=kernel["ipywidgets"]))
         if not manager:
-            problems.append("the server's widget manager (jupyterlab_widgets) was not found")
+            problems.append(t("doctor.problem.no_manager"))
     elif server.kind == "notebook":
         if not server.anywidget:
-            problems.append("the classic Notebook has no anywidget nbextension")
+            problems.append(t("doctor.problem.classic_no_anywidget"))
         if not server.classic_widgets:
-            problems.append("the classic Notebook has no widgets nbextension (widgetsnbextension)")
+            problems.append(t("doctor.problem.classic_no_widgets"))
     return problems
 
 
@@ -342,10 +339,16 @@ def diagnose(*, install: bool = True, data: Path | None = None, config: Path | N
     kernel = kernel_versions()
     report = Diagnosis(kernel=kernel)
     say = report.lines.append
+    missing = t("doctor.missing")
     say(
-        f"Kernel ({sys.executable}): Python {kernel['python']}, "
-        f"ipywidgets {kernel['ipywidgets'] or 'missing'}, anywidget {kernel['anywidget'] or 'missing'}, "
-        f"modelarts-widgets {kernel['modelarts-widgets'] or 'checkout'}"
+        t(
+            "doctor.kernel",
+            python=sys.executable,
+            version=kernel["python"],
+            ipywidgets=kernel["ipywidgets"] or missing,
+            anywidget=kernel["anywidget"] or missing,
+            package=kernel["modelarts-widgets"] or t("doctor.checkout"),
+        )
     )
     parent = os.environ.get("JPY_PARENT_PID", "")
     checked: ServerInfo | None = None
@@ -360,53 +363,54 @@ def diagnose(*, install: bool = True, data: Path | None = None, config: Path | N
             continue
         checked = server
         if str(server.pid) != parent:
-            say(f"(the kernel was not started by {url}, so that may not be the page's server)")
+            say(t("doctor.not_parent", url=url))
         if server.kind == "lab":
             say(
-                f"Server {url} (JupyterLab-based): anywidget front end {server.anywidget or 'missing'}, "
-                f"widget manager {server.widget_manager or 'not found'}"
+                t(
+                    "doctor.server.lab",
+                    url=url,
+                    anywidget=server.anywidget or missing,
+                    manager=server.widget_manager or t("doctor.not_found"),
+                )
             )
         else:
             say(
-                f"Server {url} (classic Notebook): anywidget nbextension {server.anywidget or 'missing'}, "
-                f"widgets nbextension {'present' if server.classic_widgets else 'missing'}"
+                t(
+                    "doctor.server.classic",
+                    url=url,
+                    anywidget=server.anywidget or missing,
+                    widgets=t("doctor.present") if server.classic_widgets else missing,
+                )
             )
         report.problems.extend(_judge(server, kernel))
         break  # the kernel's own server (JPY_PARENT_PID) is first; others are not this page's
     if checked is None:
-        where = "reachable" if report.servers else "found in the Jupyter runtime directory"
-        say(
-            f"Server: none {where}, so its front end cannot be checked from here (a hosted server "
-            "often runs in another container); installing the kernel's front end for this user is harmless."
-        )
+        say(t("doctor.no_server_reachable" if report.servers else "doctor.no_server_found"))
     for problem in report.problems:
-        say(f"Problem: {problem}")
+        say(t("doctor.problem", problem=problem))
     fixable = checked is None or any("anywidget" in p for p in report.problems)
     if not kernel["anywidget"]:
-        say("anywidget is missing in the kernel: pip install modelarts-widgets (or anywidget) first.")
+        say(t("doctor.no_anywidget"))
         return report
     if not fixable:
         if report.problems:
-            say("The anywidget front end matches; the problem above needs the step it names.")
+            say(t("doctor.matches_other_problem"))
         else:
-            say("The server serves a matching front end; if the widget still does not show, reload the page.")
+            say(t("doctor.matches"))
         return report
     if not install:
-        say(
-            f"Fix: copy anywidget {kernel['anywidget']}'s front end into {data or data_dir()} "
-            "(run without --check)."
-        )
+        say(t("doctor.fix", anywidget=kernel["anywidget"], folder=data or data_dir()))
         return report
     try:
         report.installed = install_front_end(data, config)
     except (OSError, RuntimeError) as exc:
-        say(f"Could not install the front end: {exc}")
+        say(t("doctor.install_failed", error=exc))
         return report
-    say(f"Installed anywidget {kernel['anywidget']}'s front end for this user (no root, no restart):")
+    say(t("doctor.installed", anywidget=kernel["anywidget"]))
     for path in report.installed:
         say(f"  {path}")
-    say(RELOAD)
-    say(f"To undo: delete {report.installed[0]} (other anywidget versions then use the server's again).")
+    say(t("doctor.reload"))
+    say(t("doctor.undo", path=report.installed[0]))
     return report
 
 
@@ -417,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m modelarts_widgets doctor", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--check", action="store_true", help="only report; write nothing")
+    parser.add_argument("--check", action="store_true", help=t("doctor.check_help"))
     args = parser.parse_args(argv)
     report = diagnose(install=not args.check)
     print(report)

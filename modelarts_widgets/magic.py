@@ -18,6 +18,7 @@ from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from .choose import choose_configs, protect_patterns, protected_names
+from .i18n import ljust, t, width
 from .report import NOT_FOUND_CODE, DeletionReport, RestoreReport
 from .sdk import errors
 from .sdk.bulk import DEFAULT_DELETE_CONCURRENCY, DELETING, FINAL_STATES, BulkDelete, list_all_configs
@@ -29,13 +30,22 @@ from .sdk.session import Session
 from .sdk.text import visible
 from .sdk.trash import Trash
 
-_MARKS = {
-    "deleted": "deleted     ",
-    "already gone": "already gone",
-    "failed": "FAILED      ",
-    "cancelled": "not sent    ",
-    "skipped": "skipped     ",
+# Catalog keys of the marks (literal, so the catalog test sees each one used).
+_MARK_KEYS = {
+    "deleted": "magic.mark.deleted",
+    "already gone": "magic.mark.already_gone",
+    "failed": "magic.mark.failed",
+    "cancelled": "magic.mark.cancelled",
+    "skipped": "magic.mark.skipped",
 }
+
+
+def _mark(state: str) -> str:
+    """A final state as a progress-line mark, padded to the widest mark in this language."""
+    if state not in _MARK_KEYS:
+        return state
+    widest = max(width(t(key)) for key in _MARK_KEYS.values())
+    return ljust(t(_MARK_KEYS[state]), widest)
 
 
 def _criteria(args: Any) -> str:
@@ -120,7 +130,7 @@ class DeleteMagics(Magics):
         try:
             argv = shlex.split(line)
         except ValueError as exc:
-            raise UsageError(f"Could not read the arguments: {exc}") from None
+            raise UsageError(t("magic.bad_arguments", error=exc)) from None
         # Intermixed, so that names may follow options: `a --match 'x*' b`.
         args = self.modelarts_delete.parser.parse_intermixed_args(argv)
         if args.doctor:
@@ -130,24 +140,21 @@ class DeleteMagics(Magics):
             return None
         bad = [n for n in args.names if not is_valid_config_name(n)]
         if bad:
-            raise UsageError(
-                f"Invalid config name {visible(repr(bad[0]))}: "
-                "names are 1-64 characters of letters, digits, '_' and '-'"
-            )
+            raise UsageError(t("magic.invalid_name", name=visible(repr(bad[0]))))
         if args.older_than is not None and not (math.isfinite(args.older_than) and args.older_than >= 0):
-            raise UsageError(f"--older-than takes a number of days >= 0, not {args.older_than:g}")
+            raise UsageError(t("magic.older_than", value=f"{args.older_than:g}"))
         if args.concurrency < 1:
-            raise UsageError(f"--concurrency must be at least 1, not {args.concurrency}")
+            raise UsageError(t("magic.concurrency", value=args.concurrency))
         if args.widget and args.yes:
-            raise UsageError("--widget and --yes do not go together: the widget has its own Delete button")
+            raise UsageError(t("magic.widget_and_yes"))
         session = self._session(args.session)
         if args.restore is not None:
             if args.yes or args.widget or args.match or args.search or args.older_than is not None:
-                raise UsageError("--restore takes only config names (and --session, -o)")
+                raise UsageError(t("magic.restore_arguments"))
             restored = self._restore(session, args.restore, args.names, args.allow_other_project)
             return self._store(args.output, restored)
         if args.allow_other_project:
-            raise UsageError("--allow-other-project goes with --restore")
+            raise UsageError(t("magic.allow_other_project"))
         patterns = protect_patterns()
         filtered = bool(args.names or args.match or args.search or args.older_than is not None)
         if not filtered:
@@ -159,7 +166,7 @@ class DeleteMagics(Magics):
                 session, search_content=args.search, sort_by="config_name", order="asc"
             )
         except ModelArtsError as exc:
-            raise UsageError(f"Listing configs failed: {visible(exc)}") from None
+            raise UsageError(t("magic.listing_failed", error=visible(exc))) from None
         choice = choose_configs(
             configs, names=args.names, match=args.match, search=args.search, older_than_days=args.older_than
         )
@@ -196,7 +203,7 @@ class DeleteMagics(Magics):
                 for name, reason in skipped.items():
                     report.results[name] = errors.failure(errors.PROTECTED, reason)
                 for name in not_found:
-                    message = f"No config named {name} in project {session.project_id}; nothing was sent"
+                    message = t("magic.not_found", name=name, project=session.project_id)
                     report.results[name] = errors.failure(NOT_FOUND_CODE, message)
                 self._store(args.output, report)
         return self._store(args.output, report)
@@ -209,13 +216,13 @@ class DeleteMagics(Magics):
                 raise UsageError(str(exc)) from None
         value = self.shell.user_ns.get(variable) if self.shell is not None else None
         if not isinstance(value, Session):
-            raise UsageError(f"--session {variable}: no Session in a variable of that name")
+            raise UsageError(t("magic.no_session", variable=variable))
         return value
 
     def _store(self, variable: str | None, value: Any) -> Any:
         if variable is not None:
             if not variable.isidentifier():
-                raise UsageError(f"-o {variable}: not a valid variable name")
+                raise UsageError(t("magic.bad_variable", variable=variable))
             if self.shell is not None:
                 self.shell.user_ns[variable] = value
         return value
@@ -234,7 +241,7 @@ class DeleteMagics(Magics):
                 session, backup, names or None, allow_other_project=allow_other_project, trash=trash
             )
         except (OSError, ValueError) as exc:
-            raise UsageError(f"--restore {which}: {exc}") from None
+            raise UsageError(t("magic.restore_failed", which=which, error=exc)) from None
         return RestoreReport(backup=str(job.backup_path), results=job.run())
 
     @staticmethod
@@ -257,7 +264,7 @@ class DeleteMagics(Magics):
         printed = 0
         try:
             try:
-                print(f"Deleting {len(names)} config{'s' if len(names) != 1 else ''}…", flush=True)
+                print(t("magic.deleting", count=len(names)), flush=True)
                 run.start()
                 # No `continue` inside the `except queue.Empty`: on CPython 3.11 a Ctrl-C landing on
                 # that jump escaped the `except KeyboardInterrupt` below (seen in the tests).
@@ -271,34 +278,25 @@ class DeleteMagics(Magics):
                         detail = ""
                         if result is not None and not result.get("is_success"):
                             detail = f"  {result.get('error_code')}: {result.get('error_msg')}"
-                        print(visible(f"  {_MARKS.get(state, state)}  {name}{detail}"), flush=True)
+                        print(visible(f"  {_mark(state)}  {name}{detail}"), flush=True)
             except KeyboardInterrupt:
                 report.interrupted = True
                 run.cancel()
                 with contextlib.suppress(RuntimeError):  # RuntimeError: it had started
                     run.start()  # interrupted before it started: with cancel set, it only marks names
-                print(
-                    "Interrupted: nothing more is sent; waiting for what is in flight…",
-                    file=sys.stderr,
-                    flush=True,
-                )
+                print(t("magic.interrupted"), file=sys.stderr, flush=True)
                 while not run.finished.wait(0.1):  # polled, so that a second Ctrl-C is seen at once
                     pass
         except KeyboardInterrupt:  # a second Ctrl-C: stop waiting, report what is known
-            print("Interrupted again: not waiting for the answers in flight.", file=sys.stderr, flush=True)
+            print(t("magic.interrupted_again"), file=sys.stderr, flush=True)
         finally:
             results: dict[str, Status] = {}
             for name in names:
                 if name in run.results:
                     results[name] = run.results[name]
                 elif run.states.get(name) == DELETING:
-                    results[name] = errors.failure(
-                        "Client.Interrupted",
-                        "In flight when interrupted: whether it was deleted is unknown (list again to see)",
-                    )
+                    results[name] = errors.failure("Client.Interrupted", t("magic.in_flight_interrupted"))
                 else:
-                    results[name] = errors.failure(
-                        errors.CANCELLED, "Not sent: the run was interrupted first"
-                    )
+                    results[name] = errors.failure(errors.CANCELLED, t("magic.not_sent_interrupted"))
             report.results = {**results, **report.results}
             report.backup = str(run.backup_path) if run.backup_path else ""

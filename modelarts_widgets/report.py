@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from .i18n import ljust, t, width
 from .sdk import errors
 from .sdk.estimator import Status
 from .sdk.text import visible
@@ -23,9 +24,29 @@ DELETED, GONE, FAILED, NOT_SENT, PROTECTED, NOT_FOUND = (
     "protected",
     "not found",
 )
+WOULD_DELETE, AGE_UNKNOWN, SEARCH_ONLY = "would delete", "age unknown", "search only"
 NOT_FOUND_CODE = "Client.NotFound"
-AGE_UNKNOWN_HEADING = "Age unknown, not chosen"
-SEARCH_ONLY_HEADING = "Returned by the server's search, not chosen"
+# Catalog keys of the headings over configs a filter could not confirm.
+AGE_UNKNOWN_HEADING = "report.heading.age_unknown"
+SEARCH_ONLY_HEADING = "report.heading.search_only"
+# Catalog keys: what each bucket adds to the summary, and its word in the Outcome column.
+_PARTS = {GONE: "report.part.already_gone", FAILED: "report.part.failed", NOT_SENT: "report.part.not_sent"}
+_OUTCOMES = {
+    DELETED: "report.outcome.deleted",
+    GONE: "report.outcome.already_gone",
+    FAILED: "report.outcome.failed",
+    NOT_SENT: "report.outcome.not_sent",
+    PROTECTED: "report.outcome.protected",
+    NOT_FOUND: "report.outcome.not_found",
+    WOULD_DELETE: "report.outcome.would_delete",
+    AGE_UNKNOWN: "report.outcome.age_unknown",
+    SEARCH_ONLY: "report.outcome.search_only",
+}
+
+
+def outcome_text(which: str, language: str | None = None) -> str:
+    """A bucket as the report's Outcome column shows it, in ``language``."""
+    return t(_OUTCOMES[which], lang=language) if which in _OUTCOMES else which
 
 
 def bucket(result: Status) -> str:
@@ -49,23 +70,16 @@ def created_text(ms: object) -> str:
     ``"invalid (…)"`` for a number no clock can show (it never raises).
     """
     if isinstance(ms, bool) or not isinstance(ms, (int, float)) or ms <= 0:
-        return "" if ms is None or ms == "" else f"invalid ({visible(repr(ms))[:40]})"
+        return "" if ms is None or ms == "" else t("report.invalid_time", value=visible(repr(ms))[:40])
     try:
         moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc).astimezone()
     except (OverflowError, ValueError, OSError):
-        return f"invalid ({visible(repr(ms))[:40]})"
+        return t("report.invalid_time", value=visible(repr(ms))[:40])
     offset = moment.utcoffset() or timedelta(0)
     minutes = int(offset.total_seconds()) // 60
     sign = "-" if minutes < 0 else "+"
     hours, minutes = divmod(abs(minutes), 60)
     return f"{moment:%Y-%m-%d %H:%M} UTC{sign}{hours:02d}:{minutes:02d}"
-
-
-WIDEN = (
-    "To widen the choice, loosen or drop a filter: a --match glob must match the whole name "
-    "(use '*tmp*' to find 'x-tmp-1'), --older-than counts days since creation, and "
-    "%modelarts_delete with no arguments shows every config in the widget."
-)
 
 
 class _ResultsByName(Mapping[str, Status]):
@@ -103,6 +117,7 @@ class DeletionReport(_ResultsByName):
     not_found: list[str] = field(default_factory=list)
     project: str = ""
     backup: str = ""  # the backup file written (or, in a dry run, the folder it would go to)
+    language: str | None = None  # of the text; None: $MODELARTS_LANGUAGE, then the locale (i18n)
     criteria: str = ""  # what chose the names, e.g. "--match 'tmp-*'", for "nothing matches"
     backups: bool = True
     age_unknown: list[Mapping[str, Any]] = field(default_factory=list)
@@ -128,7 +143,7 @@ class DeletionReport(_ResultsByName):
             elif name in self.not_found:
                 out[name] = NOT_FOUND
             elif self.dry_run:
-                out[name] = "would delete"
+                out[name] = WOULD_DELETE
             elif name in self.results:
                 out[name] = bucket(self.results[name])
             else:
@@ -170,26 +185,27 @@ class DeletionReport(_ResultsByName):
         return out
 
     def summary(self) -> str:
+        lang = self.language
         if self.nothing_matches:
-            return f"Nothing matches {self.criteria}" if self.criteria else "Nothing matches"
+            if self.criteria:
+                return t("report.nothing_matches_criteria", lang=lang, criteria=self.criteria)
+            return t("report.nothing_matches", lang=lang)
         counts = self.counts()
         if self.dry_run:
-            n = counts.get("would delete", 0)
-            text = f"Dry run: would delete {n} config{'s' if n != 1 else ''}"
+            text = t("report.dry_run", lang=lang, count=counts.get(WOULD_DELETE, 0))
         else:
-            sent = len(self.planned)
-            text = f"Deleted {counts.get(DELETED, 0)} of {sent}"
+            text = t("report.deleted", lang=lang, deleted=counts.get(DELETED, 0), total=len(self.planned))
             for which in (GONE, FAILED, NOT_SENT):
                 if counts.get(which):
-                    text += f", {counts[which]} {which}"
+                    text += t(_PARTS[which], lang=lang, count=counts[which])
         if counts.get(PROTECTED):
-            text += f", {counts[PROTECTED]} protected (skipped)"
+            text += t("report.part.protected", lang=lang, count=counts[PROTECTED])
         if counts.get(NOT_FOUND):
-            text += f", {counts[NOT_FOUND]} not found"
+            text += t("report.part.not_found", lang=lang, count=counts[NOT_FOUND])
         if self.age_unknown:
-            text += f", {len(self.age_unknown)} not chosen (age unknown)"
+            text += t("report.part.age_unknown", lang=lang, count=len(self.age_unknown))
         if self.search_unmatched:
-            text += f", {len(self.search_unmatched)} not chosen (only the server's search matched)"
+            text += t("report.part.search_only", lang=lang, count=len(self.search_unmatched))
         return text
 
     def _lines(self) -> list[tuple[str, str, str, str]]:
@@ -198,14 +214,14 @@ class DeletionReport(_ResultsByName):
         rows = []
         for name, which in self.buckets().items():
             config = configs.get(name, {})
-            if which == "would delete":
+            if which == WOULD_DELETE:
                 detail = str(config.get("config_desc") or "")
             elif which == PROTECTED:
                 detail = self.skipped.get(name) or str(self.results.get(name, {}).get("error_msg", ""))
             elif which == NOT_FOUND:
-                detail = "no config of this name in the project; nothing was sent"
+                detail = t("report.not_in_project", lang=self.language)
             elif which in (DELETED, GONE):
-                detail = "not there when deleted (removed elsewhere)" if which == GONE else ""
+                detail = t("report.gone_detail", lang=self.language) if which == GONE else ""
             else:
                 result = self.results.get(name, {})
                 detail = f"{result.get('error_code', '')}: {result.get('error_msg', '')}"
@@ -217,7 +233,7 @@ class DeletionReport(_ResultsByName):
         sections = []
         if self.age_unknown:
             rows = [
-                (str(c["config_name"]), "age unknown", "", f"create_time: {c.get('create_time')!r}")
+                (str(c["config_name"]), AGE_UNKNOWN, "", f"create_time: {c.get('create_time')!r}")
                 for c in self.age_unknown
             ]
             sections.append((AGE_UNKNOWN_HEADING, rows))
@@ -225,7 +241,7 @@ class DeletionReport(_ResultsByName):
             rows = [
                 (
                     str(c["config_name"]),
-                    "search only",
+                    SEARCH_ONLY,
                     created_text(c.get("create_time")),
                     str(c.get("config_desc") or ""),
                 )
@@ -235,83 +251,107 @@ class DeletionReport(_ResultsByName):
         return sections
 
     def backup_note(self) -> str:
+        lang = self.language
         if self.dry_run:
             if not self.backups:
-                return "Backups are off: the deleted configs could not be restored." if self.planned else ""
-            return f"Their details would be saved in {self.backup} first." if self.planned else ""
+                return t("report.dry_backups_off", lang=lang) if self.planned else ""
+            return t("report.would_save", lang=lang, folder=self.backup) if self.planned else ""
         removed = self.deleted or self.already_gone
         if self.backup and removed:
-            return (
-                f"Backup: {self.backup} (undo with %modelarts_delete --restore {shlex.quote(self.backup)})."
-            )
+            return t("report.backup", lang=lang, file=self.backup, restore=shlex.quote(self.backup))
         if not self.backups:
-            return "Backups were off: the deleted configs cannot be restored." if self.deleted else ""
+            return t("report.backups_off", lang=lang) if self.deleted else ""
         if not self.planned:
             return ""
         if removed:
-            return "Backups were on, but no backup file was written."
+            return t("report.no_backup_written", lang=lang)
         if self.backup:  # pipelined backups: some were saved, none of them deleted
-            return f"Backups were on; nothing was deleted, so {self.backup} holds only configs still there."
-        return "Backups were on; no backup file was written, as nothing was deleted."
+            return t("report.backup_nothing_deleted", lang=lang, file=self.backup)
+        return t("report.no_backup_nothing_deleted", lang=lang)
+
+    def _ending(self, flag: str = "--yes") -> str:
+        """What follows the summary: a full stop, and in a dry run how to really delete."""
+        end = t("report.end", lang=self.language)
+        if not self.dry_run:
+            return end
+        return end + (" " if end == "." else "") + t("report.nothing_deleted", lang=self.language, flag=flag)
 
     def __repr__(self) -> str:
+        lang = self.language
         if self.nothing_matches:
-            return visible(f"{self.summary()}; nothing was deleted. {WIDEN}")
-        head = self.summary()
-        if self.dry_run:
-            head += ". Nothing was deleted; add --yes to delete."
-        else:
-            head += "."
-        lines = [visible(head)]
+            return visible(
+                t(
+                    "report.nothing_matches_repr",
+                    lang=lang,
+                    summary=self.summary(),
+                    widen=t("report.widen", lang=lang),
+                )
+            )
+        lines = [visible(self.summary() + self._ending())]
         if self.interrupted:
-            lines.append("Interrupted: nothing more was sent; names marked 'not sent' are still there.")
+            lines.append(t("report.interrupted", lang=lang))
         note = self.backup_note()
         if note:
             lines.append(visible(note))
         # After a real run the deleted names were printed as they went; list what needs a look.
         rows = [row for row in self._lines() if self.dry_run or row[1] != DELETED]
-        lines += _table(rows)
+        lines += _table(rows, lang)
         for heading, section in self._unchosen():
-            lines.append(f"{heading}:")
-            lines += _table(section)
+            lines.append(t("report.section", lang=lang, heading=t(heading, lang=lang)))
+            lines += _table(section, lang)
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return repr(self)
 
     def _repr_html_(self) -> str:
+        lang = self.language
         if self.nothing_matches:
             return f"<p>{html.escape(repr(self))}</p>"
 
         def cells(rows: list[tuple[str, str, str, str]]) -> str:
             return "".join(
                 "<tr>"
-                + "".join(f"<td>{html.escape(value)}</td>" for value in (outcome, name, created, detail))
+                + "".join(
+                    f"<td>{html.escape(value)}</td>"
+                    for value in (outcome_text(outcome, lang), name, created, detail)
+                )
                 + "</tr>"
                 for name, outcome, created, detail in rows
             )
 
         body = cells(self._lines())
         for heading, section in self._unchosen():
-            body += f'<tr><th colspan="4">{html.escape(heading)}</th></tr>' + cells(section)
-        head = "".join(f"<th>{h}</th>" for h in ("Outcome", "Name", "Created", "Details"))
-        note = " Nothing was deleted; add <code>--yes</code> to delete." if self.dry_run else ""
+            body += f'<tr><th colspan="4">{html.escape(t(heading, lang=lang))}</th></tr>' + cells(section)
+        head = "".join(
+            f"<th>{html.escape(t(f'report.head.{h}', lang=lang))}</th>"
+            for h in ("outcome", "name", "created", "details")
+        )
+        marker = "\x00flag\x00"  # escaped text around it, the <code> element put in after
+        ending = html.escape(self._ending(marker)).replace(marker, "<code>--yes</code>")
         backup_note = self.backup_note()
         backup = f"<br>{html.escape(backup_note)}" if backup_note else ""
         return (
-            f"<p>{html.escape(self.summary())}.{note}{backup}</p>"
+            f"<p>{html.escape(self.summary())}{ending}{backup}</p>"
             f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
         )
 
 
-def _table(rows: list[tuple[str, str, str, str]]) -> list[str]:
-    """Aligned text lines, one per row, every field escaped so that it stays on its line."""
-    shown = [tuple(visible(value) for value in row) for row in rows]
-    width = max((len(r[0]) for r in shown), default=0)
-    return [
-        f"  {outcome:<12} {name:<{width}}  {created:<23}  {detail}".rstrip()
-        for name, outcome, created, detail in shown
+def _table(rows: list[tuple[str, str, str, str]], language: str | None = None) -> list[str]:
+    """Aligned text lines, one per row, every field escaped so that it stays on its line.
+
+    Widths are terminal columns (a CJK character takes two), so Chinese lines align too."""
+    shown = [
+        (visible(name), outcome_text(outcome, language), visible(created), visible(detail))
+        for name, outcome, created, detail in rows
     ]
+    name_width = max((width(r[0]) for r in shown), default=0)
+    outcome_width = max([12, *(width(r[1]) for r in shown)])
+    lines = []
+    for name, outcome, created, detail in shown:
+        line = f"  {ljust(outcome, outcome_width)} {ljust(name, name_width)}  {ljust(created, 23)}  {detail}"
+        lines.append(line.rstrip())
+    return lines
 
 
 @dataclass
@@ -320,6 +360,7 @@ class RestoreReport(_ResultsByName):
 
     backup: str
     results: dict[str, Status] = field(default_factory=dict)
+    language: str | None = None  # of the text; None: $MODELARTS_LANGUAGE, then the locale (i18n)
 
     @property
     def restored(self) -> list[str]:
@@ -328,19 +369,24 @@ class RestoreReport(_ResultsByName):
     def summary(self) -> str:
         skipped = sum(1 for r in self.results.values() if r.get("error_code") == EXISTS)
         failed = len(self.results) - len(self.restored) - skipped
-        text = f"Restored {len(self.restored)} of {len(self.results)} from {self.backup}"
+        lang = self.language
+        count = {"restored": len(self.restored), "total": len(self.results)}
+        text = t("report.restored", lang=lang, backup=self.backup, **count)
         if skipped:
-            text += f", {skipped} skipped (a config of that name exists again)"
+            text += t("report.part.exists", lang=lang, count=skipped)
         if failed:
-            text += f", {failed} failed"
+            text += t("report.part.failed", lang=lang, count=failed)
         return text
 
     def __repr__(self) -> str:
-        lines = [visible(self.summary() + ".")]
+        lines = [visible(self.summary() + t("report.end", lang=self.language))]
+        done = t("report.outcome.restored", lang=self.language)
+        not_done = t("report.outcome.not_restored", lang=self.language)
+        column = max(width(done), width(not_done))
         for name, result in self.results.items():
             if result.get("is_success"):
-                lines.append(f"  restored     {visible(name)}")
+                lines.append(f"  {ljust(done, column)} {visible(name)}")
             else:
                 detail = visible(f"{result.get('error_code')}: {result.get('error_msg')}")
-                lines.append(f"  not restored {visible(name)}  {detail}")
+                lines.append(f"  {ljust(not_done, column)} {visible(name)}  {detail}")
         return "\n".join(lines)

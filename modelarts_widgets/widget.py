@@ -13,7 +13,8 @@ from typing import Any, Callable
 import anywidget
 import traitlets
 
-from .choose import protect_patterns, protected_reason
+from . import i18n
+from .choose import protect_patterns, protected_reason, protecting_pattern
 from .sdk.bulk import (
     ALREADY_GONE,
     DEFAULT_DELETE_CONCURRENCY,
@@ -23,7 +24,7 @@ from .sdk.bulk import (
     BulkDelete,
     iter_config_pages,
 )
-from .sdk.errors import ModelArtsError
+from .sdk.errors import ModelArtsError, hint_for
 from .sdk.estimator import Status
 from .sdk.restore import BulkRestore
 from .sdk.session import Session
@@ -49,14 +50,10 @@ CANCELLED_STATE = "cancelled"
 _GONE_STATES = (DELETED, ALREADY_GONE)
 # The one synced trait the page may write; any other write from the page is refused and reverted.
 PAGE_WRITABLE = frozenset({"selected"})
-_OPTIONS = ("session", "protect", "concurrency", "backup", "selected", "autoload")
+_OPTIONS = ("session", "protect", "concurrency", "backup", "selected", "autoload", "language")
 # Options that reach AnyWidget: its public synced traits (layout, tabbable, tooltip).
 _WIDGET_OPTIONS = tuple(
     sorted(n for n in anywidget.AnyWidget.class_traits(sync=True) if not n.startswith("_"))
-)
-CHOICE_CHANGED = (
-    "The selection changed since the confirmation was shown: nothing was deleted. "
-    "Click Delete to confirm the new selection."
 )
 
 
@@ -73,16 +70,19 @@ def check_options(owner: str, given: Iterable[str], valid: Iterable[str]) -> Non
             )
 
 
-def _row(config: Mapping[str, Any], patterns: list[str]) -> dict[str, Any]:
+def _row(config: Mapping[str, Any], patterns: list[str], language: str | None = None) -> dict[str, Any]:
     name = str(config["config_name"])
-    return {
+    row = {
         "name": name,
         "desc": str(config.get("config_desc") or ""),
         "engine": str(config.get("engine_name") or ""),
         "version": str(config.get("engine_version") or ""),
         "created": config.get("create_time"),
-        "lock": protected_reason(name, patterns) or "",
+        "lock": protected_reason(name, patterns, language=language) or "",
     }
+    if row["lock"]:
+        row["lock_pattern"] = protecting_pattern(name, patterns)  # the page words it in its language
+    return row
 
 
 def _status_entry(state: str, result: Status | None) -> list[str]:
@@ -118,6 +118,11 @@ class JobConfigTable(anywidget.AnyWidget):
     undo_count = traitlets.Int(0).tag(sync=True)
     backups = traitlets.Bool(True).tag(sync=True)
     trash_files = traitlets.List(traitlets.Dict()).tag(sync=True)
+    # "" = follow the page (<html lang>, then the browser); "en" or "zh-CN" forces a language.
+    language = traitlets.Unicode("").tag(sync=True)
+    # The page's share of the catalogs (page.* and hint.* keys), both languages: the page picks
+    # its language itself, which the kernel cannot know. About 16 kB, sent once per widget.
+    _catalogs = traitlets.Dict().tag(sync=True)
     trash_all_projects = traitlets.Bool(False).tag(sync=True)
     trash_scope = traitlets.Unicode("").tag(sync=True)
 
@@ -130,10 +135,13 @@ class JobConfigTable(anywidget.AnyWidget):
         backup: Trash | bool = True,
         selected: Iterable[str] = (),
         autoload: bool = True,
+        language: str | None = None,
         **kwargs: Any,
     ) -> None:
         check_options(type(self).__name__, kwargs, (*_OPTIONS, *_WIDGET_OPTIONS))
-        super().__init__(**kwargs)
+        # Checked before anything else: a bad language= changes nothing.
+        lang = i18n.language_for(language) if language is not None else ""
+        super().__init__(language=lang, _catalogs=i18n.page_catalogs(), **kwargs)
         self._session = session
         self._patterns = protect_patterns(protect)
         self._concurrency = concurrency
@@ -177,6 +185,14 @@ class JobConfigTable(anywidget.AnyWidget):
             kept.append(name)
         return kept
 
+    @traitlets.validate("language")
+    def _valid_language(self, proposal: Any) -> str:
+        value = str(proposal["value"])
+        try:
+            return i18n.language_for(value) if value else ""
+        except ValueError as exc:
+            raise traitlets.TraitError(str(exc)) from None
+
     def set_state(self, sync_data: dict[str, Any]) -> None:
         """Apply a state update from the page: only :data:`PAGE_WRITABLE` traits are taken.
 
@@ -203,7 +219,7 @@ class JobConfigTable(anywidget.AnyWidget):
             if self._loader is not None and self._loader.is_alive():
                 return
             if self.running:
-                raise RuntimeError("Wait for the delete to finish (or stop it) before refreshing")
+                raise RuntimeError(i18n.t("table.refresh_running", lang=self._lang))
             self._complete = False
             self._statuses.clear()
             self._pending.clear()
@@ -226,7 +242,7 @@ class JobConfigTable(anywidget.AnyWidget):
             self.project = session.project_id
             rows: list[dict[str, Any]] = []
             for page in iter_config_pages(session):
-                rows.extend(_row(c, self._patterns) for c in page)
+                rows.extend(_row(c, self._patterns, self._lang) for c in page)
                 if len(rows) == len(page):  # the first page: show it at once
                     self._names = {r["name"] for r in rows}
                     self.rows = list(rows)
@@ -240,11 +256,18 @@ class JobConfigTable(anywidget.AnyWidget):
             self._fail(exc)
         except Exception as exc:  # the widget must show something, never die silently
             log.exception("Loading configs failed")
-            self._fail(ModelArtsError(f"Unexpected error: {type(exc).__name__}: {exc}", "Client.Error"))
+            message = i18n.t("error.unexpected", lang=self._lang, error=f"{type(exc).__name__}: {exc}")
+            self._fail(ModelArtsError(message, "Client.Error"))
 
     def _fail(self, exc: ModelArtsError) -> None:
-        self.error = {"code": exc.error_code or "", "message": exc.error_msg, "hint": exc.hint}
+        hint = hint_for(exc.error_code, language=self._lang)
+        self.error = {"code": exc.error_code or "", "message": exc.error_msg, "hint": hint}
         self.phase = "error"
+
+    @property
+    def _lang(self) -> str | None:
+        """The language of kernel-made text: the forced one, else None (the environment's)."""
+        return self.language or None
 
     @property
     def session(self) -> Session:
@@ -299,7 +322,9 @@ class JobConfigTable(anywidget.AnyWidget):
             self.trash_files = []
             return []
         session = self.session
-        self.trash_scope = f"project {session.project_id} ({session.region_name or '?'})"
+        region = session.region_name or "?"
+        project = session.project_id
+        self.trash_scope = i18n.t("table.trash_scope", lang=self._lang, project=project, region=region)
         headers = self._trash.headers(None if self.trash_all_projects else session)[:TRASH_FILES_SHOWN]
         with self._lock:
             self._trash_headers = {info.path.name: info for info in headers}
@@ -325,7 +350,7 @@ class JobConfigTable(anywidget.AnyWidget):
         with self._lock:
             info = self._trash_headers.get(file)
         if info is None:
-            raise ValueError(f"No backup file {file!r} is listed in the Trash view")
+            raise ValueError(i18n.t("table.not_listed", lang=self._lang, file=repr(file)))
         try:
             backup = BackupFile.load(info.path)
             names = sorted([*backup.configs, *backup.problems])
@@ -355,10 +380,12 @@ class JobConfigTable(anywidget.AnyWidget):
     def _trash_path(self, file: str) -> Path:
         """The listed backup file named ``file`` (a bare name: nothing outside the trash)."""
         if self._trash is None:
-            raise ValueError("Backups are off for this table (backup=False)")
+            raise ValueError(i18n.t("table.backups_off", lang=self._lang))
         known = {info.path.name: info.path for info in self._trash.headers()}
         if file not in known:
-            raise ValueError(f"No backup file {file!r} in {self._trash.folder}")
+            raise ValueError(
+                i18n.t("table.no_backup_file", lang=self._lang, file=repr(file), folder=self._trash.folder)
+            )
         return known[file]
 
     def _wait(self, job: threading.Event | None, wait: bool) -> dict[str, Status]:
@@ -474,7 +501,7 @@ class JobConfigTable(anywidget.AnyWidget):
             self.error = {
                 "code": OTHER_PROJECT if other else "Client.RestoreRefused",
                 "message": str(exc),
-                "hint": "Tick the box that names both projects to restore it here anyway." if other else "",
+                "hint": hint_for(OTHER_PROJECT, language=self._lang) if other else "",
             }
             raise ValueError(str(exc)) from None
         claimed = False
@@ -593,11 +620,11 @@ class JobConfigTable(anywidget.AnyWidget):
                 # still be the selection; a selection changed meanwhile deletes nothing.
                 current = self._deletable(self.selected)
                 if busy:
-                    started, why = False, "A job is running: nothing was deleted"
+                    started, why = False, "busy"
                 elif not names or len(set(names)) != len(names) or set(names) != set(current):
-                    started, why = False, CHOICE_CHANGED
+                    started, why = False, "changed"
                 else:
-                    started, why = self._start_delete(current) is not None, CHOICE_CHANGED
+                    started, why = self._start_delete(current) is not None, "changed"
             else:
                 # Off the comm thread: reading a backup file must not hold up the kernel.
                 allow = content.get("allow_other_project") is True
@@ -609,7 +636,13 @@ class JobConfigTable(anywidget.AnyWidget):
                 ).start()
                 return
             if not started:
-                self.send({"type": "statuses", "rejected": why})
+                self.send(
+                    {
+                        "type": "statuses",
+                        "rejected": i18n.t(f"table.rejected.{why}", lang=self._lang),
+                        "reason": why,
+                    }
+                )
 
     def _restore_from_page(self, file: str, names: list[str], allow_other_project: bool) -> None:
         try:
@@ -618,7 +651,11 @@ class JobConfigTable(anywidget.AnyWidget):
             started = False
         if not started:
             self.send(
-                {"type": "statuses", "rejected": "Nothing to restore: the choice changed or a job is running"}
+                {
+                    "type": "statuses",
+                    "rejected": i18n.t("table.rejected.restore", lang=self._lang),
+                    "reason": "restore",
+                }
             )
 
     def _in_background(self, action: Callable[..., Any], *args: Any) -> None:

@@ -3,8 +3,10 @@ import { after, before, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Window } from "happy-dom";
 
-import widget, { formatCreated, summarize, zoneText } from "../widget.js";
-import { FakeModel, baseState, makeRows } from "./lib/fake-model.js";
+import widget, { formatCreated, summarize, translator, zoneText } from "../widget.js";
+import { CATALOGS, FakeModel, baseState, makeRows } from "./lib/fake-model.js";
+
+const t = translator(CATALOGS, "en");
 
 let window;
 before(() => {
@@ -116,14 +118,14 @@ describe("already gone", () => {
   });
 
   test("summarize counts already gone apart", () => {
-    assert.equal(summarize({ deleted: 3, "already gone": 2, failed: 1 }, 6), "Deleted 3 of 6 · 2 already gone · 1 failed");
+    assert.equal(summarize({ deleted: 3, "already gone": 2, failed: 1 }, 6, t), "Deleted 3 of 6 · 2 already gone · 1 failed");
   });
 });
 
 describe("times", () => {
   test("the tooltip gives the local time with its zone", () => {
     const ms = Date.UTC(2026, 10, 3, 14, 24);
-    const [local, title] = formatCreated(ms);
+    const [local, title] = formatCreated(ms, t);
     assert.match(local, /^\d{4}-\d\d-\d\d \d\d:\d\d$/);
     assert.ok(title.startsWith(`${local} UTC`), title);
     assert.ok(title.endsWith(` (local time; ${ms} ms since the epoch)`), title);
@@ -131,8 +133,8 @@ describe("times", () => {
   });
 
   test("a time no clock can show is not drawn as NaN", () => {
-    assert.deepEqual(formatCreated(1e20), ["", "Invalid time (100000000000000000000)"]);
-    assert.deepEqual(formatCreated("yesterday"), ["", ""]);
-    assert.deepEqual(formatCreated(null), ["", ""]);
+    assert.deepEqual(formatCreated(1e20, t), ["", "Invalid time (100000000000000000000)"]);
+    assert.deepEqual(formatCreated("yesterday", t), ["", ""]);
+    assert.deepEqual(formatCreated(null, t), ["", ""]);
   });
 });

@@ -2,8 +2,8 @@ import { after, before, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Window } from "happy-dom";
 
-import widget, { summarize, viewRows } from "../widget.js";
-import { FakeModel, baseState, makeRows } from "./lib/fake-model.js";
+import widget, { summarize, translator, viewRows } from "../widget.js";
+import { CATALOGS, FakeModel, baseState, makeRows } from "./lib/fake-model.js";
 
 let window;
 before(() => {
@@ -58,7 +58,9 @@ describe("rendering", () => {
     const banner = q(el, ".maw-banner");
     assert.equal(banner.hidden, false);
     assert.match(banner.textContent, /ModelArts\.0108: not authorized/);
-    assert.match(banner.textContent, /grant it/);
+    assert.match(banner.textContent, /Ask an administrator to grant modelarts:trainConfig:list/); // the page's own hint
+    const other = mount({ ...baseState([]), phase: "error", error: { code: "Client.Error", message: "boom", hint: "grant it" } });
+    assert.match(q(other.el, ".maw-banner").textContent, /grant it/); // no catalog hint: Python's
   });
 
   test("renders only a window of rows for 10,000 configs", () => {
@@ -278,7 +280,9 @@ describe("helpers", () => {
   });
 
   test("summarize counts what is left", () => {
-    assert.equal(summarize({ deleted: 2, queued: 3 }, 5), "Deleted 2 of 5 · 3 left");
-    assert.equal(summarize({}, 0), "");
+    const t = translator(CATALOGS, "en");
+    assert.equal(summarize({ deleted: 2, queued: 3 }, 5, t), "Deleted 2 of 5 · 3 left");
+    assert.equal(summarize({ deleted: 2, queued: 3 }, 5, translator(CATALOGS, "zh-CN")), "已删除 2/5 · 剩余 3 个");
+    assert.equal(summarize({}, 0, t), "");
   });
 });

@@ -20,6 +20,8 @@ from typing import Any
 
 import requests
 
+from modelarts_widgets.i18n import t
+
 from . import errors
 from .credentials import (
     AccessKeyCredentials,
@@ -73,10 +75,7 @@ def fetch_token(
     elif region:
         scope = {"project": {"name": region}}
     else:
-        raise errors.AuthenticationError(
-            "A password login needs the region or the project id to scope its token",
-            errors.AUTH,
-        )
+        raise errors.AuthenticationError(t("credentials.password_scope"), errors.AUTH)
     response = iam.request(
         "POST",
         "/v3/auth/tokens",
@@ -89,7 +88,7 @@ def fetch_token(
         except ValueError:
             body = {}
         err = body.get("error", body) if isinstance(body, dict) else {}
-        message = str(err.get("message") or err.get("error_msg") or "IAM refused the password login")
+        message = str(err.get("message") or err.get("error_msg") or t("credentials.iam_refused"))
         code = str(err.get("code") or err.get("error_code") or f"HTTP.{response.status_code}")
         raise errors.AuthenticationError(message, code, status=response.status_code)
     token_body = response.json().get("token", {})
@@ -119,10 +118,10 @@ def _parse_time(value: object) -> float | None:
 def from_environment(env: Mapping[str, str]) -> Found:
     ak, sk = first(env, "HUAWEICLOUD_SDK_AK"), first(env, "HUAWEICLOUD_SDK_SK")
     if not ak and not sk:
-        raise NotApplicable("HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK are not set")
+        raise NotApplicable(t("credentials.reason.no_keys"))
     if not (ak and sk):
         missing = "HUAWEICLOUD_SDK_SK" if ak else "HUAWEICLOUD_SDK_AK"
-        raise NotApplicable(f"{missing} is not set (both keys are needed)")
+        raise NotApplicable(t("credentials.reason.one_key", missing=missing))
     token = first(env, "HUAWEICLOUD_SDK_SECURITY_TOKEN")
     return Found(
         AccessKeyCredentials(ak, sk, token),
@@ -136,18 +135,18 @@ def from_profile(env: Mapping[str, str]) -> Found:
         first(env, "HUAWEICLOUD_SDK_CREDENTIALS_FILE") or Path.home() / ".huaweicloud" / "credentials"
     )
     if not path.is_file():
-        raise NotApplicable(f"{path} does not exist")
+        raise NotApplicable(t("credentials.reason.no_file", path=path))
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read(path, encoding="utf-8")
     except configparser.Error as exc:
-        raise NotApplicable(f"{path} is not a valid INI file ({type(exc).__name__})") from None
+        raise NotApplicable(t("credentials.reason.bad_ini", path=path, error=type(exc).__name__)) from None
     if not parser.has_section("basic"):
-        raise NotApplicable(f"{path} has no [basic] section")
+        raise NotApplicable(t("credentials.reason.no_basic", path=path))
     section = parser["basic"]
     ak, sk = section.get("ak", "").strip(), section.get("sk", "").strip()
     if not (ak and sk):
-        raise NotApplicable(f"{path} [basic] lacks ak or sk")
+        raise NotApplicable(t("credentials.reason.basic_keys", path=path))
     return Found(
         AccessKeyCredentials(ak, sk, section.get("security_token", "").strip() or None),
         f"profile file {path}",
@@ -163,16 +162,12 @@ def _import_official_sdk(env: Mapping[str, str]) -> Any:
         dirs = configured.split(os.pathsep) if configured else list(NOTEBOOK_SDK_DIRS)
         found = next((d for d in dirs if (Path(d) / "modelarts").is_dir()), None)
         if found is None:
-            raise NotApplicable(
-                "the official modelarts SDK is not installed (not on sys.path nor in "
-                + ", ".join(dirs)
-                + "): this is not a ModelArts notebook"
-            )
+            raise NotApplicable(t("credentials.reason.no_sdk", dirs=", ".join(dirs)))
         sys.path.append(found)
     try:
         return importlib.import_module("modelarts.session")
     except Exception as exc:  # an SDK built for another Python can fail in many ways
-        raise NotApplicable(f"importing the official modelarts SDK failed ({type(exc).__name__})") from None
+        raise NotApplicable(t("credentials.reason.sdk_import", error=type(exc).__name__)) from None
 
 
 def from_notebook(env: Mapping[str, str]) -> Found:
@@ -182,7 +177,7 @@ def from_notebook(env: Mapping[str, str]) -> Found:
         try:
             return module.Session()
         except Exception as exc:
-            raise NotApplicable(f"the official SDK's Session() failed ({type(exc).__name__})") from None
+            raise NotApplicable(t("credentials.reason.sdk_session", error=type(exc).__name__)) from None
 
     first_session = official()
     unused = [first_session]
@@ -192,7 +187,7 @@ def from_notebook(env: Mapping[str, str]) -> Found:
         current = unused.pop() if unused else official()
         ak, sk = getattr(current, "access_key", None), getattr(current, "secret_key", None)
         if not (ak and sk):
-            raise NotApplicable("the official SDK's Session() has no access_key/secret_key")
+            raise NotApplicable(t("credentials.reason.sdk_keys"))
         return TemporaryKey(str(ak), str(sk), getattr(current, "security_token", None) or None)
 
     return Found(
@@ -223,14 +218,14 @@ def _metadata_token(http: requests.Session, base: str) -> str | None:
 def _parse_security_key(body: Any) -> TemporaryKey:
     cred = body.get("credential") or body.get("credentials") if isinstance(body, dict) else None
     if not isinstance(cred, dict):
-        raise NotApplicable("the metadata service answered without a credential")
+        raise NotApplicable(t("credentials.reason.metadata_empty"))
 
     def pick(*names: str) -> Any:
         return next((cred[n] for n in names if cred.get(n)), None)
 
     access, secret = pick("access", "Access"), pick("secret", "Secret")
     if not (access and secret):
-        raise NotApplicable("the metadata credential lacks access or secret")
+        raise NotApplicable(t("credentials.reason.metadata_keys"))
     return TemporaryKey(
         str(access),
         str(secret),
@@ -241,7 +236,7 @@ def _parse_security_key(body: Any) -> TemporaryKey:
 
 def from_metadata(env: Mapping[str, str]) -> Found:
     if first(env, "MODELARTS_METADATA_DISABLED") in ("1", "true", "yes"):
-        raise NotApplicable("MODELARTS_METADATA_DISABLED is set")
+        raise NotApplicable(t("credentials.reason.metadata_disabled"))
     base = (first(env, "MODELARTS_METADATA_ENDPOINT") or METADATA_ENDPOINT).rstrip("/")
     http = requests.Session()
     http.trust_env = False  # a proxy must never see this link-local call
@@ -260,16 +255,16 @@ def from_metadata(env: Mapping[str, str]) -> Found:
                 response = _metadata_get(http, base, "/openstack/latest/securitykey", token(renew=True))
         except requests.RequestException as exc:
             raise NotApplicable(
-                f"the metadata service at {base} did not answer ({type(exc).__name__})"
+                t("credentials.reason.metadata_down", base=base, error=type(exc).__name__)
             ) from None
         if response.status_code == 401 and "Cloud Service Agency" in response.text:
-            raise NotApplicable("the metadata service says no agency is bound to this machine")
+            raise NotApplicable(t("credentials.reason.metadata_agency"))
         if response.status_code != 200:
-            raise NotApplicable(f"the metadata service answered HTTP {response.status_code}")
+            raise NotApplicable(t("credentials.reason.metadata_http", status=response.status_code))
         try:
             return _parse_security_key(response.json())
         except ValueError:
-            raise NotApplicable("the metadata service answered with invalid JSON") from None
+            raise NotApplicable(t("credentials.reason.metadata_json")) from None
 
     credentials = RefreshingAccessKeyCredentials(fetch)
     project_id, region = first(env, "PROJECT_ID"), None
@@ -291,11 +286,11 @@ def legacy_config_path(env: Mapping[str, str]) -> Path:
 def read_legacy_config(env: Mapping[str, str]) -> dict[str, Any]:
     path = legacy_config_path(env)
     if not path.is_file():
-        raise NotApplicable(f"{path} does not exist")
+        raise NotApplicable(t("credentials.reason.no_file", path=path))
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise NotApplicable(f"{path} is not valid JSON") from None
+        raise NotApplicable(t("credentials.reason.bad_json", path=path)) from None
     if not isinstance(data, dict) or not (data.get("username") and data.get("password")):
-        raise NotApplicable(f"{path} lacks username or password")
+        raise NotApplicable(t("credentials.reason.no_password", path=path))
     return data

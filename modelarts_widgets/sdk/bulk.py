@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from modelarts_widgets.i18n import t
+
 from . import errors
 from .configs import CONFIGS, LIST_FIELDS, Status, config_path, delete_config, is_not_found, list_query
 from .names import is_valid_config_name
@@ -54,13 +56,11 @@ def _fetch_page(session: Session, query: list[tuple[str, object]]) -> tuple[int,
     body = session.call("GET", CONFIGS, query=query)
     items, total = body.get("configs"), body.get("config_total_count")
     if not isinstance(items, list) or not isinstance(total, int):
-        raise errors.TransportError(
-            "The list answer lacks configs or config_total_count", errors.BAD_RESPONSE
-        )
+        raise errors.TransportError(t("error.list_fields"), errors.BAD_RESPONSE)
     configs = []
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("config_name"), str):
-            raise errors.TransportError("The list answer has a config without a name", errors.BAD_RESPONSE)
+            raise errors.TransportError(t("error.list_nameless"), errors.BAD_RESPONSE)
         # Extra fields are dropped (a table holds thousands); an item without any is kept as is.
         configs.append(item if item.keys() <= _LIST_KEYS else {k: item[k] for k in LIST_FIELDS if k in item})
     return total, configs
@@ -143,7 +143,7 @@ class BulkDelete:
     ) -> None:
         ordered = list(dict.fromkeys(names))
         if concurrency < 1:
-            raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+            raise ValueError(t("bulk.concurrency", value=concurrency))
         self.session = session
         self.names: list[str] = ordered
         self.concurrency = concurrency
@@ -182,7 +182,7 @@ class BulkDelete:
         """Start on a background thread and return at once."""
         # A coordinator that never started (e.g. Ctrl-C inside Thread.start) may be started again.
         if self._coordinator is not None and self._coordinator.ident is not None:
-            raise RuntimeError("This bulk delete has already started")
+            raise RuntimeError(t("bulk.started"))
         if self._done.is_set():  # cancelled before it started: every name is final already
             return self
         self._coordinator = threading.Thread(target=self._run, name="modelarts-bulk-delete", daemon=True)
@@ -197,10 +197,7 @@ class BulkDelete:
                 if name in self._skip:
                     self._set(name, SKIPPED, errors.failure(errors.PROTECTED, self._skip[name]))
                 elif not is_valid_config_name(name):
-                    message = (
-                        f"Not sent: {visible(name)!r} is not a valid config name "
-                        "(1-64 letters, digits, '_' and '-')"
-                    )
+                    message = t("bulk.invalid_name", name=repr(visible(name)))
                     self._set(name, FAILED, errors.failure(errors.INVALID_NAME, message))
                 else:
                     pending.append(name)
@@ -258,7 +255,7 @@ class BulkDelete:
             writer = self.trash.create(self.session)
         except OSError as exc:
             reason = exc.strerror or str(exc)
-            message = f"Not deleted: the backup file could not be written in {self.trash.folder} ({reason})"
+            message = t("bulk.backup_file_failed", folder=self.trash.folder, reason=reason)
             for name in names:
                 self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
             return None
@@ -308,18 +305,18 @@ class BulkDelete:
                     self._set(name, FAILED, exc.as_status())
                     self._stop(exc.as_status())
                 else:
-                    message = f"Not deleted: its backup failed ({exc.error_code}: {exc.error_msg})"
+                    message = t("bulk.backup_failed", error=f"{exc.error_code}: {exc.error_msg}")
                     self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
                 continue
             except Exception as exc:  # a bug must not leave a name without a status
                 log.exception("Reading %s for its backup failed unexpectedly", name)
-                message = f"Not deleted: its backup failed (unexpected error: {type(exc).__name__})"
+                message = t("bulk.backup_failed_unexpected", error=type(exc).__name__)
                 self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
                 continue
             details.pop("is_success", None)
             problem = entry_problem(name, details)
             if problem is not None:  # restore would refuse this entry: it is no backup
-                message = f"Not deleted: its details answer cannot be restored ({problem})"
+                message = t("bulk.details_not_restorable", problem=problem)
                 self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
                 continue
             try:
@@ -327,7 +324,7 @@ class BulkDelete:
             except Exception as exc:  # not on disk, whatever the reason: not deleted
                 reason = exc.strerror if isinstance(exc, OSError) else None
                 reason = reason or f"{type(exc).__name__}: {exc}"
-                message = f"Not deleted: its backup could not be written to {writer.path} ({reason})"
+                message = t("bulk.backup_write_failed", path=writer.path, reason=reason)
                 self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
                 continue
             with self._lock:
@@ -359,7 +356,7 @@ class BulkDelete:
                 result = exc.as_status()
             except Exception as exc:  # a bug must not leave a name without a status
                 log.exception("Deleting %s failed unexpectedly", visible(name))
-                result = errors.failure("Client.Error", f"Unexpected error: {type(exc).__name__}")
+                result = errors.failure("Client.Error", t("error.unexpected", error=type(exc).__name__))
             if result.get("is_success"):
                 state = ALREADY_GONE if result.get("already_gone") else DELETED
             else:
@@ -370,9 +367,9 @@ class BulkDelete:
 
     def _finish(self) -> None:
         if self._stop_reason:
-            why = f"Not sent: the credentials were rejected ({self._stop_reason}); fix them and retry"
+            why = t("bulk.credentials_rejected", reason=self._stop_reason)
         else:
-            why = "Not sent: the run was stopped first"
+            why = t("bulk.stopped")
         for name in self.names:
             if self.states[name] not in FINAL_STATES:
                 self._set(name, CANCELLED, errors.failure(errors.CANCELLED, why))

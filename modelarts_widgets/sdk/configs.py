@@ -23,6 +23,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from modelarts_widgets.i18n import t
+
 from . import errors
 from .names import check_config_name
 from .session import Session
@@ -133,12 +135,9 @@ def delete_config(session: Session, name: str, *, gone_ok: bool = False) -> Stat
             if not config_exists(session, name):
                 return {"is_success": True}
         except errors.ModelArtsError:
-            return errors.failure(
-                last.error_code or "",
-                f"{last.error_msg}; whether the config was deleted is unknown (refresh the list to see)",
-            )
+            return errors.failure(last.error_code or "", t("configs.delete_unknown", error=last.error_msg))
     return errors.failure(
-        last.error_code or "", f"{last.error_msg}; the config still exists after {RESEND_ATTEMPTS} attempts"
+        last.error_code or "", t("configs.still_exists", error=last.error_msg, attempts=RESEND_ATTEMPTS)
     )
 
 
@@ -160,7 +159,7 @@ def generated_name(now: datetime | None = None) -> str:
         for old in [s for s in _names_given if s != stamp]:
             del _names_given[old]
         if len(given) >= len(_NAME_ALPHABET) ** 2:
-            raise RuntimeError(f"More than {len(given)} unnamed configs in one second; pass config_name=")
+            raise RuntimeError(t("configs.too_many_names", count=len(given)))
         while True:
             suffix = secrets.choice(_NAME_ALPHABET) + secrets.choice(_NAME_ALPHABET)
             if suffix not in given:
@@ -183,22 +182,19 @@ def list_query(
     belongs to the training-job list and is refused here with a clear error.
     """
     if not 1 <= int(per_page) <= 1000:
-        raise ValueError(f"per_page must be between 1 and 1000, not {per_page}")
+        raise ValueError(t("configs.per_page", value=per_page))
     if int(page) < 1:
-        raise ValueError(f"page must be 1 or more, not {page}")
+        raise ValueError(t("configs.page", value=page))
     if sort_by == SDK_DEFAULT_SORT:
-        raise ValueError(
-            "sort_by='job_name' is the official SDK's documented default, but the REST API sorts "
-            f"configs only by {', '.join(SORT_KEYS)}; pass one of those (nothing was sent)"
-        )
+        raise ValueError(t("configs.sort_job_name", keys=", ".join(SORT_KEYS)))
     if sort_by is not None and sort_by not in SORT_KEYS:
-        raise ValueError(f"sort_by must be one of {', '.join(SORT_KEYS)}, not {sort_by!r}")
+        raise ValueError(t("configs.sort_by", keys=", ".join(SORT_KEYS), value=repr(sort_by)))
     if order is not None and order not in ("asc", "desc"):
-        raise ValueError(f"order must be 'asc' or 'desc', not {order!r}")
+        raise ValueError(t("configs.order", value=repr(order)))
     if config_type is not None and config_type not in ("custom", "sample"):
-        raise ValueError(f"config_type must be 'custom' or 'sample', not {config_type!r}")
+        raise ValueError(t("configs.config_type", value=repr(config_type)))
     if config_type == "sample" and sort_by == "create_time":
-        raise ValueError("sort_by='create_time' is not supported with config_type='sample'")
+        raise ValueError(t("configs.sample_create_time"))
     params: Iterable[tuple[str, object]] = (
         ("per_page", int(per_page)),
         ("page", int(page)),
@@ -264,13 +260,12 @@ class Catalog:
             if len(versions) == 1:
                 return int(next(iter(versions.values()))["engine_id"])
             raise UnknownNameError(
-                f"framework_type {framework_type!r} has several versions; pass framework_version= "
-                f"(one of {', '.join(sorted(versions))})"
+                t("configs.several_versions", type=repr(framework_type), versions=", ".join(sorted(versions)))
             )
         found = versions.get(framework_version)
         if found is None:
             raise UnknownNameError(
-                _unknown(f"framework_version of {framework_type}", framework_version, versions)
+                _unknown(t("configs.version_of", type=framework_type), framework_version, versions)
             )
         return int(found["engine_id"])
 
@@ -278,8 +273,11 @@ class Catalog:
 def _unknown(what: str, name: str, known: Iterable[str]) -> str:
     known = sorted(known)
     close = difflib.get_close_matches(name, known, n=5, cutoff=0.5)
-    hint = f"close matches: {', '.join(close)}" if close else f"known: {', '.join(known[:20])}"
-    return f"Unknown {what} {name!r}; {hint} (nothing was sent)"
+    if close:
+        hint = t("configs.close_matches", names=", ".join(close))
+    else:
+        hint = t("configs.known", names=", ".join(known[:20]))
+    return t("configs.unknown", what=what, name=repr(name), hint=hint)
 
 
 _catalogs: weakref.WeakKeyDictionary[Session, Catalog] = weakref.WeakKeyDictionary()
@@ -311,9 +309,9 @@ def data_fields(
         data_source is not None,
     ]
     if sum(given) > 1:
-        raise ValueError("Give only one of inputs, dataset_id + dataset_version_id, or data_source")
+        raise ValueError(t("configs.one_source"))
     if (dataset_id is None) != (dataset_version_id is None):
-        raise ValueError("dataset_id and dataset_version_id go together")
+        raise ValueError(t("configs.dataset_pair"))
     if inputs is not None:
         return {"data_url": inputs}
     if dataset_id is not None:
@@ -378,9 +376,9 @@ def update_body(details: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[
         body["model_id"] = 0  # a config with its own code has no built-in model; 0 is "none"
     missing = [key for key in UPDATE_REQUIRED if body.get(key) is None]
     if missing:
-        raise ValueError(f"The config lacks the mandatory update fields {', '.join(missing)}")
+        raise ValueError(t("configs.update_fields", fields=", ".join(missing)))
     if not any(k in body for k in DATA_FIELDS):
-        raise ValueError("The config has no data source; pass inputs=, dataset_id= or data_source=")
+        raise ValueError(t("configs.no_source"))
     return body
 
 
@@ -394,7 +392,7 @@ def read_modify_write(session: Session, name: str, changes: Mapping[str, Any]) -
     try:
         body = update_body(details, changes)
     except ValueError as exc:
-        return errors.failure(INCOMPLETE, f"{exc}; nothing was sent")
+        return errors.failure(INCOMPLETE, t("configs.nothing_sent", error=exc))
     try:
         answer = session.call("PUT", path, json_body=body)
     except errors.ModelArtsError as exc:

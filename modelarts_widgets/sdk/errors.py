@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from modelarts_widgets import i18n
+
 from .text import visible
 
 # Codes this package reports itself, for failures that never got a ModelArts answer.
@@ -15,37 +17,6 @@ CANCELLED = "Client.Cancelled"
 PROTECTED = "Client.Protected"
 AUTH = "Client.NoCredentials"
 INVALID_ARGUMENT = "Client.InvalidArgument"
-
-_HINTS: dict[str, str] = {
-    "APIGW.0301": "The access key, secret key or token was rejected. Check the credentials "
-    "(a rotated key, a mistyped secret, or temporary credentials used without their security token).",
-    "APIGW.0303": "The request signature has expired: this machine's clock differs from the "
-    "gateway's by more than 15 minutes. Fix the clock (NTP) and try again.",
-    "APIG.0303": "The request signature has expired: this machine's clock differs from the "
-    "gateway's by more than 15 minutes. Fix the clock (NTP) and try again.",
-    "APIGW.0101": "The API was not found: check MODELARTS_ENDPOINT and the region.",
-    "APIGW.0308": "ModelArts is throttling requests. Wait a minute, or lower the concurrency.",
-    "APIG.0308": "ModelArts is throttling requests. Wait a minute, or lower the concurrency.",
-    "ModelArts.6101": "ModelArts is busy. Try again in a little while.",
-    "ModelArts.0108": "Your IAM user lacks a permission for training-job configs. Ask an "
-    "administrator to grant modelarts:trainConfig:list and modelarts:trainConfig:delete.",
-    "ModelArts.0112": "A workspace policy forbids this operation. Ask the workspace owner.",
-    "ModelArts.0201": "No IAM token was sent. Configure credentials (see the README).",
-    "ModelArts.0202": "The IAM token has expired. Create a new Session.",
-    "ModelArts.0203": "The IAM token is invalid. Create a new Session.",
-    "ModelArts.0204": "The token is not project-scoped. Give Session a project_id or region_name.",
-    "ModelArts.0210": "The project id does not match the credentials. Check project_id, "
-    "HUAWEICLOUD_SDK_PROJECT_ID or PROJECT_ID.",
-    "ModelArts.4504": "IAM rejected the credentials. Check the access key and secret key or the token.",
-    CONNECTION: "The ModelArts endpoint could not be reached. Check MODELARTS_ENDPOINT, the "
-    "region and the network (proxy settings, VPN).",
-    TIMEOUT: "ModelArts did not answer in time. Try again; if it persists, check the network.",
-    BAD_RESPONSE: "The endpoint answered with something that is not the ModelArts API (often "
-    "a proxy or gateway page). Check MODELARTS_ENDPOINT.",
-    AUTH: "Configure credentials: see 'Configuration' in the README.",
-    INVALID_NAME: "Config names are 1-64 characters of letters, digits, '_' and '-'.",
-}
-
 
 # Failures that every later request would meet too: the credentials or the account, not the config.
 CREDENTIAL_CODES = frozenset(
@@ -68,19 +39,14 @@ CREDENTIAL_CODES = frozenset(
 )
 
 
-def hint_for(code: str | None) -> str:
-    """What the user can do about an error code; empty when there is nothing specific to say."""
+def hint_for(code: str | None, *, language: str | None = None) -> str:
+    """What the user can do about an error code, in ``language`` (see :mod:`..i18n`); empty when
+    there is nothing specific to say. The hints live in the catalogs as ``hint.<code>``."""
     code = code or ""
-    if code in _HINTS:
-        return _HINTS[code]
-    if code.startswith("HTTP.5"):
-        return (
-            "ModelArts, or a gateway in front of it, failed. Try again in a little while; if it "
-            "persists, check MODELARTS_ENDPOINT."
-        )
-    if code in ("HTTP.404", "HTTP.405"):
-        return "Nothing like the ModelArts API answers there: check MODELARTS_ENDPOINT and the region."
-    return ""
+    key = f"hint.{code}"
+    if not i18n.has(key):
+        key = "hint.HTTP.5xx" if code.startswith("HTTP.5") else ""
+    return i18n.t(key, lang=language) if key else ""
 
 
 def failure(code: str, message: str) -> dict[str, Any]:
@@ -130,7 +96,7 @@ class InvalidConfigNameError(ModelArtsError, ValueError):
     """A config name that the API would refuse; raised before anything is sent."""
 
     def __init__(self, name: object) -> None:
-        super().__init__(f"Invalid config name {name!r}", INVALID_NAME)
+        super().__init__(i18n.t("error.invalid_name", name=repr(name)), INVALID_NAME)
 
 
 class TransportError(ModelArtsError):

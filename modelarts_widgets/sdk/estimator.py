@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from modelarts_widgets.i18n import t
+
 from . import errors
 from .configs import (
     CONFIGS,
@@ -75,7 +77,7 @@ class _ConfigCalls:
 
     def _name(self) -> str:
         if not self.config_name:
-            raise ValueError("This object has no config_name; pass config_name= to Estimator")
+            raise ValueError(t("estimator.no_name"))
         return check_config_name(self.config_name)
 
     def delete_job_configs(self) -> Status:
@@ -156,9 +158,9 @@ class Estimator(_ConfigCalls):
         self.framework_type = framework_type
         self.framework_version = framework_version
         if framework_version is not None and framework_type is None:
-            raise ValueError("framework_version needs framework_type")
+            raise ValueError(t("estimator.version_needs_type"))
         if engine_id is not None and framework_type is not None:
-            raise ValueError("Give framework_type (and framework_version) or engine_id, not both")
+            raise ValueError(t("estimator.type_or_engine"))
         self.train_instance_type = train_instance_type
         self.engine_id = engine_id
         self._body: dict[str, Any] = {

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from modelarts_widgets.i18n import t
+
 from . import errors
 from .configs import CONFIGS, RESEND_ATTEMPTS, Status, config_path, is_not_found, outcome_uncertain
 from .names import is_valid_config_name
@@ -64,10 +66,14 @@ def load_backup(
         file = BackupFile.load(backup)
     if not allow_other_project and not file.same_project(session):
         raise ValueError(
-            f"{file.path.name} was made for project {file.project_id or '?'} ({file.region or '?'}), "
-            f"not for this session's project {session.project_id} ({session.region_name or '?'}); "
-            "restoring it would create those configs here. Pass allow_other_project=True "
-            "(--allow-other-project) if that is what you want."
+            t(
+                "restore.other_project",
+                file=file.path.name,
+                project=file.project_id or "?",
+                region=file.region or "?",
+                here=session.project_id,
+                here_region=session.region_name or "?",
+            )
         )
     return file
 
@@ -108,7 +114,7 @@ class BulkRestore:
         trash: Trash | None = None,
     ) -> None:
         if concurrency < 1:
-            raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+            raise ValueError(t("bulk.concurrency", value=concurrency))
         wanted = list(dict.fromkeys(names)) if names is not None else None
         self.session = session
         self.file = load_backup(session, backup, allow_other_project=allow_other_project, trash=trash)
@@ -149,7 +155,7 @@ class BulkRestore:
         """Start on a background thread and return at once."""
         # A coordinator that never started (e.g. Ctrl-C inside Thread.start) may be started again.
         if self._coordinator is not None and self._coordinator.ident is not None:
-            raise RuntimeError("This restore has already started")
+            raise RuntimeError(t("restore.started"))
         if self._done.is_set():  # cancelled before it started: every name is final already
             return self
         self._coordinator = threading.Thread(target=self._run, name="modelarts-bulk-restore", daemon=True)
@@ -162,10 +168,14 @@ class BulkRestore:
             where = self.file.path.name
             for name in self.names:
                 if name in self.file.problems:
-                    message = f"Not restored: {where} cannot restore it ({self.file.problems[name]})"
+                    message = t("restore.bad_entry", file=where, problem=self.file.problems[name])
                     self._set(name, FAILED, errors.failure(BAD_ENTRY, message))
                 elif name not in self.file.configs:
-                    self._set(name, FAILED, errors.failure(NOT_IN_BACKUP, f"{where} has no {name}"))
+                    self._set(
+                        name,
+                        FAILED,
+                        errors.failure(NOT_IN_BACKUP, t("restore.not_in_backup", file=where, name=name)),
+                    )
                 else:
                     work.put(name)
             workers = [
@@ -196,7 +206,7 @@ class BulkRestore:
                 log.exception("Restoring %s failed unexpectedly", name)
                 state, result = (
                     FAILED,
-                    errors.failure("Client.Error", f"Unexpected error: {type(exc).__name__}"),
+                    errors.failure("Client.Error", t("error.unexpected", error=type(exc).__name__)),
                 )
             self._set(name, state, result)
             if result.get("error_code") in errors.CREDENTIAL_CODES and not self._cancel.is_set():
@@ -215,9 +225,7 @@ class BulkRestore:
     def _restore_one(self, name: str, details: Mapping[str, Any]) -> tuple[str, Status]:
         body = create_body(details)
         if self._lookup(name) is not None:
-            return SKIPPED, errors.failure(
-                EXISTS, f"A config named {name} exists again; it was not overwritten"
-            )
+            return SKIPPED, errors.failure(EXISTS, t("restore.exists", name=name))
         last: errors.ModelArtsError | None = None
         for _ in range(RESEND_ATTEMPTS):
             try:
@@ -233,28 +241,24 @@ class BulkRestore:
                 now = self._lookup(name)
             except errors.ModelArtsError:
                 return FAILED, errors.failure(
-                    last.error_code or "",
-                    f"{last.error_msg}; whether the config was created is unknown (refresh the list to see)",
+                    last.error_code or "", t("restore.unknown", error=last.error_msg)
                 )
             if now is not None:
                 if _same_fields(body, now):
                     return RESTORED, {"is_success": True}
-                return SKIPPED, errors.failure(
-                    EXISTS,
-                    f"A config named {name} appeared meanwhile with other fields; it was not overwritten",
-                )
+                return SKIPPED, errors.failure(EXISTS, t("restore.appeared", name=name))
             if self._cancel.is_set():
                 break
         assert last is not None
         return FAILED, errors.failure(
-            last.error_code or "", f"{last.error_msg}; still not created after {RESEND_ATTEMPTS} attempts"
+            last.error_code or "", t("restore.not_created", error=last.error_msg, attempts=RESEND_ATTEMPTS)
         )
 
     def _finish(self) -> None:
         if self._stop_reason:
-            why = f"Not sent: the credentials were rejected ({self._stop_reason}); fix them and retry"
+            why = t("bulk.credentials_rejected", reason=self._stop_reason)
         else:
-            why = "Not sent: the restore was stopped first"
+            why = t("restore.stopped")
         for name in self.names:
             if self.states[name] not in FINAL_STATES:
                 self._set(name, CANCELLED, errors.failure(errors.CANCELLED, why))

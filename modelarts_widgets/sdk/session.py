@@ -8,6 +8,8 @@ import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any, Callable, ClassVar
 
+from modelarts_widgets.i18n import t
+
 from . import auth, endpoints, errors
 from .credentials import AccessKeyCredentials, Credentials, TokenCredentials
 from .endpoints import first
@@ -103,11 +105,7 @@ class Session:
         )
         if not endpoint:
             if not self.region_name:
-                raise errors.AuthenticationError(
-                    "The ModelArts endpoint is unknown: set region_name (or MODELARTS_REGION), "
-                    "or MODELARTS_ENDPOINT",
-                    errors.AUTH,
-                )
+                raise errors.AuthenticationError(t("credentials.endpoint_unknown"), errors.AUTH)
             endpoint = endpoints.modelarts_endpoint(self.region_name)
         self.endpoint: str = endpoint.rstrip("/")
         self._api = ApiClient(self.endpoint, self._credentials, http=self._http, timeout=timeout)
@@ -163,13 +161,13 @@ class Session:
     ) -> auth.Found:
         if access_key or secret_key:
             if not (access_key and secret_key):
-                raise errors.AuthenticationError("Give both access_key and secret_key", errors.AUTH)
+                raise errors.AuthenticationError(t("credentials.both_keys"), errors.AUTH)
             return auth.Found(
                 AccessKeyCredentials(access_key, secret_key, security_token), "arguments (AK/SK)"
             )
         if username or password:
             if not (username and password):
-                raise errors.AuthenticationError("Give both username and password", errors.AUTH)
+                raise errors.AuthenticationError(t("credentials.both_password"), errors.AUTH)
             project = first(env, "HUAWEICLOUD_SDK_PROJECT_ID", "PROJECT_ID")
             return self._password_login("arguments (password)", account, username, password, project)
         return self._auto(env)
@@ -187,43 +185,33 @@ class Session:
             )
 
         chain: Iterable[tuple[str, Callable[[Mapping[str, str]], auth.Found]]] = (
-            ("environment variables", auth.from_environment),
-            ("profile file", auth.from_profile),
-            ("ModelArts notebook", auth.from_notebook),
-            ("metadata service", auth.from_metadata),
-            ("legacy ~/.modelarts/config.json", legacy),
+            ("environment", auth.from_environment),
+            ("profile", auth.from_profile),
+            ("notebook", auth.from_notebook),
+            ("metadata", auth.from_metadata),
+            ("legacy", legacy),
         )
         tried: list[str] = []
         for name, source in chain:
             try:
                 return source(env)
             except auth.NotApplicable as exc:
-                tried.append(f"  {len(tried) + 1}. {name}: {exc.error_msg}")
-        raise errors.AuthenticationError(
-            "No ModelArts credentials found. Tried, in order:\n"
-            + "\n".join(tried)
-            + "\nSet HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK and HUAWEICLOUD_SDK_PROJECT_ID (plus "
-            "MODELARTS_REGION or MODELARTS_ENDPOINT), or pass access_key=, secret_key=, "
-            "project_id=, region_name= to Session(); inside a ModelArts notebook no setup is needed",
-            errors.AUTH,
-        )
+                source_name = t(f"credentials.source.{name}")
+                tried.append(
+                    t("credentials.tried", n=len(tried) + 1, source=source_name, reason=exc.error_msg)
+                )
+        raise errors.AuthenticationError(t("credentials.no_credentials", tried="\n".join(tried)), errors.AUTH)
 
     def _discover_project(self, credentials: Credentials) -> str:
         if not self.region_name:
-            raise errors.AuthenticationError(
-                "The project id is unknown: set project_id (or HUAWEICLOUD_SDK_PROJECT_ID / "
-                "PROJECT_ID), or a region so it can be looked up",
-                errors.AUTH,
-            )
+            raise errors.AuthenticationError(t("credentials.project_unknown"), errors.AUTH)
         body = self._iam_client(credentials).call(
             "GET", "/v3/projects", query=[("name", self.region_name)], envelope=False
         )
         projects = body.get("projects") or []
         if len(projects) != 1:
-            raise errors.AuthenticationError(
-                f"IAM lists {len(projects)} projects named {self.region_name!r}; set project_id",
-                errors.AUTH,
-            )
+            message = t("credentials.projects_ambiguous", count=len(projects), region=repr(self.region_name))
+            raise errors.AuthenticationError(message, errors.AUTH)
         return str(projects[0]["id"])
 
     # -- calls ---------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ try:
     import fcntl
 except ImportError:  # Windows: no advisory locks; retention may then remove a file in use
     fcntl = None  # type: ignore[assignment]
+from modelarts_widgets.i18n import t
 
 from . import configs as contract
 from .configs import Status
@@ -110,11 +111,15 @@ def _open_regular(path: Path) -> int:
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise ValueError(f"{path} is not a regular file")
+            raise ValueError(t("trash.not_regular", path=path))
         if info.st_size > MAX_BACKUP_BYTES:
             raise ValueError(
-                f"{path.name} is {info.st_size / 2**20:.0f} MB, over the {MAX_BACKUP_BYTES // 2**20} MB"
-                " a backup file may have; it was not read"
+                t(
+                    "trash.too_big",
+                    file=path.name,
+                    size=f"{info.st_size / 2**20:.0f}",
+                    limit=MAX_BACKUP_BYTES // 2**20,
+                )
             )
     except BaseException:
         os.close(fd)
@@ -168,13 +173,13 @@ class BackupInfo:
             try:
                 data = json.loads(line)
             except ValueError:
-                raise ValueError(f"{path.name} has a damaged header") from None
+                raise ValueError(t("trash.damaged_header", file=path.name)) from None
             info = cls._from_header(path, data)
             return replace(info, empty=not rest.strip())
         before_configs = head[:4096].split(b'"configs"', 1)[0]
         fields = {k.decode(): json.loads(v) for k, v in _OLD_FIELD.findall(before_configs)}
         if fields.get("format") != FORMAT:
-            raise ValueError(f"{path.name} is not a modelarts-widgets backup file")
+            raise ValueError(t("trash.not_backup", file=path.name))
         return cls(
             path=path,
             created_at=str(fields.get("created_at", "")),
@@ -187,10 +192,10 @@ class BackupInfo:
     @classmethod
     def _from_header(cls, path: Path, data: Any) -> BackupInfo:
         if not isinstance(data, dict) or data.get("format") != FORMAT_LINES:
-            raise ValueError(f"{path.name} is not a modelarts-widgets backup file")
+            raise ValueError(t("trash.not_backup", file=path.name))
         version = data.get("version", FORMAT_VERSION)
         if isinstance(version, bool) or not isinstance(version, int):
-            raise ValueError(f"{path.name} has a damaged header (version {version!r})")
+            raise ValueError(t("trash.damaged_header_version", file=path.name, version=repr(version)))
         return cls(
             path=path,
             created_at=str(data.get("created_at", "")),
@@ -227,19 +232,19 @@ class BackupFile(BackupInfo):
             with os.fdopen(fd, "rb") as stream:
                 raw = stream.read(MAX_BACKUP_BYTES + 1)
         except OSError as exc:
-            raise ValueError(f"{path} is not a readable backup file ({exc.strerror or exc})") from None
+            raise ValueError(t("trash.unreadable", file=path, reason=exc.strerror or exc)) from None
         if raw.lstrip().startswith(b'{"format": "' + FORMAT_LINES.encode()):
             return cls._load_lines(path, raw)
         try:
             data = json.loads(raw.decode("utf-8"))
         except ValueError as exc:
-            raise ValueError(f"{path} is not a readable backup file ({type(exc).__name__})") from None
+            raise ValueError(t("trash.unreadable", file=path, reason=type(exc).__name__)) from None
         if (
             not isinstance(data, dict)
             or data.get("format") != FORMAT
             or not isinstance(data.get("configs"), dict)
         ):
-            raise ValueError(f"{path} is not a modelarts-widgets backup file")
+            raise ValueError(t("trash.not_backup", file=path))
         configs: dict[str, dict[str, Any]] = {}
         problems: dict[str, str] = {}
         for key, entry in data["configs"].items():
@@ -261,7 +266,7 @@ class BackupFile(BackupInfo):
         try:
             info = BackupInfo._from_header(path, json.loads(lines[0]))
         except ValueError:
-            raise ValueError(f"{path} has a damaged header") from None
+            raise ValueError(t("trash.damaged_header", file=path)) from None
         configs: dict[str, dict[str, Any]] = {}
         problems: dict[str, str] = {}
         for number, line in enumerate(lines[1:], start=2):
@@ -271,10 +276,10 @@ class BackupFile(BackupInfo):
                 entry = json.loads(line)
             except ValueError:
                 # Only a run that stopped mid-line leaves this; its config was never deleted.
-                problems[f"line {number}"] = "a damaged line (cut off?); nothing to restore from it"
+                problems[f"line {number}"] = t("trash.damaged_line")
                 continue
             if not isinstance(entry, dict) or "config_name" not in entry:
-                problems[f"line {number}"] = "not a backup entry (config_name and details)"
+                problems[f"line {number}"] = t("trash.not_entry")
                 continue
             _check_entry(entry["config_name"], entry.get("details"), configs, problems)
         return cls(**{**info.__dict__, "configs": configs, "problems": problems})
@@ -283,11 +288,11 @@ class BackupFile(BackupInfo):
 def _check_entry(key: Any, entry: Any, configs: dict[str, dict[str, Any]], problems: dict[str, str]) -> None:
     label = key if isinstance(key, str) else repr(key)
     if not is_valid_config_name(key):
-        problems[label] = f"{label!r} is not a valid config name"
+        problems[label] = t("trash.invalid_name", name=repr(label))
     elif not isinstance(entry, dict):
-        problems[label] = f"its saved entry is a JSON {_json_kind(entry)}, not a config"
+        problems[label] = t("trash.entry_kind", kind=_json_kind(entry))
     elif entry.get("config_name") != key:
-        problems[label] = f"its saved details are of {entry.get('config_name')!r}, not of {key}"
+        problems[label] = t("trash.other_details", other=repr(entry.get("config_name")), name=key)
     else:
         configs[key] = entry
 
@@ -332,7 +337,7 @@ class BackupWriter:
         if self._failed is not None:
             raise OSError(
                 self._failed.errno or errno.EIO,
-                f"an earlier write to this backup file failed ({self._failed.strerror or self._failed})",
+                t("trash.earlier_write_failed", reason=self._failed.strerror or self._failed),
             )
 
     def _write(self, data: bytes) -> int:
@@ -342,7 +347,7 @@ class BackupWriter:
                 # A bigger file would be refused by restore: whatever it holds could not come back.
                 raise OSError(
                     errno.EFBIG,
-                    f"the backup file would pass the {MAX_BACKUP_BYTES / 2**20:g} MB a backup may have",
+                    t("trash.file_would_be_too_big", mb=f"{MAX_BACKUP_BYTES / 2**20:g}"),
                 )
             view = memoryview(data)
             try:
@@ -452,27 +457,34 @@ class Trash:
             os.chmod(folder, 0o700)
         info = os.stat(self.folder)
         if not stat.S_ISDIR(info.st_mode):
-            raise NotADirectoryError(f"The trash {self.folder} is not a folder")
+            raise NotADirectoryError(t("trash.not_folder", folder=self.folder))
         if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
             raise UnsafeTrashError(
-                f"The trash {self.folder} belongs to another user (uid {info.st_uid}); backups are "
-                f"private, so it is not used. Set ${TRASH_ENV} to a folder of your own."
+                t("trash.other_user", folder=self.folder, uid=info.st_uid, variable=f"${TRASH_ENV}")
             )
         if stat.S_IMODE(info.st_mode) != 0o700:
             if _shared(self.folder, info):
                 # Making a folder private that others use (/tmp, a team's folder) would break it.
                 raise UnsafeTrashError(
-                    f"The trash {self.folder} (mode {stat.S_IMODE(info.st_mode):o}) is a shared folder"
-                    " (sticky bit, like /tmp, or it holds files other than backups), so it is not made"
-                    f" private; set ${TRASH_ENV} to a folder of its own, e.g."
-                    f" {self.folder / 'modelarts-trash'}."
+                    t(
+                        "trash.shared_folder",
+                        folder=self.folder,
+                        mode=f"{stat.S_IMODE(info.st_mode):o}",
+                        variable=f"${TRASH_ENV}",
+                        example=self.folder / "modelarts-trash",
+                    )
                 )
             try:
                 os.chmod(self.folder, 0o700)
             except OSError as exc:
                 raise UnsafeTrashError(
-                    f"The trash {self.folder} has mode {stat.S_IMODE(info.st_mode):o} and could not be"
-                    f" made private ({exc.strerror}); set ${TRASH_ENV} to a folder of your own."
+                    t(
+                        "trash.not_private",
+                        folder=self.folder,
+                        mode=f"{stat.S_IMODE(info.st_mode):o}",
+                        reason=exc.strerror,
+                        variable=f"${TRASH_ENV}",
+                    )
                 ) from None
             if stat.S_IMODE(info.st_mode) & 0o077:
                 log.warning(
@@ -562,8 +574,16 @@ class Trash:
         """
         found = self.headers(session)
         if not found:
-            where = f" for project {session.project_id} ({session.region_name})" if session else ""
-            raise FileNotFoundError(f"No backup files{where} in {self.folder}")
+            if session:
+                message = t(
+                    "trash.none_for_project",
+                    project=session.project_id,
+                    region=session.region_name,
+                    folder=self.folder,
+                )
+            else:
+                message = t("trash.none", folder=self.folder)
+            raise FileNotFoundError(message)
         return found[0].path
 
     def prune(self, keep: Path | None = None) -> list[Path]:
@@ -655,8 +675,8 @@ def _setting(name: str, default: Any, kind: Callable[[str], Any]) -> Any:
     except ValueError:
         value = None
     if value is None or not math.isfinite(value) or value < 0:
-        unit = "days" if kind is float else "files"
-        raise ValueError(f"${name} must be a number of {unit}, 0 or more, not {raw!r}; fix or unset it")
+        key = "trash.bad_keep_days" if kind is float else "trash.bad_keep_files"
+        raise ValueError(t(key, variable=f"${name}", value=repr(raw)))
     return value
 
 

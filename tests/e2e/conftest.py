@@ -70,7 +70,14 @@ def browser() -> Iterator[Any]:
 
 
 class Server:
-    def __init__(self, app: str, root: Path, env: dict[str, str], python: str = sys.executable) -> None:
+    def __init__(
+        self,
+        app: str,
+        root: Path,
+        env: dict[str, str],
+        user_settings: dict[str, Any] | None = None,
+        python: str = sys.executable,
+    ) -> None:
         self.app = app
         self.root = root
         self.port = _free_port()
@@ -81,6 +88,12 @@ class Server:
         (settings / "notification.jupyterlab-settings").write_text(
             json.dumps({"fetchNews": "false", "checkForUpdates": False})
         )
+        # More user settings, by plugin id: {"@jupyterlab/translation-extension:plugin": {...}}.
+        for plugin, values in (user_settings or {}).items():
+            package, name = plugin.split(":")
+            folder = state / "config" / "lab" / "user-settings" / package
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{name}.jupyterlab-settings").write_text(json.dumps(values))
         env = {
             **os.environ,
             **env,
@@ -140,11 +153,16 @@ class Server:
         self.log.close()
 
 
-def _server(app: str, tmp_path_factory: pytest.TempPathFactory, emulator: Emulator) -> Iterator[Server]:
+def _server(
+    app: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    emulator: Emulator,
+    settings: dict[str, Any] | None = None,
+) -> Iterator[Server]:
     root = tmp_path_factory.mktemp(f"{app}-root") / "notebooks"
     root.mkdir()
     env = {**emulator.env(), "MODELARTS_METADATA_DISABLED": "1"}
-    server = Server(app, root, env)
+    server = Server(app, root, env, settings)
     yield server
     server.stop()
 

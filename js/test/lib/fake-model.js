@@ -1,4 +1,20 @@
 // A stand-in for anywidget's model: get/set/on/off/send/save_changes over plain objects.
+import { readFileSync } from "node:fs";
+
+const LOCALES = new URL("../../../modelarts_widgets/locales/", import.meta.url);
+
+/** The catalogs as Python syncs them (i18n.page_catalogs(): page.* and hint.* keys). */
+export function loadCatalogs() {
+  const catalogs = {};
+  for (const language of ["en", "zh-CN"]) {
+    const all = JSON.parse(readFileSync(new URL(`${language}.json`, LOCALES), "utf8"));
+    catalogs[language] = Object.fromEntries(Object.entries(all).filter(([key]) => key.startsWith("page.") || key.startsWith("hint.")));
+  }
+  return catalogs;
+}
+
+export const CATALOGS = loadCatalogs();
+
 export class FakeModel {
   constructor(state) {
     this.state = { ...state };
@@ -63,5 +79,7 @@ export function baseState(rows) {
     backups: true,
     undo_count: 0,
     trash_files: [],
+    language: "en",
+    _catalogs: CATALOGS,
   };
 }

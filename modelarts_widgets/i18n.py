@@ -1,0 +1,155 @@
+"""English and Simplified Chinese text for everything the package shows people.
+
+One JSON catalog per language (``locales/en.json``, ``locales/zh-CN.json``) serves both the
+kernel and the page. JSON rather than gettext ``.po`` files because the front end is a plain ES
+module with no build step: it cannot run ``msgfmt`` or parse ``.po``, while JSON travels to it as
+is (``JobConfigTable`` syncs the catalogs as a trait) and Python reads it with the standard
+library. A catalog maps a key to either a string or, for text that counts something, an object
+of CLDR plural forms (``{"one": ..., "other": ...}``; Chinese needs only ``other``). Placeholders
+are named, ``{count}``, and filled by the same rule in Python and JS (no format specs, no
+attribute access), so a translator may reorder them freely.
+
+Language for kernel text: the ``language=`` argument of a call that takes one, then
+``$MODELARTS_LANGUAGE``, then the first of ``$LC_ALL``, ``$LC_MESSAGES``, ``$LANG`` that is set
+(POSIX order); anything naming Chinese (``zh_CN.UTF-8``, ``zh-Hans``, ``zh``) is ``zh-CN``,
+anything else ``en``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import unicodedata
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Union
+
+log = logging.getLogger("modelarts_widgets")
+
+LANGUAGES = ("en", "zh-CN")
+DEFAULT_LANGUAGE = "en"
+LANGUAGE_ENV = "MODELARTS_LANGUAGE"
+_LOCALE_ENV = ("LC_ALL", "LC_MESSAGES", "LANG")
+_LOCALES = Path(__file__).parent / "locales"
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+Entry = Union[str, dict[str, str]]
+
+
+@cache
+def catalog(language: str) -> dict[str, Entry]:
+    """The catalog of one of :data:`LANGUAGES`, as key -> text or plural forms."""
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
+    data: dict[str, Entry] = json.loads((_LOCALES / f"{language}.json").read_text(encoding="utf-8"))
+    return data
+
+
+def _supported(tag: str) -> str | None:
+    base = re.split(r"[-_.@]", tag.strip(), maxsplit=1)[0].lower()
+    return {"en": "en", "zh": "zh-CN", "c": "en", "posix": "en"}.get(base)
+
+
+PAGE_PREFIXES = ("page.", "hint.")
+
+
+def page_catalogs() -> dict[str, dict[str, Entry]]:
+    """What the page needs of every catalog (its own words and our hints), by language."""
+    return {
+        language: {k: v for k, v in catalog(language).items() if k.startswith(PAGE_PREFIXES)}
+        for language in LANGUAGES
+    }
+
+
+def normalize(tag: str | None) -> str | None:
+    """The catalog language a language tag or POSIX locale names, or None for an empty value.
+
+    ``zh_CN.UTF-8``, ``zh-CN``, ``zh-Hans``, ``zh`` -> ``zh-CN``; ``en_US``, ``C``, ``POSIX``
+    and languages without a catalog -> ``en``.
+    """
+    if not (tag or "").strip():
+        return None
+    return _supported(str(tag)) or DEFAULT_LANGUAGE
+
+
+def language_for(language: str | None = None, env: Mapping[str, str] | None = None) -> str:
+    """The language of kernel text: ``language`` if given, else from the environment.
+
+    Raises ``ValueError`` when ``language`` is given and names neither English nor Chinese
+    (``en``, ``en-US``, ``zh-CN``, ``zh_CN`` and the like are accepted).
+    """
+    if language is not None:
+        chosen = _supported(language)
+        if chosen is None:
+            raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
+        return chosen
+    env = os.environ if env is None else env
+    explicit = env.get(LANGUAGE_ENV, "").strip()
+    if explicit:
+        chosen = _supported(explicit)
+        if chosen is not None:
+            return chosen
+        log.warning("%s=%r names no catalog (%s); ignored", LANGUAGE_ENV, explicit, ", ".join(LANGUAGES))
+    for name in _LOCALE_ENV:
+        chosen = normalize(env.get(name))
+        if chosen is not None:
+            return chosen
+    return DEFAULT_LANGUAGE
+
+
+def plural_form(language: str, count: object) -> str:
+    """The CLDR plural category of ``count``: English has one/other, Chinese only other."""
+    if language == "en" and count == 1:
+        return "one"
+    return "other"
+
+
+def fill(text: str, params: Mapping[str, object]) -> str:
+    """Replace each ``{name}`` by ``params[name]``; unknown names are left as written."""
+    return _PLACEHOLDER.sub(lambda m: str(params[m.group(1)]) if m.group(1) in params else m.group(0), text)
+
+
+def t(key: str, *, lang: str | None = None, **params: object) -> str:
+    """The text of ``key`` in ``lang`` (default: :func:`language_for`), placeholders filled.
+
+    A plural entry picks its form by ``params["count"]``. A key missing from the chosen
+    catalog falls back to English, then to the key itself (tests keep both catalogs complete).
+    """
+    language = language_for(lang)
+    entry = catalog(language).get(key)
+    if entry is None:
+        entry = catalog(DEFAULT_LANGUAGE).get(key, key)
+    if isinstance(entry, dict):
+        form = plural_form(language, params.get("count"))
+        entry = entry.get(form) or entry["other"]
+    return fill(entry, params)
+
+
+def has(key: str) -> bool:
+    """Whether the English catalog (and so, by the tests, every catalog) has ``key``."""
+    return key in catalog(DEFAULT_LANGUAGE)
+
+
+def width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def ljust(text: str, columns: int) -> str:
+    """``text`` padded with spaces to ``columns`` terminal columns (``str.ljust`` counts characters)."""
+    return text + " " * max(columns - width(text), 0)
+
+
+__all__ = [
+    "DEFAULT_LANGUAGE",
+    "LANGUAGES",
+    "catalog",
+    "language_for",
+    "ljust",
+    "normalize",
+    "page_catalogs",
+    "t",
+]

@@ -1,0 +1,435 @@
+"""Both languages complete, chosen as documented, and every text for people read from a catalog."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import traitlets
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+
+from modelarts_widgets import i18n
+from modelarts_widgets.emulator import Emulator
+from modelarts_widgets.sdk import Session
+from modelarts_widgets.sdk.bulk import ALREADY_GONE, CANCELLED, DELETED, FAILED, QUEUED, SKIPPED
+from modelarts_widgets.sdk.errors import ModelArtsError, hint_for
+from modelarts_widgets.widget import RESTORED, RESTORING, JobConfigTable
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "modelarts_widgets"
+LOCALES = PACKAGE / "locales"
+CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _load(language: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((LOCALES / f"{language}.json").read_text(encoding="utf-8"))
+    return data
+
+
+def _forms(entry: Any) -> list[str]:
+    return [entry] if isinstance(entry, str) else list(entry.values())
+
+
+# -- the catalogs ------------------------------------------------------------------------------
+
+
+def test_every_key_is_in_both_languages() -> None:
+    en, zh = _load("en"), _load("zh-CN")
+    assert sorted(set(en) - set(zh)) == [], "keys missing in zh-CN.json"
+    assert sorted(set(zh) - set(en)) == [], "keys missing in en.json"
+    assert i18n.LANGUAGES == ("en", "zh-CN")
+
+
+def test_plural_forms_are_the_languages_own() -> None:
+    for key, entry in _load("en").items():
+        if isinstance(entry, dict):
+            assert set(entry) == {"one", "other"}, key
+    for key, entry in _load("zh-CN").items():
+        if isinstance(entry, dict):
+            assert set(entry) == {"other"}, key  # Chinese has no plural inflection
+
+
+def test_placeholders_agree_and_chinese_is_chinese() -> None:
+    en, zh = _load("en"), _load("zh-CN")
+    for key in en:
+        want = {p for form in _forms(en[key]) for p in PLACEHOLDER.findall(form)}
+        for form in _forms(zh[key]):
+            assert set(PLACEHOLDER.findall(form)) == want, key
+        for form in _forms(en[key]):
+            assert not CJK.search(form), key
+    # Separators and punctuation may be shared; every sentence has Chinese in it.
+    neutral = {"page.summary.separator", "report.end", "page.list.separator", "credentials.source.notebook"}
+    untranslated = [k for k in zh if k not in neutral and not any(CJK.search(f) for f in _forms(zh[k]))]
+    assert untranslated == []
+
+
+def test_plurals_and_placeholders_in_python() -> None:
+    assert i18n.t("magic.deleting", lang="en", count=1) == "Deleting 1 config…"
+    assert i18n.t("magic.deleting", lang="en", count=3) == "Deleting 3 configs…"
+    assert i18n.t("magic.deleting", lang="en", count=0) == "Deleting 0 configs…"
+    assert i18n.t("magic.deleting", lang="zh-CN", count=1) == "正在删除 1 个训练作业参数…"
+    # A value is never read as a placeholder or a format spec.
+    assert i18n.t("magic.not_found", lang="en", name="{project}", project="p") == (
+        "No config named {project} in project p; nothing was sent"
+    )
+    assert i18n.width("删除ab") == 6
+    assert i18n.ljust("失败", 8) == "失败    "
+
+
+# -- the code uses only keys that exist, and the catalogs hold no dead keys --------------------
+
+# Any quoted string shaped like a key (also those chosen by a conditional: t(a ? "x.y" : "x.z")).
+_PREFIXES = (
+    "page|hint|error|credentials|protect|table|magic|report|doctor|bulk|configs|restore|trash|estimator"
+)
+_KEY = re.compile(r"""f?["'`]((?:""" + _PREFIXES + r""")\.[A-Za-z0-9_. ${}]+)["'`]""")
+
+
+def _used_keys() -> set[str]:
+    """Literal keys, with each key built at run time ("page.state.${state}") expanded to its values."""
+    states = [QUEUED, "backing up", "backed up", RESTORING, RESTORED, "deleting", DELETED, ALREADY_GONE]
+    states += [FAILED, SKIPPED]
+    families = {
+        "page.state.${state}": [*states, CANCELLED],
+        "page.column.${column.key}": ["name", "desc", "engine", "created"],
+        "page.rejected.${msg.reason}": ["busy", "changed", "restore"],
+        "table.rejected.{why}": ["busy", "changed"],
+        "credentials.source.{name}": ["environment", "profile", "notebook", "metadata", "legacy"],
+        "report.head.{h}": ["outcome", "name", "created", "details"],
+    }
+    found = [k for path in PACKAGE.rglob("*.py") for k in _KEY.findall(path.read_text(encoding="utf-8"))]
+    found += _KEY.findall((ROOT / "js" / "widget.js").read_text(encoding="utf-8"))
+    used = {"page.column.status"}
+    for key in found:
+        if key.startswith("hint."):
+            continue  # looked up by error code; see test_every_key_in_the_catalogs_is_used
+        if "{" in key:
+            prefix = key[: key.index("{")].rstrip("$")
+            used.update(prefix + value for value in families[key])
+        else:
+            used.add(key)
+    return used
+
+
+def test_every_key_the_code_asks_for_exists() -> None:
+    en = _load("en")
+    missing = sorted(k for k in _used_keys() if k not in en)
+    assert missing == []
+
+
+def test_the_page_receives_every_key_it_asks_for() -> None:
+    js = _KEY.findall((ROOT / "js" / "widget.js").read_text(encoding="utf-8"))
+    assert js
+    assert sorted(k for k in js if not k.startswith(i18n.PAGE_PREFIXES)) == []
+    sent = i18n.page_catalogs()
+    assert (
+        set(sent["en"]) == set(sent["zh-CN"]) == {k for k in _load("en") if k.startswith(i18n.PAGE_PREFIXES)}
+    )
+
+
+def test_every_key_in_the_catalogs_is_used() -> None:
+    used = _used_keys()
+    used |= {"report.outcome.restored", "report.outcome.not_restored"}
+    # Hints are looked up by error code (errors.hint_for and the page's hintKey).
+    dead = sorted(k for k in _load("en") if k not in used and not k.startswith("hint."))
+    assert dead == []
+
+
+# -- the kernel side: no literal sentence for people outside the catalogs -----------------------
+
+# Modules whose texts are not in the catalogs yet: transport.py is being rewritten on another
+# branch (issue 11) and is translated once that lands. Only remove entries.
+NOT_YET = {"sdk/transport.py"}
+# The emulator is a test double whose texts are the fake server's; i18n's one error is about
+# choosing the language itself.
+SKIP = {"emulator", "i18n.py"}
+# Literal sentences that are not for people to read as messages, each with its reason.
+NOT_MESSAGES = {
+    ", TLS verification OFF",  # Session's repr, for programmers
+    "environment variables",  # Session.auth_source values: identifiers scripts compare
+    "profile file {}",
+    "legacy config {}",
+    "ModelArts notebook (official SDK session)",
+    "metadata service ({})",
+    "Cloud Service Agency",  # matched in the metadata service's answer
+    "IAM token",  # Session.credentials_kind values, identifiers too
+    "temporary AK/SK",
+    "module {} has no attribute {}",  # Python's AttributeError protocol
+    "{}() got an unexpected keyword argument {}{}; valid options: {}",  # Python's TypeError protocol
+    " (did you mean {}?)",  # its part, as Python words it
+    "already gone",  # state and bucket values (sdk.bulk, report): identifiers scripts compare
+    "backing up",
+    "backed up",
+    "not sent",
+    "not found",
+    "would delete",
+    "age unknown",
+    "search only",
+    "python -m modelarts_widgets doctor",  # argparse prog: a command, not a sentence
+    '<tr><th colspan="4">{}</th></tr>',  # HTML markup around a translated heading
+    '<div class="maw-fallback"><b>{}</b> {}</div>',  # and around the doctor's translated hint
+}
+_WORDS = re.compile(r"[A-Za-z]{2,}[\s,;:]+[A-Za-z]{2,}")  # two words in a row: a sentence
+_QUIET = {"log", "logging", "warnings", "argument"}  # logs; the magic's argparse --help (English)
+_NAMES = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\(\)")
+
+
+def _literal(node: ast.AST) -> str | None:
+    """A string literal's text, with each f-string field as {}; None for anything else."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+    return None
+
+
+def _sentences_for_people(path: Path, base: Path = PACKAGE) -> list[str]:
+    """Every string literal in ``path`` that reads as a sentence, except docstrings, log calls,
+    the pieces inside f-strings, and NOT_MESSAGES."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            skip.add(id(body[0].value))  # a docstring
+        if isinstance(node, ast.JoinedStr):
+            skip.update(id(v) for v in ast.walk(node) if v is not node)
+        if isinstance(node, ast.Call):
+            func = node.func
+            owner = func.value if isinstance(func, ast.Attribute) else func
+            if isinstance(owner, ast.Name) and owner.id in _QUIET:
+                skip.update(id(v) for v in ast.walk(node))
+    found = []
+    for node in sorted(ast.walk(tree), key=lambda n: getattr(n, "lineno", 0)):
+        text = _literal(node)
+        if text is None or id(node) in skip or text in NOT_MESSAGES:
+            continue
+        if _WORDS.search(text):
+            found.append(f"{path.relative_to(base)}:{getattr(node, 'lineno', 0)}: {text[:60]!r}")
+    return found
+
+
+def test_kernel_texts_for_people_come_from_the_catalogs() -> None:
+    stray = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE).as_posix()
+        if relative in NOT_YET or relative.split("/")[0] in SKIP:
+            continue
+        stray += _sentences_for_people(path)
+    assert stray == []
+
+
+def test_the_scan_finds_english_literals(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        '"""A docstring is fine."""\n'
+        'raise UsageError(f"--x takes a number, not {v}")\n'
+        'message = "No config named x; nothing was sent"\n'
+        'log.info("Backed up %d configs", n)\n'
+        'print(t("magic.interrupted"))\n'
+    )
+    assert [line.split(":")[1] for line in _sentences_for_people(sample, tmp_path)] == ["2", "3"]
+
+
+# -- choosing the language ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "en"),
+        ({"LANG": "zh_CN.UTF-8"}, "zh-CN"),
+        ({"LANG": "en_US.UTF-8"}, "en"),
+        ({"LANG": "C.UTF-8"}, "en"),
+        ({"LANG": "fr_FR.UTF-8"}, "en"),
+        ({"LC_MESSAGES": "zh_CN.UTF-8", "LANG": "en_US.UTF-8"}, "zh-CN"),
+        ({"LC_ALL": "en_US.UTF-8", "LC_MESSAGES": "zh_CN.UTF-8"}, "en"),
+        ({"LC_ALL": "C", "LANG": "zh_CN.UTF-8"}, "en"),
+        ({"MODELARTS_LANGUAGE": "zh-CN", "LC_ALL": "en_US.UTF-8"}, "zh-CN"),
+        ({"MODELARTS_LANGUAGE": "en", "LANG": "zh_CN.UTF-8"}, "en"),
+        ({"MODELARTS_LANGUAGE": "klingon", "LANG": "zh_CN.UTF-8"}, "zh-CN"),  # ignored, logged
+        ({"MODELARTS_LANGUAGE": "zh_Hans"}, "zh-CN"),
+    ],
+)
+def test_kernel_language_from_the_environment(env: dict[str, str], expected: str) -> None:
+    assert i18n.language_for(None, env) == expected
+
+
+def test_a_language_argument_wins_and_is_checked() -> None:
+    assert i18n.language_for("zh-CN", {"MODELARTS_LANGUAGE": "en"}) == "zh-CN"
+    assert i18n.language_for("en", {"LANG": "zh_CN.UTF-8"}) == "en"
+    with pytest.raises(ValueError, match="language must be one of en, zh-CN"):
+        i18n.language_for("fr")
+
+
+# -- the kernel's texts in Chinese ---------------------------------------------------------------
+
+
+@pytest.fixture(params=["MODELARTS_LANGUAGE", "LANG"])
+def chinese(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The kernel set to Chinese one way or the other."""
+    if request.param == "LANG":
+        monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    else:
+        monkeypatch.setenv("MODELARTS_LANGUAGE", "zh-CN")
+    return str(request.param)
+
+
+@pytest.fixture
+def ip(emulator_env: dict[str, str]) -> InteractiveShell:
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "modelarts_widgets")
+    return shell
+
+
+def _plain(emulator: Emulator, n: int) -> list[str]:
+    return sorted(x for x in emulator.store.names() if not x.startswith("prod-"))[:n]
+
+
+def test_magic_dry_run_in_chinese(emulator: Emulator, ip: InteractiveShell, chinese: str) -> None:
+    names = _plain(emulator, 2)
+    report = ip.run_line_magic("modelarts_delete", " ".join(names))
+    text = repr(report)
+    assert text.startswith("试运行：将删除 2 个训练作业参数。未删除任何内容；加上 --yes 才会真正删除。")
+    assert "将删除" in text
+    assert "Dry run" not in text
+    html = report._repr_html_()
+    assert "<th>结果</th>" in html
+    assert "加上 <code>--yes</code> 才会真正删除" in html
+
+
+def test_magic_progress_and_report_in_chinese(
+    emulator: Emulator, ip: InteractiveShell, chinese: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    names = _plain(emulator, 3)
+    emulator.faults.fail_names = {names[1]: [403, "ModelArts.0108", "You are not authorized."]}
+    report = ip.run_line_magic("modelarts_delete", " ".join(names) + " --yes")
+    out = capsys.readouterr().out
+    assert "正在删除 3 个训练作业参数…" in out
+    # Marks padded to the widest, 已不存在 (eight columns).
+    assert f"  已删除    {names[0]}" in out
+    # The server's message exactly as sent, beside our mark.
+    assert f"  失败      {names[1]}  ModelArts.0108: You are not authorized." in out
+    text = repr(report)
+    assert text.startswith("已删除 2/3 个，失败 1 个。")
+    assert "备份：" in text
+    assert emulator.store.names().isdisjoint({names[0], names[2]})
+
+
+def test_usage_errors_in_chinese(ip: InteractiveShell, chinese: str) -> None:
+    with pytest.raises(UsageError, match="--concurrency 至少为 1，当前为 0"):
+        ip.run_line_magic("modelarts_delete", "a --concurrency 0")
+    with pytest.raises(UsageError, match="无效的训练作业参数名称 'bad name!'"):
+        ip.run_line_magic("modelarts_delete", "'bad name!'")
+    with pytest.raises(UsageError, match="不能同时使用"):
+        ip.run_line_magic("modelarts_delete", "--match x --widget --yes")
+
+
+def test_hints_follow_the_language_and_server_messages_do_not(chinese: str) -> None:
+    error = ModelArtsError("You are not authorized.", "ModelArts.0108", status=403)
+    assert str(error).startswith("ModelArts.0108: You are not authorized. (HTTP 403). 当前 IAM 用户")
+    assert hint_for("HTTP.503").startswith("ModelArts 或其前端网关出错")
+    assert hint_for("ModelArts.0108", language="en").startswith("Your IAM user lacks")
+
+
+def test_no_credentials_message_in_chinese(chinese: str) -> None:
+    with pytest.raises(ModelArtsError) as caught:
+        Session()
+    message = caught.value.error_msg
+    head = [
+        "未找到 ModelArts 凭证。已按顺序尝试：",
+        "  1. 环境变量：未设置 HUAWEICLOUD_SDK_AK 和 HUAWEICLOUD_SDK_SK",
+    ]
+    assert message.startswith("\n".join([*head, "  2. 配置文件："]))
+    assert "在 ModelArts Notebook 中无需任何配置" in message
+    assert caught.value.hint == "请配置凭证：参见 README 中的“Configuration”一节。"
+
+
+# -- the widget ---------------------------------------------------------------------------------
+
+
+def test_widget_sends_both_catalogs_and_the_forced_language(session: Session) -> None:
+    table = JobConfigTable(session=session, protect=["prod-*"], language="zh-CN", autoload=False)
+    assert table.language == "zh-CN"
+    catalogs = table._catalogs
+    assert set(catalogs) == {"en", "zh-CN"}
+    assert catalogs["zh-CN"]["page.confirm"] == "确认"
+    assert all(k.startswith(("page.", "hint.")) for k in catalogs["en"])
+    table = JobConfigTable(session=session, autoload=False)
+    assert table.language == ""  # follow the page
+    table.language = "zh_CN"
+    assert table.language == "zh-CN"
+    with pytest.raises(traitlets.TraitError, match="language must be one of en, zh-CN, not 'de'"):
+        table.language = "de"
+    assert table.language == "zh-CN"
+
+
+def test_widget_rejects_an_unknown_language(session: Session, emulator: Emulator) -> None:
+    before = len(emulator.requests)
+    with pytest.raises(ValueError, match="language must be one of en, zh-CN, not 'fr'"):
+        JobConfigTable(session=session, language="fr")
+    time.sleep(0.2)
+    assert len(emulator.requests) == before  # nothing was loaded
+
+
+def test_widget_kernel_texts_follow_its_language(emulator: Emulator, session: Session) -> None:
+    emulator.faults.deny = ["list"]
+    table = JobConfigTable(session=session, language="zh-CN")
+    table.wait_loaded(10)
+    assert table.error["code"] == "ModelArts.0108"
+    assert table.error["hint"].startswith("当前 IAM 用户缺少训练作业参数的权限")
+    emulator.faults.deny = []
+    table.refresh()
+    table.wait_loaded(10)
+    table._patterns = ["prod-*"]
+    table.refresh()
+    table.wait_loaded(10)
+    locked = [r for r in table.rows if r["lock"]]
+    assert locked
+    assert locked[0]["lock"] == "受保护（匹配规则 'prod-*'）"
+    assert locked[0]["lock_pattern"] == "prod-*"
+
+
+# -- texts that arrived with main: statuses, trash, contract, doctor ------------------------------
+
+
+def test_new_kernel_texts_in_chinese(chinese: str, tmp_path: Path) -> None:
+    from modelarts_widgets.frontend import fallback_text, hint_html
+    from modelarts_widgets.report import DeletionReport
+    from modelarts_widgets.sdk.configs import list_query
+    from modelarts_widgets.sdk.trash import Trash
+
+    # The plain-text fallback still leads with the command (ipywidgets 7 keeps 110 characters).
+    assert fallback_text().startswith("控件未显示？在单元格中运行 %run -m modelarts_widgets.doctor")
+    assert "<b>控件未显示？</b>" in hint_html()
+    assert "<code>%run -m modelarts_widgets.doctor</code>" in hint_html()
+    nothing = DeletionReport(dry_run=True, criteria="--match 'zzz*'")
+    assert repr(nothing).startswith("没有与 --match 'zzz*' 匹配的项；未删除任何内容。要扩大选择范围")
+    gone = DeletionReport(
+        dry_run=False,
+        planned=[{"config_name": "a"}, {"config_name": "b"}],
+        results={"a": {"is_success": True}, "b": {"is_success": True, "already_gone": True}},
+        backups=False,
+    )
+    assert repr(gone).startswith("已删除 1/2 个，已不存在 1 个。")
+    assert "  已不存在" in repr(gone)
+    assert "删除时已不存在（已在别处删除）" in repr(gone)
+    with pytest.raises(ValueError, match="per_page 应在 1 到 1000 之间，当前为 0"):
+        list_query(per_page=0)
+    with pytest.raises(FileNotFoundError, match="中没有备份文件"):
+        Trash(tmp_path / "trash").latest()
+
+
+def test_new_kernel_texts_stay_english_by_default() -> None:
+    from modelarts_widgets.frontend import fallback_text
+    from modelarts_widgets.report import DeletionReport
+
+    assert fallback_text().startswith("Widget not shown? In a cell: %run -m modelarts_widgets.doctor · ")
+    assert repr(DeletionReport(dry_run=True)).startswith("Nothing matches; nothing was deleted. To widen")
