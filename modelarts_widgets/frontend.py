@@ -14,6 +14,7 @@ user's Jupyter data directory, which the server reads on the next page load.
 from __future__ import annotations
 
 import html
+import http.client
 import json
 import os
 import shutil
@@ -165,7 +166,7 @@ def _get(url: str, token: str, timeout: float = 3.0) -> tuple[int, bytes]:
             return int(response.status), response.read(1_000_000)
     except urllib.error.HTTPError as exc:
         return int(exc.code), b""
-    except (OSError, ValueError):
+    except (OSError, ValueError, http.client.HTTPException):  # e.g. another service on a stale port
         return 0, b""
 
 
@@ -262,19 +263,25 @@ def install_front_end(data: Path | None = None, config: Path | None = None) -> l
     lab = _anywidget_dir("labextension")
     if lab is None:
         raise RuntimeError("anywidget is not installed in this environment: pip install anywidget")
+    classic = _anywidget_dir("nbextension")
+    nbconfig = config / "nbconfig" / "notebook.json"
+    settings: dict[str, Any] = {}
+    if classic is not None and nbconfig.is_file():
+        # The user's own settings: kept as they are, never replaced by a file the doctor could not read.
+        try:
+            loaded: Any = json.loads(nbconfig.read_text(encoding="utf-8"))
+        except ValueError:
+            loaded = None
+        if not isinstance(loaded, dict) or not isinstance(loaded.get("load_extensions", {}), dict):
+            raise RuntimeError(
+                f"{nbconfig} is not a JSON object of settings: fix or remove it, then run again"
+            )
+        settings = loaded
     written = [data / "labextensions" / "anywidget"]
     _copy_tree(lab, written[0])
-    classic = _anywidget_dir("nbextension")
     if classic is not None:
         written.append(data / "nbextensions" / "anywidget")
         _copy_tree(classic, written[-1])
-        nbconfig = config / "nbconfig" / "notebook.json"
-        settings: dict[str, Any] = {}
-        if nbconfig.is_file():
-            try:
-                settings = json.loads(nbconfig.read_text(encoding="utf-8"))
-            except ValueError:
-                settings = {}
         settings.setdefault("load_extensions", {})["anywidget/extension"] = True
         nbconfig.parent.mkdir(parents=True, exist_ok=True)
         nbconfig.write_text(json.dumps(settings, indent=2), encoding="utf-8")
@@ -336,8 +343,8 @@ def diagnose(*, install: bool = True, data: Path | None = None, config: Path | N
     """Report kernel vs server versions; install the matching front end unless the server has it.
 
     With ``install=False`` nothing is written. Servers are found through the Jupyter runtime
-    directory (this user's servers on this machine); a server elsewhere cannot be asked, and the
-    report says so.
+    directory (this user's servers on this machine); in a kernel only the server that started it
+    ($JPY_PARENT_PID) is the page's. A server elsewhere cannot be asked, and the report says so.
     """
     kernel = kernel_versions()
     report = Diagnosis(kernel=kernel)
@@ -352,6 +359,10 @@ def diagnose(*, install: bool = True, data: Path | None = None, config: Path | N
     for entry in running_servers():
         url = str(entry.get("url") or "")
         if not url:
+            continue
+        if parent and str(entry.get("pid")) != parent:
+            # A kernel's page is served by the server that started it; another server of this
+            # user says nothing about that page (and is not sent a token it does not need).
             continue
         server = probe(url, str(entry.get("token") or ""), int(entry.get("pid") or 0))
         report.servers.append(server)
@@ -401,6 +412,7 @@ def diagnose(*, install: bool = True, data: Path | None = None, config: Path | N
         report.installed = install_front_end(data, config)
     except (OSError, RuntimeError) as exc:
         say(f"Could not install the front end: {exc}")
+        report.problems.append(f"could not install the front end: {exc}")
         return report
     say(f"Installed anywidget {kernel['anywidget']}'s front end for this user (no root, no restart):")
     for path in report.installed:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.metadata import version
 from pathlib import Path
 
@@ -156,3 +161,120 @@ def test_judging_kernel_against_server(
     assert len(found) == len(problems), found
     for problem, expected in zip(found, problems):
         assert expected in problem
+
+
+def _jupyter_like_server(anywidget: str, token: str = "") -> Iterator[str]:
+    """A server on a real port answering as JupyterLab does to the doctor; 403 without ``token``."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            if token and self.headers.get("Authorization") != f"token {token}":
+                self.send_response(403)
+                self.end_headers()
+                return
+            answers = {
+                "/api/status": {},
+                "/lab/api/settings": {},
+                "/lab/extensions/anywidget/package.json": {"version": anywidget},
+                "/lab/extensions/@jupyter-widgets/jupyterlab-manager/package.json": {"version": "5.0.13"},
+            }
+            if self.path not in answers:
+                self.send_response(404)
+                self.end_headers()
+                return
+            body = json.dumps(answers[self.path]).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("own", ["password", "elsewhere"])
+def test_another_server_of_the_user_is_not_taken_for_the_kernels_own(
+    own: str, jupyter_dirs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kernel's server (JPY_PARENT_PID) needs a password, or runs in another container; a second
+    server of the user's serves a matching front end. That says nothing about the kernel's page."""
+    monkeypatch.setenv("JPY_PARENT_PID", "4242")
+    with contextlib.ExitStack() as stack:
+        other = stack.enter_context(contextlib.contextmanager(_jupyter_like_server)(version("anywidget")))
+        runtime = jupyter_dirs["runtime"]
+        if own == "password":
+            mine = stack.enter_context(contextlib.contextmanager(_jupyter_like_server)("", token="unknown"))
+            (runtime / "jpserver-4242.json").write_text(
+                json.dumps({"url": mine, "token": "", "password": True, "pid": 4242})
+            )
+        (runtime / "jpserver-5555.json").write_text(
+            json.dumps({"url": other, "token": "OTHER-token", "pid": 5555})
+        )
+        report = doctor.diagnose()
+    text = str(report)
+    assert "serves a matching front end" not in text, text
+    assert report.installed, text
+    assert (jupyter_dirs["data"] / "labextensions" / "anywidget" / "package.json").is_file()
+    assert "Reload the page" in text
+
+
+def test_a_stale_server_file_whose_port_is_another_service(jupyter_dirs: dict[str, Path]) -> None:
+    """A crashed server's file names a port that now answers with something other than HTTP."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def answer() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = listener.accept()
+                with conn:
+                    conn.recv(65536)
+                    conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
+
+    threading.Thread(target=answer, daemon=True).start()
+    port = listener.getsockname()[1]
+    (jupyter_dirs["runtime"] / "jpserver-7.json").write_text(
+        json.dumps({"url": f"http://127.0.0.1:{port}/", "token": "STALE-token", "pid": 7})
+    )
+    try:
+        text = str(doctor.diagnose(install=False))
+    finally:
+        listener.close()
+    assert f"http://127.0.0.1:{port}/: not reachable from the kernel" in text
+    assert "Fix: copy anywidget" in text
+    assert "STALE-token" not in text
+
+
+def test_an_install_that_fails_exits_non_zero(jupyter_dirs: dict[str, Path]) -> None:
+    """The data directory cannot be written (here: a file is in the way; read-only fails alike)."""
+    labextensions = jupyter_dirs["data"] / "labextensions"
+    labextensions.write_text("not a directory")
+    result = subprocess.run(
+        [sys.executable, "-m", "modelarts_widgets", "doctor"], capture_output=True, text=True, check=False
+    )
+    assert "Could not install the front end" in result.stdout
+    assert "Reload the page" not in result.stdout
+    assert result.returncode == 1
+
+
+@pytest.mark.parametrize("content", ["{'load_extensions': {}", "[1, 2]", '{"load_extensions": ["x/y"]}'])
+def test_a_notebook_config_it_cannot_read_is_left_as_it_is(
+    content: str, jupyter_dirs: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    nbconfig = jupyter_dirs["config"] / "nbconfig" / "notebook.json"
+    nbconfig.parent.mkdir()
+    nbconfig.write_text(content)
+    assert doctor.main([]) == 1
+    assert nbconfig.read_text() == content  # the user's file, not replaced
+    assert "Could not install the front end" in capsys.readouterr().out
+    assert not any(jupyter_dirs["data"].iterdir())  # nothing half-installed either
