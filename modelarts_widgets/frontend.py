@@ -17,12 +17,13 @@ import html
 import http.client
 import json
 import os
+import re
 import shutil
 import sys
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 RELOAD = "Reload the page (no server restart needed), then run the widget's cell again."
@@ -206,6 +207,27 @@ def probe(url: str, token: str, pid: int = 0) -> ServerInfo:
     return info
 
 
+def page_loads(url: str, token: str) -> str | None:
+    """The anywidget entry point a JupyterLab page from ``url`` loads now ('' none, None unknown).
+
+    Read from the page's own configuration, which the server computes on each page load (the
+    extension files it serves are looked up once and remembered, so they can tell an old story).
+    """
+    base = url if url.endswith("/") else url + "/"
+    status, body = _get(base + "lab", token)
+    found = re.search(rb'<script id="jupyter-config-data" type="application/json">(.*?)</script>', body, re.S)
+    if status != 200 or not found:
+        return None
+    try:
+        extensions = json.loads(found.group(1)).get("federated_extensions") or []
+    except (ValueError, AttributeError):
+        return None
+    for extension in extensions:
+        if isinstance(extension, dict) and extension.get("name") == "anywidget":
+            return str(PurePosixPath(str(extension.get("load") or "")))
+    return ""
+
+
 def running_servers() -> list[dict[str, Any]]:
     """The servers this user runs on this machine, the kernel's own first (``$JPY_PARENT_PID``)."""
     found = []
@@ -300,6 +322,7 @@ class Diagnosis:
     servers: list[ServerInfo] = field(default_factory=list)
     installed: list[Path] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    unfixed: list[str] = field(default_factory=list)  # problems the install was meant to fix but did not
     lines: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
@@ -356,6 +379,7 @@ def diagnose(*, install: bool = True, data: Path | None = None, config: Path | N
     )
     parent = os.environ.get("JPY_PARENT_PID", "")
     checked: ServerInfo | None = None
+    token = ""
     for entry in running_servers():
         url = str(entry.get("url") or "")
         if not url:
@@ -370,6 +394,7 @@ def diagnose(*, install: bool = True, data: Path | None = None, config: Path | N
             say(f"Server {url}: {server.note}")
             continue
         checked = server
+        token = str(entry.get("token") or "")
         if str(server.pid) != parent:
             say(f"(the kernel was not started by {url}, so that may not be the page's server)")
         if server.kind == "lab":
@@ -417,7 +442,23 @@ def diagnose(*, install: bool = True, data: Path | None = None, config: Path | N
     say(f"Installed anywidget {kernel['anywidget']}'s front end for this user (no root, no restart):")
     for path in report.installed:
         say(f"  {path}")
-    say(RELOAD)
+    if checked is not None and checked.kind == "lab":
+        # The server looks for extensions in its own environment (or $JUPYTER_PATH) before the
+        # user's data directory when it owns that environment: then the copy is never loaded.
+        build = json.loads((report.installed[0] / "package.json").read_text(encoding="utf-8"))
+        ours = str(PurePosixPath(str(build.get("jupyterlab", {}).get("_build", {}).get("load") or "")))
+        loads = page_loads(checked.url, token)
+        if loads is not None and loads != ours:
+            problem = (
+                f"the page still loads the server's own anywidget front end ({checked.anywidget or '?'}), "
+                "found before the user's data directory; in the kernel run  "
+                f"pip install 'anywidget=={minor(checked.anywidget) or '?'}.*'  then restart the kernel"
+            )
+            report.problems.append(problem)
+            report.unfixed.append(problem)
+            say(f"Problem: {problem}")
+    if not report.unfixed:
+        say(RELOAD)
     say(f"To undo: delete {report.installed[0]} (other anywidget versions then use the server's again).")
     return report
 
@@ -434,4 +475,4 @@ def main(argv: list[str] | None = None) -> int:
     report = diagnose(install=not args.check)
     print(report)
     unfixed = [p for p in report.problems if not (report.installed and "anywidget" in p)]
-    return 1 if unfixed else 0
+    return 1 if unfixed or report.unfixed else 0

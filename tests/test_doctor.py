@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.metadata import version
 from pathlib import Path
@@ -163,8 +163,13 @@ def test_judging_kernel_against_server(
         assert expected in problem
 
 
-def _jupyter_like_server(anywidget: str, token: str = "") -> Iterator[str]:
-    """A server on a real port answering as JupyterLab does to the doctor; 403 without ``token``."""
+def _jupyter_like_server(
+    anywidget: str, token: str = "", page: Callable[[], list[dict[str, str]]] = list
+) -> Iterator[str]:
+    """A server on a real port answering as JupyterLab does to the doctor; 403 without ``token``.
+
+    ``page()`` gives the federated extensions of the /lab page, computed on each load as JupyterLab does.
+    """
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
@@ -181,6 +186,14 @@ def _jupyter_like_server(anywidget: str, token: str = "") -> Iterator[str]:
                 "/lab/extensions/anywidget/package.json": {"version": anywidget},
                 "/lab/extensions/@jupyter-widgets/jupyterlab-manager/package.json": {"version": "5.0.13"},
             }
+            if self.path == "/lab":
+                config = json.dumps({"federated_extensions": page()})
+                body = f'<script id="jupyter-config-data" type="application/json">{config}</script>'.encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
             if self.path not in answers:
                 self.send_response(404)
                 self.end_headers()
@@ -278,3 +291,41 @@ def test_a_notebook_config_it_cannot_read_is_left_as_it_is(
     assert nbconfig.read_text() == content  # the user's file, not replaced
     assert "Could not install the front end" in capsys.readouterr().out
     assert not any(jupyter_dirs["data"].iterdir())  # nothing half-installed either
+
+
+@pytest.mark.parametrize("shadowed", [True, False])
+def test_an_install_the_page_never_loads_is_not_reported_as_a_fix(
+    shadowed: bool,
+    jupyter_dirs: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The server owns its environment (or has $JUPYTER_PATH) and finds its own anywidget of another
+    minor version before the user's data directory: the copy is never loaded, whatever the reload."""
+    user_copy = jupyter_dirs["data"] / "labextensions" / "anywidget" / "package.json"
+
+    def page() -> list[dict[str, str]]:
+        if not shadowed and user_copy.is_file():
+            load = json.loads(user_copy.read_text())["jupyterlab"]["_build"]["load"]
+        else:
+            load = "./static/remoteEntry.0badc0de.js"  # the server's own 0.1.0
+        return [{"name": "anywidget", "load": load, "extension": "./extension"}]
+
+    monkeypatch.setenv("JPY_PARENT_PID", "4242")
+    with contextlib.contextmanager(_jupyter_like_server)("0.1.0", token="T0KEN", page=page) as url:
+        (jupyter_dirs["runtime"] / "jpserver-4242.json").write_text(
+            json.dumps({"url": url, "token": "T0KEN", "pid": 4242})
+        )
+        status = doctor.main([])
+    out = capsys.readouterr().out
+    assert user_copy.is_file()
+    assert "T0KEN" not in out
+    if shadowed:
+        assert status == 1, out
+        assert "the page still loads the server's own anywidget front end (0.1.0)" in out
+        assert "pip install 'anywidget==0.1.*'" in out
+        assert "Reload the page" not in out
+    else:
+        assert status == 0, out
+        assert "still loads" not in out
+        assert "Reload the page" in out
