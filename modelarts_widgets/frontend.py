@@ -362,6 +362,34 @@ def _judge(server: ServerInfo, kernel: dict[str, str]) -> list[str]:
     return problems
 
 
+def _not_loaded(server: ServerInfo, token: str, copy: Path) -> str:
+    """Why a JupyterLab page from ``server`` will not load the just-installed ``copy`` ('' when it will).
+
+    The server looks for extensions in its own environment (or $JUPYTER_PATH) before the user's
+    data directory when it owns that environment; then the copy is never loaded.
+    """
+    if server.kind != "lab":
+        return ""
+    build = json.loads((copy / "package.json").read_text(encoding="utf-8"))
+    ours = str(PurePosixPath(str(build.get("jupyterlab", {}).get("_build", {}).get("load") or "")))
+    loads = page_loads(server.url, token)
+    if loads == "":
+        return (
+            f"the page loads no anywidget front end: the server does not read {copy.parent} "
+            "(is $JUPYTER_DATA_DIR set differently for the kernel and the server?)"
+        )
+    if loads is None or loads == ours:
+        return ""
+    fix = "in the kernel install the server's anywidget version, then restart the kernel"
+    if server.anywidget:
+        wanted = f"anywidget=={minor(server.anywidget)}.*"
+        fix = f"in the kernel run  pip install '{wanted}'  then restart the kernel"
+    return (
+        f"the page still loads the server's own anywidget front end ({server.anywidget or '?'}), "
+        f"found before the user's data directory; {fix}"
+    )
+
+
 def diagnose(*, install: bool = True, data: Path | None = None, config: Path | None = None) -> Diagnosis:
     """Report kernel vs server versions; install the matching front end unless the server has it.
 
@@ -442,21 +470,11 @@ def diagnose(*, install: bool = True, data: Path | None = None, config: Path | N
     say(f"Installed anywidget {kernel['anywidget']}'s front end for this user (no root, no restart):")
     for path in report.installed:
         say(f"  {path}")
-    if checked is not None and checked.kind == "lab":
-        # The server looks for extensions in its own environment (or $JUPYTER_PATH) before the
-        # user's data directory when it owns that environment: then the copy is never loaded.
-        build = json.loads((report.installed[0] / "package.json").read_text(encoding="utf-8"))
-        ours = str(PurePosixPath(str(build.get("jupyterlab", {}).get("_build", {}).get("load") or "")))
-        loads = page_loads(checked.url, token)
-        if loads is not None and loads != ours:
-            problem = (
-                f"the page still loads the server's own anywidget front end ({checked.anywidget or '?'}), "
-                "found before the user's data directory; in the kernel run  "
-                f"pip install 'anywidget=={minor(checked.anywidget) or '?'}.*'  then restart the kernel"
-            )
-            report.problems.append(problem)
-            report.unfixed.append(problem)
-            say(f"Problem: {problem}")
+    problem = _not_loaded(checked, token, report.installed[0]) if checked is not None else ""
+    if problem:
+        report.problems.append(problem)
+        report.unfixed.append(problem)
+        say(f"Problem: {problem}")
     if not report.unfixed:
         say(RELOAD)
     say(f"To undo: delete {report.installed[0]} (other anywidget versions then use the server's again).")

@@ -293,26 +293,30 @@ def test_a_notebook_config_it_cannot_read_is_left_as_it_is(
     assert not any(jupyter_dirs["data"].iterdir())  # nothing half-installed either
 
 
-@pytest.mark.parametrize("shadowed", [True, False])
+@pytest.mark.parametrize("page_loads", ["the server's own", "the user's copy", "none"])
 def test_an_install_the_page_never_loads_is_not_reported_as_a_fix(
-    shadowed: bool,
+    page_loads: str,
     jupyter_dirs: dict[str, Path],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The server owns its environment (or has $JUPYTER_PATH) and finds its own anywidget of another
-    minor version before the user's data directory: the copy is never loaded, whatever the reload."""
+    minor version before the user's data directory, or reads another data directory than the
+    kernel's $JUPYTER_DATA_DIR: the copy is never loaded, whatever the reload."""
     user_copy = jupyter_dirs["data"] / "labextensions" / "anywidget" / "package.json"
 
     def page() -> list[dict[str, str]]:
-        if not shadowed and user_copy.is_file():
+        if page_loads == "none":
+            return []
+        if page_loads == "the user's copy" and user_copy.is_file():
             load = json.loads(user_copy.read_text())["jupyterlab"]["_build"]["load"]
         else:
             load = "./static/remoteEntry.0badc0de.js"  # the server's own 0.1.0
         return [{"name": "anywidget", "load": load, "extension": "./extension"}]
 
     monkeypatch.setenv("JPY_PARENT_PID", "4242")
-    with contextlib.contextmanager(_jupyter_like_server)("0.1.0", token="T0KEN", page=page) as url:
+    served = "" if page_loads == "none" else "0.1.0"
+    with contextlib.contextmanager(_jupyter_like_server)(served, token="T0KEN", page=page) as url:
         (jupyter_dirs["runtime"] / "jpserver-4242.json").write_text(
             json.dumps({"url": url, "token": "T0KEN", "pid": 4242})
         )
@@ -320,12 +324,16 @@ def test_an_install_the_page_never_loads_is_not_reported_as_a_fix(
     out = capsys.readouterr().out
     assert user_copy.is_file()
     assert "T0KEN" not in out
-    if shadowed:
-        assert status == 1, out
+    if page_loads == "the user's copy":
+        assert status == 0, out
+        assert "Problem: the page" not in out
+        assert "Reload the page" in out
+        return
+    assert status == 1, out
+    assert "Reload the page" not in out
+    if page_loads == "none":
+        assert f"the server does not read {user_copy.parent.parent}" in out
+        assert "pip install 'anywidget" not in out
+    else:
         assert "the page still loads the server's own anywidget front end (0.1.0)" in out
         assert "pip install 'anywidget==0.1.*'" in out
-        assert "Reload the page" not in out
-    else:
-        assert status == 0, out
-        assert "still loads" not in out
-        assert "Reload the page" in out
