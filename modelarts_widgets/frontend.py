@@ -159,10 +159,10 @@ class ServerInfo:
 
 
 def _get(url: str, token: str, timeout: float = 3.0) -> tuple[int, bytes]:
-    request = urllib.request.Request(url)  # noqa: S310 (the server's own http(s) URL)
-    if token:
-        request.add_header("Authorization", f"token {token}")
     try:
+        request = urllib.request.Request(url)  # noqa: S310 (the server's own http(s) URL)
+        if token:
+            request.add_header("Authorization", f"token {token}")
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             return int(response.status), response.read(1_000_000)
     except urllib.error.HTTPError as exc:
@@ -235,9 +235,11 @@ def running_servers() -> list[dict[str, Any]]:
     for pattern in ("jpserver-*.json", "nbserver-*.json"):
         for path in sorted(folder.glob(pattern)):
             try:
-                found.append(json.loads(path.read_text(encoding="utf-8")))
+                entry = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 continue
+            if isinstance(entry, dict):  # a file damaged into other JSON says nothing
+                found.append(entry)
     parent = os.environ.get("JPY_PARENT_PID", "")
     found.sort(key=lambda s: str(s.get("pid")) != parent)
     return found
@@ -416,7 +418,8 @@ def diagnose(*, install: bool = True, data: Path | None = None, config: Path | N
             # A kernel's page is served by the server that started it; another server of this
             # user says nothing about that page (and is not sent a token it does not need).
             continue
-        server = probe(url, str(entry.get("token") or ""), int(entry.get("pid") or 0))
+        pid = str(entry.get("pid"))
+        server = probe(url, str(entry.get("token") or ""), int(pid) if pid.isdigit() else 0)
         report.servers.append(server)
         if not server.reachable:
             say(f"Server {url}: {server.note}")

@@ -337,3 +337,18 @@ def test_an_install_the_page_never_loads_is_not_reported_as_a_fix(
     else:
         assert "the page still loads the server's own anywidget front end (0.1.0)" in out
         assert "pip install 'anywidget==0.1.*'" in out
+
+
+@pytest.mark.parametrize(
+    "content", ["[]", "null", '{"url": "http://127.0.0.1:9/", "pid": "abc"}', '{"url": 5, "pid": null}']
+)
+def test_a_damaged_server_file_is_passed_over(content: str, jupyter_dirs: dict[str, Path]) -> None:
+    (jupyter_dirs["runtime"] / "jpserver-1.json").write_text(content)
+    result = subprocess.run(
+        [sys.executable, "-m", "modelarts_widgets", "doctor", "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "Fix: copy anywidget" in result.stdout
