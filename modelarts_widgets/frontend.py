@@ -364,6 +364,15 @@ def _judge(server: ServerInfo, kernel: dict[str, str]) -> list[str]:
     return problems
 
 
+def _build_load(extension: Path | None) -> str:
+    """The entry point a lab extension's package.json names ('' when there is none)."""
+    try:
+        build = json.loads((extension / "package.json").read_text(encoding="utf-8")) if extension else {}
+        return str(PurePosixPath(str(build["jupyterlab"]["_build"]["load"])))
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+
+
 def _not_loaded(server: ServerInfo, token: str, copy: Path) -> str:
     """Why a JupyterLab page from ``server`` will not load the just-installed ``copy`` ('' when it will).
 
@@ -372,8 +381,7 @@ def _not_loaded(server: ServerInfo, token: str, copy: Path) -> str:
     """
     if server.kind != "lab":
         return ""
-    build = json.loads((copy / "package.json").read_text(encoding="utf-8"))
-    ours = str(PurePosixPath(str(build.get("jupyterlab", {}).get("_build", {}).get("load") or "")))
+    ours = _build_load(copy)
     loads = page_loads(server.url, token)
     if loads == "":
         return (
@@ -426,6 +434,11 @@ def diagnose(*, install: bool = True, data: Path | None = None, config: Path | N
             continue
         checked = server
         token = str(entry.get("token") or "")
+        ours = _build_load(_anywidget_dir("labextension"))
+        if server.kind == "lab" and ours and page_loads(url, token) == ours:
+            # The page loads the kernel's own build: what counts, whatever the extension file the
+            # server remembers from an earlier lookup says.
+            server.anywidget = kernel["anywidget"]
         if str(server.pid) != parent:
             say(f"(the kernel was not started by {url}, so that may not be the page's server)")
         if server.kind == "lab":

@@ -352,3 +352,30 @@ def test_a_damaged_server_file_is_passed_over(content: str, jupyter_dirs: dict[s
     )
     assert "Traceback" not in result.stderr, result.stderr
     assert "Fix: copy anywidget" in result.stdout
+
+
+def test_a_page_that_loads_the_kernels_build_is_fine_whatever_the_remembered_file_says(
+    jupyter_dirs: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A server that looks in the user's data directory first, with another anywidget in its own
+    environment: after a first doctor run the page loads the user's copy, but the server still
+    answers for the package.json it looked up before (Jupyter remembers each file's location).
+    A second run must not call that a problem."""
+    doctor.install_front_end()
+    user_copy = jupyter_dirs["data"] / "labextensions" / "anywidget" / "package.json"
+    load = json.loads(user_copy.read_text())["jupyterlab"]["_build"]["load"]
+
+    def page() -> list[dict[str, str]]:
+        return [{"name": "anywidget", "load": load, "extension": "./extension"}]
+
+    monkeypatch.setenv("JPY_PARENT_PID", "4242")
+    with contextlib.contextmanager(_jupyter_like_server)("0.1.0", token="T0KEN", page=page) as url:
+        (jupyter_dirs["runtime"] / "jpserver-4242.json").write_text(
+            json.dumps({"url": url, "token": "T0KEN", "pid": 4242})
+        )
+        status = doctor.main(["--check"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "Problem" not in out
+    assert f"anywidget front end {version('anywidget')}" in out
+    assert "serves a matching front end" in out
