@@ -379,3 +379,23 @@ def test_a_page_that_loads_the_kernels_build_is_fine_whatever_the_remembered_fil
     assert "Problem" not in out
     assert f"anywidget front end {version('anywidget')}" in out
     assert "serves a matching front end" in out
+
+
+def test_a_problem_in_a_cell_is_the_report_not_a_traceback(
+    jupyter_dirs: dict[str, Path], capfd: pytest.CaptureFixture[str]
+) -> None:
+    """``%run -m modelarts_widgets.doctor`` (the command the widget names) when a problem remains: the
+    report says it; a SystemExit would add a traceback and "Unknown failure executing module"."""
+    (jupyter_dirs["data"] / "labextensions").write_text("not a directory")
+    shell = InteractiveShell.instance()
+    result = shell.run_cell("%run -m modelarts_widgets.doctor")
+    out, err = capfd.readouterr()
+    assert "Could not install the front end" in out
+    assert "SystemExit" not in out + err
+    assert "Unknown failure" not in out + err
+    assert result.error_in_exec is None
+    script = subprocess.run(  # from a terminal the exit status still tells
+        [sys.executable, "-m", "modelarts_widgets.doctor"], capture_output=True, text=True, check=False
+    )
+    assert script.returncode == 1
+    assert "Traceback" not in script.stderr
