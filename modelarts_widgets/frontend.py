@@ -199,10 +199,12 @@ def probe(url: str, token: str, pid: int = 0) -> ServerInfo:
             base + "lab/extensions/@jupyter-widgets/jupyterlab-manager/package.json", token
         )
     else:
-        # The classic Notebook serves nbextensions/; anywidget's has no version, only presence.
+        # The classic Notebook serves nbextensions/; anywidget's names its version in index.js.
         info.kind = "notebook"
         if _get(base + "nbextensions/anywidget/extension.js", token)[0] == 200:
-            info.anywidget = "present"
+            status, body = _get(base + "nbextensions/anywidget/index.js", token)
+            found = re.search(rb'\bversion = "([0-9][0-9A-Za-z.+-]*)"', body) if status == 200 else None
+            info.anywidget = found.group(1).decode() if found else "present"
         info.classic_widgets = _get(base + "nbextensions/jupyter-js-widgets/extension.js", token)[0] == 200
     return info
 
@@ -359,6 +361,15 @@ def _judge(server: ServerInfo, kernel: dict[str, str]) -> list[str]:
     elif server.kind == "notebook":
         if not server.anywidget:
             problems.append("the classic Notebook has no anywidget nbextension")
+        elif (
+            kernel["anywidget"]
+            and server.anywidget != "present"
+            and minor(server.anywidget) != minor(kernel["anywidget"])
+        ):
+            problems.append(
+                f"the classic Notebook's anywidget nbextension is {server.anywidget}, the kernel's "
+                f"anywidget {kernel['anywidget']} needs {minor(kernel['anywidget'])}.x"
+            )
         if not server.classic_widgets:
             problems.append("the classic Notebook has no widgets nbextension (widgetsnbextension)")
     return problems

@@ -164,7 +164,7 @@ def test_judging_kernel_against_server(
 
 
 def _jupyter_like_server(
-    anywidget: str, token: str = "", page: Callable[[], list[dict[str, str]]] = list
+    anywidget: str, token: str = "", page: Callable[[], list[dict[str, str]]] = list, classic: bool = False
 ) -> Iterator[str]:
     """A server on a real port answering as JupyterLab does to the doctor; 403 without ``token``.
 
@@ -180,12 +180,19 @@ def _jupyter_like_server(
                 self.send_response(403)
                 self.end_headers()
                 return
-            answers = {
+            answers: dict[str, object] = {
                 "/api/status": {},
                 "/lab/api/settings": {},
                 "/lab/extensions/anywidget/package.json": {"version": anywidget},
                 "/lab/extensions/@jupyter-widgets/jupyterlab-manager/package.json": {"version": "5.0.13"},
             }
+            if classic:  # the classic Notebook 6: no lab/, nbextensions/ with anywidget's index.js
+                answers = {
+                    "/api/status": {},
+                    "/nbextensions/anywidget/extension.js": "define([], function () {});",
+                    "/nbextensions/anywidget/index.js": f'var version = "{anywidget}";',
+                    "/nbextensions/jupyter-js-widgets/extension.js": "define([], function () {});",
+                }
             if self.path == "/lab":
                 config = json.dumps({"federated_extensions": page()})
                 body = f'<script id="jupyter-config-data" type="application/json">{config}</script>'.encode()
@@ -198,7 +205,8 @@ def _jupyter_like_server(
                 self.send_response(404)
                 self.end_headers()
                 return
-            body = json.dumps(answers[self.path]).encode()
+            answer = answers[self.path]
+            body = (answer if isinstance(answer, str) else json.dumps(answer)).encode()
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -399,3 +407,28 @@ def test_a_problem_in_a_cell_is_the_report_not_a_traceback(
     )
     assert script.returncode == 1
     assert "Traceback" not in script.stderr
+
+
+@pytest.mark.parametrize("served", ["0.1.0", version("anywidget")])
+def test_the_classic_notebooks_anywidget_version_is_read_not_assumed(
+    served: str,
+    jupyter_dirs: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A classic Notebook 6 whose environment has anywidget's nbextension of another minor version
+    than the kernel's: not "a matching front end"."""
+    monkeypatch.setenv("JPY_PARENT_PID", "4242")
+    with contextlib.contextmanager(_jupyter_like_server)(served, classic=True) as url:
+        (jupyter_dirs["runtime"] / "jpserver-4242.json").write_text(json.dumps({"url": url, "pid": 4242}))
+        status = doctor.main(["--check"])
+    out = capsys.readouterr().out
+    assert f"anywidget nbextension {served}" in out
+    if served == version("anywidget"):
+        assert status == 0, out
+        assert "serves a matching front end" in out
+    else:
+        assert status == 1, out
+        assert "serves a matching front end" not in out
+        assert "the classic Notebook's anywidget nbextension is 0.1.0" in out
+        assert "Fix: copy anywidget" in out
