@@ -426,7 +426,8 @@ def diagnose(*, install: bool = True, data: Path | None = None, config: Path | N
         f"ipywidgets {kernel['ipywidgets'] or 'missing'}, anywidget {kernel['anywidget'] or 'missing'}, "
         f"modelarts-widgets {kernel['modelarts-widgets'] or 'checkout'}"
     )
-    parent = os.environ.get("JPY_PARENT_PID", "")
+    # On Windows JPY_PARENT_PID is a process handle, not the server's pid: it names no server.
+    parent = os.environ.get("JPY_PARENT_PID", "") if os.name != "nt" else ""
     checked: ServerInfo | None = None
     token = ""
     for entry in running_servers():
