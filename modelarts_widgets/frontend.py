@@ -14,14 +14,16 @@ user's Jupyter data directory, which the server reads on the next page load.
 from __future__ import annotations
 
 import html
+import http.client
 import json
 import os
+import re
 import shutil
 import sys
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .i18n import t
@@ -153,15 +155,15 @@ class ServerInfo:
 
 
 def _get(url: str, token: str, timeout: float = 3.0) -> tuple[int, bytes]:
-    request = urllib.request.Request(url)  # noqa: S310 (the server's own http(s) URL)
-    if token:
-        request.add_header("Authorization", f"token {token}")
     try:
+        request = urllib.request.Request(url)  # noqa: S310 (the server's own http(s) URL)
+        if token:
+            request.add_header("Authorization", f"token {token}")
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             return int(response.status), response.read(1_000_000)
     except urllib.error.HTTPError as exc:
         return int(exc.code), b""
-    except (OSError, ValueError):
+    except (OSError, ValueError, http.client.HTTPException):  # e.g. another service on a stale port
         return 0, b""
 
 
@@ -193,12 +195,35 @@ def probe(url: str, token: str, pid: int = 0) -> ServerInfo:
             base + "lab/extensions/@jupyter-widgets/jupyterlab-manager/package.json", token
         )
     else:
-        # The classic Notebook serves nbextensions/; anywidget's has no version, only presence.
+        # The classic Notebook serves nbextensions/; anywidget's names its version in index.js.
         info.kind = "notebook"
         if _get(base + "nbextensions/anywidget/extension.js", token)[0] == 200:
-            info.anywidget = "present"
+            status, body = _get(base + "nbextensions/anywidget/index.js", token)
+            found = re.search(rb'\bversion = "([0-9][0-9A-Za-z.+-]*)"', body) if status == 200 else None
+            info.anywidget = found.group(1).decode() if found else "present"
         info.classic_widgets = _get(base + "nbextensions/jupyter-js-widgets/extension.js", token)[0] == 200
     return info
+
+
+def page_loads(url: str, token: str) -> str | None:
+    """The anywidget entry point a JupyterLab page from ``url`` loads now ('' none, None unknown).
+
+    Read from the page's own configuration, which the server computes on each page load (the
+    extension files it serves are looked up once and remembered, so they can tell an old story).
+    """
+    base = url if url.endswith("/") else url + "/"
+    status, body = _get(base + "lab", token)
+    found = re.search(rb'<script id="jupyter-config-data" type="application/json">(.*?)</script>', body, re.S)
+    if status != 200 or not found:
+        return None
+    try:
+        extensions = json.loads(found.group(1)).get("federated_extensions") or []
+    except (ValueError, AttributeError):
+        return None
+    for extension in extensions:
+        if isinstance(extension, dict) and extension.get("name") == "anywidget":
+            return str(PurePosixPath(str(extension.get("load") or "")))
+    return ""
 
 
 def running_servers() -> list[dict[str, Any]]:
@@ -208,9 +233,11 @@ def running_servers() -> list[dict[str, Any]]:
     for pattern in ("jpserver-*.json", "nbserver-*.json"):
         for path in sorted(folder.glob(pattern)):
             try:
-                found.append(json.loads(path.read_text(encoding="utf-8")))
+                entry = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 continue
+            if isinstance(entry, dict):  # a file damaged into other JSON says nothing
+                found.append(entry)
     parent = os.environ.get("JPY_PARENT_PID", "")
     found.sort(key=lambda s: str(s.get("pid")) != parent)
     return found
@@ -258,19 +285,23 @@ def install_front_end(data: Path | None = None, config: Path | None = None) -> l
     lab = _anywidget_dir("labextension")
     if lab is None:
         raise RuntimeError(t("doctor.no_anywidget_here"))
+    classic = _anywidget_dir("nbextension")
+    nbconfig = config / "nbconfig" / "notebook.json"
+    settings: dict[str, Any] = {}
+    if classic is not None and nbconfig.is_file():
+        # The user's own settings: kept as they are, never replaced by a file the doctor could not read.
+        try:
+            loaded: Any = json.loads(nbconfig.read_text(encoding="utf-8"))
+        except ValueError:
+            loaded = None
+        if not isinstance(loaded, dict) or not isinstance(loaded.get("load_extensions", {}), dict):
+            raise RuntimeError(t("doctor.bad_nbconfig", path=nbconfig))
+        settings = loaded
     written = [data / "labextensions" / "anywidget"]
     _copy_tree(lab, written[0])
-    classic = _anywidget_dir("nbextension")
     if classic is not None:
         written.append(data / "nbextensions" / "anywidget")
         _copy_tree(classic, written[-1])
-        nbconfig = config / "nbconfig" / "notebook.json"
-        settings: dict[str, Any] = {}
-        if nbconfig.is_file():
-            try:
-                settings = json.loads(nbconfig.read_text(encoding="utf-8"))
-            except ValueError:
-                settings = {}
         settings.setdefault("load_extensions", {})["anywidget/extension"] = True
         nbconfig.parent.mkdir(parents=True, exist_ok=True)
         nbconfig.write_text(json.dumps(settings, indent=2), encoding="utf-8")
@@ -289,6 +320,7 @@ class Diagnosis:
     servers: list[ServerInfo] = field(default_factory=list)
     installed: list[Path] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    unfixed: list[str] = field(default_factory=list)  # problems the install was meant to fix but did not
     lines: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
@@ -324,17 +356,59 @@ def _judge(server: ServerInfo, kernel: dict[str, str]) -> list[str]:
     elif server.kind == "notebook":
         if not server.anywidget:
             problems.append(t("doctor.problem.classic_no_anywidget"))
+        elif (
+            kernel["anywidget"]
+            and server.anywidget != "present"
+            and minor(server.anywidget) != minor(kernel["anywidget"])
+        ):
+            problems.append(
+                t(
+                    "doctor.problem.classic_version",
+                    server=server.anywidget,
+                    kernel=kernel["anywidget"],
+                    minor=minor(kernel["anywidget"]),
+                )
+            )
         if not server.classic_widgets:
             problems.append(t("doctor.problem.classic_no_widgets"))
     return problems
+
+
+def _build_load(extension: Path | None) -> str:
+    """The entry point a lab extension's package.json names ('' when there is none)."""
+    try:
+        build = json.loads((extension / "package.json").read_text(encoding="utf-8")) if extension else {}
+        return str(PurePosixPath(str(build["jupyterlab"]["_build"]["load"])))
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+
+
+def _not_loaded(server: ServerInfo, token: str, copy: Path) -> str:
+    """Why a JupyterLab page from ``server`` will not load the just-installed ``copy`` ('' when it will).
+
+    The server looks for extensions in its own environment (or $JUPYTER_PATH) before the user's
+    data directory when it owns that environment; then the copy is never loaded.
+    """
+    if server.kind != "lab":
+        return ""
+    ours = _build_load(copy)
+    loads = page_loads(server.url, token)
+    if loads == "":
+        return t("doctor.problem.not_read", folder=copy.parent)
+    if loads is None or loads == ours:
+        return ""
+    fix = t("doctor.fix.server_version")
+    if server.anywidget:
+        fix = t("doctor.fix.pip_server_version", wanted=f"anywidget=={minor(server.anywidget)}.*")
+    return t("doctor.problem.shadowed", server=server.anywidget or "?", fix=fix)
 
 
 def diagnose(*, install: bool = True, data: Path | None = None, config: Path | None = None) -> Diagnosis:
     """Report kernel vs server versions; install the matching front end unless the server has it.
 
     With ``install=False`` nothing is written. Servers are found through the Jupyter runtime
-    directory (this user's servers on this machine); a server elsewhere cannot be asked, and the
-    report says so.
+    directory (this user's servers on this machine); in a kernel only the server that started it
+    ($JPY_PARENT_PID) is the page's. A server elsewhere cannot be asked, and the report says so.
     """
     kernel = kernel_versions()
     report = Diagnosis(kernel=kernel)
@@ -350,18 +424,31 @@ def diagnose(*, install: bool = True, data: Path | None = None, config: Path | N
             package=kernel["modelarts-widgets"] or t("doctor.checkout"),
         )
     )
-    parent = os.environ.get("JPY_PARENT_PID", "")
+    # On Windows JPY_PARENT_PID is a process handle, not the server's pid: it names no server.
+    parent = os.environ.get("JPY_PARENT_PID", "") if os.name != "nt" else ""
     checked: ServerInfo | None = None
+    token = ""
     for entry in running_servers():
         url = str(entry.get("url") or "")
         if not url:
             continue
-        server = probe(url, str(entry.get("token") or ""), int(entry.get("pid") or 0))
+        if parent and str(entry.get("pid")) != parent:
+            # A kernel's page is served by the server that started it; another server of this
+            # user says nothing about that page (and is not sent a token it does not need).
+            continue
+        pid = str(entry.get("pid"))
+        server = probe(url, str(entry.get("token") or ""), int(pid) if pid.isdigit() else 0)
         report.servers.append(server)
         if not server.reachable:
             say(f"Server {url}: {server.note}")
             continue
         checked = server
+        token = str(entry.get("token") or "")
+        ours = _build_load(_anywidget_dir("labextension"))
+        if server.kind == "lab" and ours and page_loads(url, token) == ours:
+            # The page loads the kernel's own build: what counts, whatever the extension file the
+            # server remembers from an earlier lookup says.
+            server.anywidget = kernel["anywidget"]
         if str(server.pid) != parent:
             say(t("doctor.not_parent", url=url))
         if server.kind == "lab":
@@ -405,11 +492,18 @@ def diagnose(*, install: bool = True, data: Path | None = None, config: Path | N
         report.installed = install_front_end(data, config)
     except (OSError, RuntimeError) as exc:
         say(t("doctor.install_failed", error=exc))
+        report.problems.append(t("doctor.problem.install_failed", error=exc))
         return report
     say(t("doctor.installed", anywidget=kernel["anywidget"]))
     for path in report.installed:
         say(f"  {path}")
-    say(t("doctor.reload"))
+    problem = _not_loaded(checked, token, report.installed[0]) if checked is not None else ""
+    if problem:
+        report.problems.append(problem)
+        report.unfixed.append(problem)
+        say(t("doctor.problem", problem=problem))
+    if not report.unfixed:
+        say(t("doctor.reload"))
     say(t("doctor.undo", path=report.installed[0]))
     return report
 
@@ -426,4 +520,4 @@ def main(argv: list[str] | None = None) -> int:
     report = diagnose(install=not args.check)
     print(report)
     unfixed = [p for p in report.problems if not (report.installed and "anywidget" in p)]
-    return 1 if unfixed else 0
+    return 1 if unfixed or report.unfixed else 0
