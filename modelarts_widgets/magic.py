@@ -261,7 +261,7 @@ class DeleteMagics(Magics):
                 run.start()
                 # No `continue` inside the `except queue.Empty`: on CPython 3.11 a Ctrl-C landing on
                 # that jump escaped the `except KeyboardInterrupt` below (seen in the tests).
-                while printed < len(names):
+                while printed < len(run.names):  # run.names: each name once
                     try:
                         name, state, result = finished.get(timeout=0.1)
                     except queue.Empty:
