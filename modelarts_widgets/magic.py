@@ -21,6 +21,7 @@ from .choose import choose_configs, protect_patterns, protected_names
 from .report import NOT_FOUND_CODE, DeletionReport, RestoreReport
 from .sdk import errors
 from .sdk.bulk import DEFAULT_DELETE_CONCURRENCY, DELETING, FINAL_STATES, BulkDelete, list_all_configs
+from .sdk.configs import config_exists
 from .sdk.errors import ModelArtsError
 from .sdk.estimator import Status
 from .sdk.names import is_valid_config_name
@@ -158,14 +159,17 @@ class DeleteMagics(Magics):
             configs = list_all_configs(
                 session, search_content=args.search, sort_by="config_name", order="asc"
             )
+            existing = {str(c["config_name"]) for c in configs}
+            not_found = [n for n in dict.fromkeys(args.names) if n not in existing]
+            if args.search:
+                # The server's search left these out, which does not make them absent: ask.
+                not_found = [n for n in not_found if not config_exists(session, n)]
         except ModelArtsError as exc:
             raise UsageError(f"Listing configs failed: {visible(exc)}") from None
         choice = choose_configs(
             configs, names=args.names, match=args.match, search=args.search, older_than_days=args.older_than
         )
         chosen = choice.chosen
-        existing = {str(c["config_name"]) for c in configs}
-        not_found = [n for n in args.names if n not in existing]
         if args.widget:
             from .widget import JobConfigTable
 
