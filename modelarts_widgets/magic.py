@@ -122,8 +122,14 @@ class DeleteMagics(Magics):
             argv = shlex.split(line)
         except ValueError as exc:
             raise UsageError(f"Could not read the arguments: {exc}") from None
-        # Intermixed, so that names may follow options: `a --match 'x*' b`.
+        # Intermixed, so that names may follow options: `a --match 'x*' b`. Everything after a
+        # `--` is a name (a valid name may begin with '-'); parse_intermixed_args refuses those.
+        tail: list[str] = []
+        if "--" in argv:
+            cut = argv.index("--")
+            argv, tail = argv[:cut], argv[cut + 1 :]
         args = self.modelarts_delete.parser.parse_intermixed_args(argv)
+        args.names = [*args.names, *tail]
         if args.doctor:
             from .frontend import diagnose
 

@@ -138,3 +138,17 @@ def test_the_magic_ends_when_the_listing_names_a_config_twice(
     report = box["r"]
     assert report.buckets() == {"x1": "deleted", "y1": "deleted"}
     assert repr(report).splitlines()[0] == "Deleted 2 of 2."
+
+
+# -- names after "--" (a valid name may begin with '-') ------------------------------------------------
+
+
+def test_names_after_a_double_dash_are_names(emulator: Emulator, ip: InteractiveShell) -> None:
+    emulator.store.replace([_config("-tmp"), _config("--old"), _config("b")])
+    report = magic(ip, "-- -tmp")
+    assert [c["config_name"] for c in report.planned] == ["-tmp"]
+    report = magic(ip, "b --match '*' -- --old -tmp")
+    assert sorted(c["config_name"] for c in report.planned) == ["--old", "-tmp", "b"]
+    report = magic(ip, "--yes --no-backup -- -tmp")
+    assert report.buckets() == {"-tmp": "deleted"}
+    assert emulator.store.names() == {"--old", "b"}
