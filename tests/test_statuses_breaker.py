@@ -131,7 +131,11 @@ def test_the_magic_ends_when_the_listing_names_a_config_twice(
     emulator.store.replace([_config("x1"), _config("y1")])
     _listing_repeats_first(emulator, monkeypatch)
     box: dict[str, Any] = {}
-    worker = threading.Thread(target=lambda: box.update(r=magic(ip, "--match * --yes --no-backup")), daemon=True)
+
+    def run() -> None:
+        box["r"] = magic(ip, "--match * --yes --no-backup")
+
+    worker = threading.Thread(target=run, daemon=True)
     worker.start()
     worker.join(15)
     assert not worker.is_alive(), "the magic never returned"
