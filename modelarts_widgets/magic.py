@@ -312,3 +312,4 @@ class DeleteMagics(Magics):
                     )
             report.results = {**results, **report.results}
             report.backup = str(run.backup_path) if run.backup_path else ""
+            report.backed_up = list(run.backed_up)

@@ -108,6 +108,8 @@ class DeletionReport(_ResultsByName):
     age_unknown: list[Mapping[str, Any]] = field(default_factory=list)
     search_unmatched: list[Mapping[str, Any]] = field(default_factory=list)
     interrupted: bool = False
+    # Names saved in ``backup`` by this run; None when not known (then every removed name counts).
+    backed_up: list[str] | None = None
 
     @property
     def nothing_matches(self) -> bool:
@@ -239,10 +241,16 @@ class DeletionReport(_ResultsByName):
             if not self.backups:
                 return "Backups are off: the deleted configs could not be restored." if self.planned else ""
             return f"Their details would be saved in {self.backup} first." if self.planned else ""
-        removed = self.deleted or self.already_gone
-        if self.backup and removed:
+        removed = self.deleted + self.already_gone
+        undoable = [n for n in removed if self.backed_up is None or n in self.backed_up]
+        if self.backup and undoable:
             return (
                 f"Backup: {self.backup} (undo with %modelarts_delete --restore {shlex.quote(self.backup)})."
+            )
+        if self.backup and removed:  # those removed were gone before they could be saved
+            return (
+                f"Backup: {self.backup} holds only configs still there; "
+                "the removed ones were gone before they could be saved."
             )
         if not self.backups:
             return "Backups were off: the deleted configs cannot be restored." if self.deleted else ""

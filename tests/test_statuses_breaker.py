@@ -156,3 +156,29 @@ def test_names_after_a_double_dash_are_names(emulator: Emulator, ip: Interactive
     report = magic(ip, "--yes --no-backup -- -tmp")
     assert report.buckets() == {"-tmp": "deleted"}
     assert emulator.store.names() == {"--old", "b"}
+
+
+# -- the undo hint promises only what the backup file can undo ----------------------------------------
+
+
+def test_no_undo_hint_when_the_backup_holds_none_of_the_removed_names(
+    emulator: Emulator, ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator.store.replace([_config("a"), _config("b")])
+    emulator.faults.fail_names = {"a": [403, "ModelArts.0108", "no"]}  # backed up, then refused
+    real_get = emulator.store.get
+
+    def get(config: str, config_type: str | None = None) -> dict[str, Any]:
+        if config == "b":  # removed elsewhere just before its backup read
+            emulator.store.delete("b")
+        return real_get(config, config_type)
+
+    monkeypatch.setattr(emulator.store, "get", get)
+    report = magic(ip, "a b --yes")
+    assert report.buckets() == {"a": "failed", "b": "already gone"}
+    assert report.backup  # the file holds a, which is still there
+    text = repr(report)
+    assert "undo with" not in text
+    assert "--restore" not in text
+    assert f"{report.backup} holds only configs still there" in text
+    assert "no backup file was written" not in text
