@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -182,3 +183,38 @@ def test_no_undo_hint_when_the_backup_holds_none_of_the_removed_names(
     assert "--restore" not in text
     assert f"{report.backup} holds only configs still there" in text
     assert "no backup file was written" not in text
+
+
+# -- "Retry failed" repeats a delete, never turns a failed restore into a delete ----------------------
+
+
+@pytest.mark.parametrize("via", ["page", "python"])
+def test_retry_after_a_failed_undo_deletes_nothing(
+    emulator: Emulator, session: Session, tmp_path: Path, via: str
+) -> None:
+    from modelarts_widgets import JobConfigTable
+    from modelarts_widgets.sdk.trash import Trash
+
+    from .test_widget import Recorder, front, wait_until
+
+    emulator.store.replace([_config("a"), _config("b")])
+    table = JobConfigTable(session=session, backup=Trash(tmp_path / "trash"))
+    table.wait_loaded(10)
+    table.selected = ["a"]
+    assert table.delete_selected() == {"a": {"is_success": True}}
+    emulator.faults.deny = ["create"]  # the Undo fails: its create is refused
+    table.undo(wait=True)
+    assert table.results["a"]["is_success"] is False
+    emulator.faults.deny = []
+    emulator.store.replace([_config("a", desc="someone else's new a"), _config("b")])
+    deletes = emulator.count("DELETE")
+    recorder = Recorder(table)
+    if via == "page":
+        front(table, {"type": "retry"})  # the "Retry failed" button, shown after the failed Undo
+        wait_until(lambda: any(m.get("rejected") for m in recorder.messages))
+    else:
+        assert table.retry_failed(wait=True) == {}
+    time.sleep(0.3)
+    assert not table.running
+    assert emulator.count("DELETE") == deletes
+    assert emulator.store.names() == {"a", "b"}
