@@ -218,3 +218,32 @@ def test_retry_after_a_failed_undo_deletes_nothing(
     assert not table.running
     assert emulator.count("DELETE") == deletes
     assert emulator.store.names() == {"a", "b"}
+
+
+# -- log lines stay on their line -----------------------------------------------------------------------
+
+
+def test_restore_log_lines_escape_names_from_a_backup_file(
+    emulator: Emulator, session: Session, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from modelarts_widgets.sdk.restore import BulkRestore
+    from modelarts_widgets.sdk.trash import Trash
+
+    emulator.store.replace([_config("a")])
+    trash = Trash(tmp_path / "trash")
+    run_backup = delete_job_configs(session, ["a"], backup=trash)
+    assert run_backup == {"a": {"is_success": True}}
+    path = trash.headers()[0].path
+    hostile = "x\n  restored    prod-main\x1b[2K"
+    with path.open("a") as file:
+        file.write(json.dumps({"config_name": hostile, "details": {"config_name": hostile}}) + "\n")
+
+    def broken_callback(name: str, state: str, result: Any) -> None:
+        raise RuntimeError("callback bug")
+
+    job = BulkRestore(session, path, on_status=broken_callback, trash=trash)
+    results = job.run()
+    assert results[hostile]["is_success"] is False
+    for record in caplog.records:
+        assert "\n" not in record.getMessage(), record.getMessage()
+        assert "\x1b" not in record.getMessage()

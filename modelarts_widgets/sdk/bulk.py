@@ -320,7 +320,7 @@ class BulkDelete:
                     self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
                 continue
             except Exception as exc:  # a bug must not leave a name without a status
-                log.exception("Reading %s for its backup failed unexpectedly", name)
+                log.exception("Reading %s for its backup failed unexpectedly", visible(name))
                 message = f"Not deleted: its backup failed (unexpected error: {type(exc).__name__})"
                 self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
                 continue
