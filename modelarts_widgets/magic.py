@@ -22,6 +22,7 @@ from .i18n import ljust, t, width
 from .report import NOT_FOUND_CODE, DeletionReport, RestoreReport
 from .sdk import errors
 from .sdk.bulk import DEFAULT_DELETE_CONCURRENCY, DELETING, FINAL_STATES, BulkDelete, list_all_configs
+from .sdk.configs import config_exists
 from .sdk.errors import ModelArtsError
 from .sdk.estimator import Status
 from .sdk.names import is_valid_config_name
@@ -131,8 +132,14 @@ class DeleteMagics(Magics):
             argv = shlex.split(line)
         except ValueError as exc:
             raise UsageError(t("magic.bad_arguments", error=exc)) from None
-        # Intermixed, so that names may follow options: `a --match 'x*' b`.
+        # Intermixed, so that names may follow options: `a --match 'x*' b`. Everything after a
+        # `--` is a name (a valid name may begin with '-'); parse_intermixed_args refuses those.
+        tail: list[str] = []
+        if "--" in argv:
+            cut = argv.index("--")
+            argv, tail = argv[:cut], argv[cut + 1 :]
         args = self.modelarts_delete.parser.parse_intermixed_args(argv)
+        args.names = [*args.names, *tail]
         if args.doctor:
             from .frontend import diagnose
 
@@ -165,14 +172,17 @@ class DeleteMagics(Magics):
             configs = list_all_configs(
                 session, search_content=args.search, sort_by="config_name", order="asc"
             )
+            existing = {str(c["config_name"]) for c in configs}
+            not_found = [n for n in dict.fromkeys(args.names) if n not in existing]
+            if args.search:
+                # The server's search left these out, which does not make them absent: ask.
+                not_found = [n for n in not_found if not config_exists(session, n)]
         except ModelArtsError as exc:
             raise UsageError(t("magic.listing_failed", error=visible(exc))) from None
         choice = choose_configs(
             configs, names=args.names, match=args.match, search=args.search, older_than_days=args.older_than
         )
         chosen = choice.chosen
-        existing = {str(c["config_name"]) for c in configs}
-        not_found = [n for n in args.names if n not in existing]
         if args.widget:
             from .widget import JobConfigTable
 
@@ -268,7 +278,7 @@ class DeleteMagics(Magics):
                 run.start()
                 # No `continue` inside the `except queue.Empty`: on CPython 3.11 a Ctrl-C landing on
                 # that jump escaped the `except KeyboardInterrupt` below (seen in the tests).
-                while printed < len(names):
+                while printed < len(run.names):  # run.names: each name once
                     try:
                         name, state, result = finished.get(timeout=0.1)
                     except queue.Empty:
@@ -300,3 +310,4 @@ class DeleteMagics(Magics):
                     results[name] = errors.failure(errors.CANCELLED, t("magic.not_sent_interrupted"))
             report.results = {**results, **report.results}
             report.backup = str(run.backup_path) if run.backup_path else ""
+            report.backed_up = list(run.backed_up)

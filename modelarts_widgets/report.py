@@ -123,6 +123,8 @@ class DeletionReport(_ResultsByName):
     age_unknown: list[Mapping[str, Any]] = field(default_factory=list)
     search_unmatched: list[Mapping[str, Any]] = field(default_factory=list)
     interrupted: bool = False
+    # Names saved in ``backup`` by this run; None when not known (then every removed name counts).
+    backed_up: list[str] | None = None
 
     @property
     def nothing_matches(self) -> bool:
@@ -256,9 +258,12 @@ class DeletionReport(_ResultsByName):
             if not self.backups:
                 return t("report.dry_backups_off", lang=lang) if self.planned else ""
             return t("report.would_save", lang=lang, folder=self.backup) if self.planned else ""
-        removed = self.deleted or self.already_gone
-        if self.backup and removed:
+        removed = self.deleted + self.already_gone
+        undoable = [n for n in removed if self.backed_up is None or n in self.backed_up]
+        if self.backup and undoable:
             return t("report.backup", lang=lang, file=self.backup, restore=shlex.quote(self.backup))
+        if self.backup and removed:  # those removed were gone before they could be saved
+            return t("report.backup_of_others", lang=lang, file=self.backup)
         if not self.backups:
             return t("report.backups_off", lang=lang) if self.deleted else ""
         if not self.planned:

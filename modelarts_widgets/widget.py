@@ -157,6 +157,7 @@ class JobConfigTable(anywidget.AnyWidget):
         self._job: list[str] = []
         self._undo_file: Path | None = None
         self._undo_names: list[str] = []
+        self._retry_names: list[str] = []  # names whose delete failed in the last job, if a delete
         self._restore_job: BulkRestore | None = None
         self._trash_headers: dict[str, BackupInfo] = {}
         self._trash_names: dict[str, list[str]] = {}
@@ -296,9 +297,17 @@ class JobConfigTable(anywidget.AnyWidget):
             job.cancel()
 
     def retry_failed(self, *, wait: bool = False) -> dict[str, Status]:
-        """Run the delete again for the names that failed last time."""
-        failed = [n for n in self.results if self._statuses.get(n, [""])[0] == FAILED and n in self._names]
-        return self._wait(self._start_delete(failed), wait)
+        """Run the delete again for the names whose delete failed in the last job.
+
+        Only a delete's failures: after an Undo or a restore, nothing is deleted.
+        """
+        return self._wait(self._start_delete(self._failed_deletes()), wait)
+
+    def _failed_deletes(self) -> list[str]:
+        with self._lock:
+            return [
+                n for n in self._retry_names if self._statuses.get(n, [""])[0] == FAILED and n in self._names
+            ]
 
     def undo(self, *, wait: bool = False) -> dict[str, Status]:
         """Re-create the configs the last delete removed, from that delete's backup file."""
@@ -412,6 +421,7 @@ class JobConfigTable(anywidget.AnyWidget):
     def _begin(self, names: list[str], state: str) -> None:
         """Mark ``names`` as taken by a new job (call with the lock held)."""
         self.results = {}
+        self._retry_names = []
         self._job = list(names)
         for name in names:
             self._statuses[name] = [state, "", ""]
@@ -471,6 +481,7 @@ class JobConfigTable(anywidget.AnyWidget):
     def _end_delete(self, run: BulkDelete) -> None:
         done = [n for n in run.names if run.results.get(n, {}).get("is_success")]
         self.results = {n: run.results[n] for n in run.names if n in run.results}
+        self._retry_names = [n for n in run.names if run.states.get(n) == FAILED]
         gone = set(done)
         self.selected = [n for n in self.selected if n not in gone]
         if run.backup_path is not None:
@@ -589,7 +600,14 @@ class JobConfigTable(anywidget.AnyWidget):
         elif kind == "stop":
             self.stop()
         elif kind == "retry":
-            self.retry_failed()
+            if self._start_delete(self._failed_deletes()) is None:
+                self.send(
+                    {
+                        "type": "statuses",
+                        "rejected": i18n.t("table.rejected.retry", lang=self._lang),
+                        "reason": "retry",
+                    }
+                )
         elif kind == "undo":
             self.undo()
         elif kind == "trash":

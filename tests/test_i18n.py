@@ -99,7 +99,7 @@ def _used_keys() -> set[str]:
     families = {
         "page.state.${state}": [*states, CANCELLED],
         "page.column.${column.key}": ["name", "desc", "engine", "created"],
-        "page.rejected.${msg.reason}": ["busy", "changed", "restore"],
+        "page.rejected.${msg.reason}": ["busy", "changed", "restore", "retry"],
         "table.rejected.{why}": ["busy", "changed"],
         "credentials.source.{name}": ["environment", "profile", "notebook", "metadata", "legacy"],
         "report.head.{h}": ["outcome", "name", "created", "details"],

@@ -78,25 +78,33 @@ def iter_config_pages(
 ) -> Iterator[list[Config]]:
     """Yield every page of configs in order: the first at once, the rest fetched concurrently.
 
-    A name seen on an earlier page is not yielded again (pages can shift while configs change).
+    A name already seen, on an earlier page or the same one, is not yielded again (pages can
+    shift while configs change).
     Raises :class:`ModelArtsError` when a page cannot be fetched.
     """
 
     def query(page: int) -> list[tuple[str, object]]:
         return list_query(per_page, page, sort_by, order, search_content, config_type)
 
+    seen: set[str] = set()
+
+    def fresh(configs: list[Config]) -> list[Config]:
+        out = []
+        for config in configs:
+            if config["config_name"] not in seen:
+                seen.add(config["config_name"])
+                out.append(config)
+        return out
+
     total, first = _fetch_page(session, query(1))
-    seen = {c["config_name"] for c in first}
-    yield first
+    yield fresh(first)
     pages = math.ceil(total / per_page)
     if pages <= 1 or len(first) < per_page:
         return
     workers = max(1, min(concurrency, pages - 1))
     with ThreadPoolExecutor(workers, thread_name_prefix="modelarts-list") as pool:
         for _, configs in pool.map(lambda p: _fetch_page(session, query(p)), range(2, pages + 1)):
-            fresh = [c for c in configs if c["config_name"] not in seen]
-            seen.update(c["config_name"] for c in fresh)
-            yield fresh
+            yield fresh(configs)
 
 
 def list_all_configs(session: Session, **options: Any) -> list[Config]:
@@ -309,7 +317,7 @@ class BulkDelete:
                     self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
                 continue
             except Exception as exc:  # a bug must not leave a name without a status
-                log.exception("Reading %s for its backup failed unexpectedly", name)
+                log.exception("Reading %s for its backup failed unexpectedly", visible(name))
                 message = t("bulk.backup_failed_unexpected", error=type(exc).__name__)
                 self._set(name, FAILED, errors.failure(BACKUP_FAILED, message))
                 continue

@@ -80,8 +80,18 @@ def not_found_codes() -> frozenset[str]:
     return frozenset(code.strip() for code in configured.split(",") if code.strip())
 
 
+# A 404 with these code prefixes is not about the config: the gateway's APIGW.0101 means no such
+# API (wrong host, method or path), and HTTP.404 (no error details) is not the configs API answering.
+_NOT_ABOUT_THE_CONFIG = ("APIGW.", "APIG.", "HTTP.")
+
+
 def is_not_found(exc: errors.ModelArtsError) -> bool:
-    return exc.status == 404 or (exc.error_code or "") in not_found_codes()
+    """True when the answer says the config is not there: a code in :func:`not_found_codes`, or
+    a 404 from the configs API (not the gateway's "no such API", not a 404 without error details)."""
+    code = exc.error_code or ""
+    if code in not_found_codes():
+        return True
+    return exc.status == 404 and not code.startswith(_NOT_ABOUT_THE_CONFIG)
 
 
 def config_path(name: str) -> str:

@@ -19,6 +19,7 @@ from . import errors
 from .configs import CONFIGS, RESEND_ATTEMPTS, Status, config_path, is_not_found, outcome_uncertain
 from .names import is_valid_config_name
 from .session import Session
+from .text import visible
 from .trash import (
     BAD_ENTRY,
     DEFAULT_RESTORE_CONCURRENCY,
@@ -149,7 +150,7 @@ class BulkRestore:
             try:
                 self._on_status(name, state, result)
             except Exception:
-                log.exception("on_status callback failed for %s", name)
+                log.exception("on_status callback failed for %s", visible(name))
 
     def start(self) -> BulkRestore:
         """Start on a background thread and return at once."""
@@ -203,7 +204,7 @@ class BulkRestore:
             except ValueError as exc:  # saved details that make no create body, e.g. a NaN
                 state, result = FAILED, errors.failure(errors.INVALID_ARGUMENT, f"{name}: {exc}")
             except Exception as exc:  # a bug must not leave a name without a status
-                log.exception("Restoring %s failed unexpectedly", name)
+                log.exception("Restoring %s failed unexpectedly", visible(name))
                 state, result = (
                     FAILED,
                     errors.failure("Client.Error", t("error.unexpected", error=type(exc).__name__)),
