@@ -267,3 +267,31 @@ def test_a_bad_demo_port_is_refused(demo_env: dict[str, str], value: str) -> Non
     assert result.returncode != 0
     assert "DEMO_PORT" in result.stderr
     assert not SCRATCH.exists()
+
+
+def _assert_refused_before_starting(result: subprocess.CompletedProcess[str], which: str, port: int) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert which in result.stderr
+    assert str(port) in result.stderr
+    assert "emulator on" not in result.stdout  # nothing was started
+    assert "JupyterLab exited" not in result.stderr
+    assert not SCRATCH.exists()
+
+
+@pytest.mark.parametrize("which", ["DEMO_PORT", "DEMO_EMULATOR_PORT"])
+def test_a_busy_port_written_with_leading_zeros_is_refused_before_anything_starts(
+    demo_env: dict[str, str], which: str
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _run_demo({**demo_env, "DEMO_PORT": str(_free_port()), which: f"0{port}"})
+    _assert_refused_before_starting(result, which, port)
+
+
+def test_one_port_for_lab_and_emulator_is_refused_however_it_is_written(demo_env: dict[str, str]) -> None:
+    port = _free_port()
+    result = _run_demo({**demo_env, "DEMO_PORT": str(port), "DEMO_EMULATOR_PORT": f"00{port}"})
+    _assert_refused_before_starting(result, "DEMO_EMULATOR_PORT", port)
+    assert "DEMO_PORT" in result.stderr
