@@ -295,3 +295,79 @@ def test_one_port_for_lab_and_emulator_is_refused_however_it_is_written(demo_env
     result = _run_demo({**demo_env, "DEMO_PORT": str(port), "DEMO_EMULATOR_PORT": f"00{port}"})
     _assert_refused_before_starting(result, "DEMO_EMULATOR_PORT", port)
     assert "DEMO_PORT" in result.stderr
+
+
+@pytest.fixture
+def proxy() -> Iterator[list[bytes]]:
+    """A proxy on 127.0.0.1 that records what reaches it and answers nothing useful."""
+    import threading
+
+    seen: list[bytes] = []
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(2)
+                try:
+                    seen.append(conn.recv(4096))
+                    conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+                except OSError:
+                    pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    seen.append(str(server.getsockname()[1]).encode())  # [0]: the port, for the caller
+    yield seen
+    stop.set()
+    thread.join(5)
+    server.close()
+
+
+@pytest.mark.e2e
+def test_the_demo_kernels_reach_the_emulator_directly_behind_a_proxy(
+    demo_env: dict[str, str], tmp_path: Path, proxy: list[bytes]
+) -> None:
+    """A caller behind a proxy: the kernels' requests to the local emulator must not go through it."""
+    from jupyter_client import BlockingKernelClient
+
+    url = f"http://127.0.0.1:{proxy[0].decode()}"
+    env = {n: v for n, v in demo_env.items() if n.lower() != "no_proxy"}
+    env.update(dict.fromkeys(("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "all_proxy"), url))
+    demo = Demo(env, tmp_path / "demo.log")
+    try:
+        pid = demo.start_kernel()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        connection = next(Path(a.decode()) for a in cmdline if a.endswith(b".json"))
+        client = BlockingKernelClient(connection_file=str(connection))
+        client.load_connection_file()
+        client.start_channels()
+        try:
+            client.wait_for_ready(timeout=60)
+            out: list[str] = []
+            reply = client.execute_interactive(
+                "from modelarts_widgets import Session\n"
+                "from modelarts_widgets.sdk.bulk import list_all_configs\n"
+                "print('COUNT', len(list_all_configs(Session(max_retries=0))))",
+                timeout=60,
+                output_hook=lambda msg: out.append(str(msg["content"].get("text", msg["content"]))),
+            )
+        finally:
+            client.stop_channels()
+        assert reply["content"]["status"] == "ok", out
+        assert "COUNT 25" in "".join(out), out
+        assert proxy[1:] == []  # nothing, not even the demo's fake keys, went to the proxy
+    finally:
+        demo.process.send_signal(signal.SIGTERM)  # a clean stop removes the scratch folder
+        try:
+            demo.process.wait(STOP_WITHIN)
+        finally:
+            demo.kill()
