@@ -16,6 +16,7 @@ from nbclient import NotebookClient
 
 from modelarts_widgets.emulator import Emulator
 from modelarts_widgets.emulator.seed import seed_configs
+from modelarts_widgets.magic import DeleteMagics
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_CONFIGS = 60  # scripts/demo's default
@@ -65,6 +66,12 @@ def _magic_lines() -> Iterator[tuple[str, str]]:
         found = re.search(r"%modelarts_delete\b(.*?)(?:\s+#.*)?$", line)
         if found and line.lstrip().startswith(("%", "report =")):
             yield "README.md", found.group(1)
+    # What `%modelarts_delete?` shows, which the README points to for every option.
+    help_text = DeleteMagics.modelarts_delete.__doc__ or ""
+    for line in help_text.split("Examples::", 1)[-1].splitlines():
+        found = re.search(r"%modelarts_delete\b(.*?)(?:\s+#.*)?$", line)
+        if found and line.lstrip().startswith(("%", "report =")):
+            yield "%modelarts_delete?", found.group(1)
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         for cell in nb.cells:
