@@ -68,7 +68,15 @@ class DeletionReport(_ResultsByName):
 
     @property
     def failed(self) -> dict[str, Status]:
-        return {n: r for n, r in self.results.items() if not r.get("is_success") and n not in self.skipped}
+        """Deletes that were tried (or cut short) and did not succeed: not the protected or unknown."""
+        left_out = set(self.skipped) | set(self.not_found)
+        return {n: r for n, r in self.results.items() if not r.get("is_success") and n not in left_out}
+
+    def _next_step(self) -> str:
+        """After the summary: what to do next, for a dry run; how to widen, when nothing can go."""
+        if self.planned:
+            return " Nothing was deleted; add --yes to delete." if self.dry_run else ""
+        return f" Nothing was deleted. {WIDEN}" if self.not_found else " Nothing was deleted."
 
     def summary(self) -> str:
         if self.nothing_matches:
@@ -105,6 +113,8 @@ class DeletionReport(_ResultsByName):
         return rows
 
     def backup_note(self) -> str:
+        if not self.planned:
+            return ""  # nothing to delete, so nothing backed up (--restore latest is an older run's)
         if not self.backup:
             return (
                 "Backups were off: the deleted configs cannot be restored."
@@ -118,7 +128,7 @@ class DeletionReport(_ResultsByName):
     def __repr__(self) -> str:
         if self.nothing_matches:
             return f"{self.summary()}; nothing was deleted. {WIDEN}"
-        lines = [self.summary() + (". Nothing was deleted; add --yes to delete." if self.dry_run else ".")]
+        lines = [self.summary() + "." + self._next_step()]
         note = self.backup_note()
         if note:
             lines.append(note)
@@ -141,7 +151,7 @@ class DeletionReport(_ResultsByName):
             for name, outcome, created, detail in self._lines()
         )
         head = "".join(f"<th>{h}</th>" for h in ("Outcome", "Name", "Created", "Details"))
-        note = " Nothing was deleted; add <code>--yes</code> to delete." if self.dry_run else ""
+        note = html.escape(self._next_step()).replace("--yes", "<code>--yes</code>")
         backup_note = self.backup_note()
         backup = f"<br>{html.escape(backup_note)}" if backup_note else ""
         return (
