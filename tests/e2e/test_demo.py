@@ -371,3 +371,32 @@ def test_the_demo_kernels_reach_the_emulator_directly_behind_a_proxy(
             demo.process.wait(STOP_WITHIN)
         finally:
             demo.kill()
+
+
+@pytest.mark.e2e
+def test_the_browser_opens_the_lab_url_as_the_caller(demo_env: dict[str, str], tmp_path: Path) -> None:
+    """The user's own browser, profile and home: not one started in the demo's scratch home (which
+    is removed when the demo stops), nor sent a file in a hidden folder a sandboxed browser cannot read."""
+    opened = tmp_path / "opened"
+    browser = tmp_path / "browser"
+    browser.write_text(f'#!/bin/sh\necho "$HOME $XDG_CONFIG_HOME $1" >> {opened}\n')
+    browser.chmod(0o755)
+    env = {**demo_env, "DEMO_OPEN_BROWSER": "1", "BROWSER": f"{browser} %s"}
+    demo = Demo(env, tmp_path / "demo.log")
+    try:
+        deadline = time.monotonic() + 30
+        while not opened.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert opened.exists(), demo.log.read_text()
+        (line,) = opened.read_text().splitlines()
+        home, config, url = line.split(" ")
+        assert home == demo_env["HOME"]
+        assert config == demo_env["XDG_CONFIG_HOME"]
+        assert url == demo.url
+    finally:
+        demo.process.send_signal(signal.SIGTERM)
+        try:
+            demo.process.wait(STOP_WITHIN)
+        finally:
+            demo.kill()
+    assert not SCRATCH.exists() or not any(SCRATCH.iterdir())
