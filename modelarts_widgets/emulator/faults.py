@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
@@ -45,6 +46,10 @@ class Faults:
         rate = self.error_rate
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
             raise ValueError(f"error_rate must be a number from 0 to 1, not {rate!r}")
+        latency = self.latency
+        # A negative latency would fail every request in time.sleep, an infinite one hang it.
+        if isinstance(latency, bool) or not isinstance(latency, (int, float)) or not 0 <= latency < math.inf:
+            raise ValueError(f"latency must be a number of seconds >= 0, not {latency!r}")
 
 
 class FaultInjector:

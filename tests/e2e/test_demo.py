@@ -240,9 +240,22 @@ def test_a_signal_to_the_script_stops_lab_kernels_and_emulator(start_demo: Any, 
 
 
 def _run_demo(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ROOT / "scripts" / "demo")], env=env, capture_output=True, text=True, timeout=60, check=False
-    )
+    """Run the demo to its end; one that does not end soon is stopped, with all it started."""
+    with subprocess.Popen(
+        [str(ROOT / "scripts" / "demo")],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGTERM)  # the script stops JupyterLab and the emulator
+            stdout, stderr = process.communicate(timeout=STOP_WITHIN)
+            pytest.fail(f"the demo kept running:\n{stdout}\n{stderr}")
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 @pytest.mark.parametrize("which", ["DEMO_PORT", "DEMO_EMULATOR_PORT"])
@@ -400,3 +413,26 @@ def test_the_browser_opens_the_lab_url_as_the_caller(demo_env: dict[str, str], t
         finally:
             demo.kill()
     assert not SCRATCH.exists() or not any(SCRATCH.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("DEMO_LATENCY", "-1"),  # every request would fail in time.sleep
+        ("DEMO_LATENCY", "nan"),
+        ("DEMO_LATENCY", "inf"),  # every request would hang
+        ("DEMO_CONFIGS", "-5"),
+        ("DEMO_CONFIGS", "many"),
+    ],
+)
+def test_a_bad_demo_setting_is_refused_with_its_value_and_nothing_left_running(
+    demo_env: dict[str, str], setting: str, value: str
+) -> None:
+    before = _alive(_demo_processes())
+    result = _run_demo({**demo_env, "DEMO_PORT": str(_free_port()), setting: value})
+    assert result.returncode != 0
+    assert "emulator did not start" in result.stderr
+    assert value in result.stderr
+    assert "JupyterLab with the quick-start notebook" not in result.stdout
+    assert not SCRATCH.exists()
+    assert _alive(_demo_processes()) == before
