@@ -436,3 +436,12 @@ def test_a_bad_demo_setting_is_refused_with_its_value_and_nothing_left_running(
     assert "JupyterLab with the quick-start notebook" not in result.stdout
     assert not SCRATCH.exists()
     assert _alive(_demo_processes()) == before
+
+
+def test_a_missing_virtualenv_is_named_before_starting(demo_env: dict[str, str], tmp_path: Path) -> None:
+    result = _run_demo({**demo_env, "DEMO_PORT": str(_free_port()), "VENV": str(tmp_path / "no-venv")})
+    assert result.returncode == 2
+    assert str(tmp_path / "no-venv") in result.stderr
+    assert "scripts/setup" in result.stderr
+    assert "DEMO_LATENCY" not in result.stderr  # not blamed on a setting that is fine
+    assert not SCRATCH.exists()
