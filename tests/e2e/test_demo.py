@@ -387,7 +387,10 @@ def test_the_demo_kernels_reach_the_emulator_directly_behind_a_proxy(
 
 
 @pytest.mark.e2e
-def test_the_browser_opens_the_lab_url_as_the_caller(demo_env: dict[str, str], tmp_path: Path) -> None:
+@pytest.mark.parametrize("caller_home", [True, False], ids=["HOME set", "HOME unset"])
+def test_the_browser_opens_the_lab_url_as_the_caller(
+    demo_env: dict[str, str], tmp_path: Path, caller_home: bool
+) -> None:
     """The user's own browser, profile and home: not one started in the demo's scratch home (which
     is removed when the demo stops), nor sent a file in a hidden folder a sandboxed browser cannot read."""
     opened = tmp_path / "opened"
@@ -395,6 +398,8 @@ def test_the_browser_opens_the_lab_url_as_the_caller(demo_env: dict[str, str], t
     browser.write_text(f'#!/bin/sh\necho "$HOME $XDG_CONFIG_HOME $1" >> {opened}\n')
     browser.chmod(0o755)
     env = {**demo_env, "DEMO_OPEN_BROWSER": "1", "BROWSER": f"{browser} %s"}
+    if not caller_home:  # as from some service managers: the demo starts all the same
+        del env["HOME"]
     demo = Demo(env, tmp_path / "demo.log")
     try:
         deadline = time.monotonic() + 30
@@ -403,7 +408,7 @@ def test_the_browser_opens_the_lab_url_as_the_caller(demo_env: dict[str, str], t
         assert opened.exists(), demo.log.read_text()
         (line,) = opened.read_text().splitlines()
         home, config, url = line.split(" ")
-        assert home == demo_env["HOME"]
+        assert home == (demo_env["HOME"] if caller_home else "")
         assert config == demo_env["XDG_CONFIG_HOME"]
         assert url == demo.url
     finally:
