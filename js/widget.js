@@ -459,7 +459,8 @@ function draw({ model, el }) {
         const label = h("label", { cls: "maw-trash-item" }, [box, h("span", { text: ` ${name}` })]);
         if (status) {
           const detail = [stateText(status[0]), status[1], status[2]].filter(Boolean).join(" ");
-          label.append(h("span", { cls: `maw-state maw-state-${stateClass(status[0])}`, text: ` ${detail}` }));
+          // Cut to the item's own column (CSS); the whole text on hover.
+          label.append(h("span", { cls: `maw-state maw-state-${stateClass(status[0])}`, text: ` ${detail}`, attrs: { title: detail } }));
         }
         return h("li", {}, [label]);
       });

@@ -68,7 +68,7 @@ class DeleteMagics(Magics):
 
     @magic_arguments()
     @argument("names", nargs="*", metavar="NAME", help="config names to delete")
-    @argument("--match", metavar="GLOB", help="only names matching this glob, e.g. 'tmp-*'")
+    @argument("--match", metavar="GLOB", help="only names matching this glob, e.g. '*-tmp'")
     @argument(
         "--search",
         metavar="TEXT",
@@ -110,14 +110,14 @@ class DeleteMagics(Magics):
         Examples::
 
             %modelarts_delete                                 # the widget
-            %modelarts_delete old-config-1 old-config-2       # preview those two
-            %modelarts_delete --match 'tmp-*' --older-than 30 # preview old tmp-* configs
-            %modelarts_delete --match 'tmp-*' --yes           # delete them
+            %modelarts_delete xgb-ocr-tmp gpt2-detect-old     # preview those two
+            %modelarts_delete --match '*-tmp' --older-than 30 # preview old *-tmp configs
+            %modelarts_delete --match '*-tmp' --yes           # delete them
             %modelarts_delete --search bert --widget          # widget with bert configs selected
-            report = %modelarts_delete --match 'exp-*' -y     # the result, as a value
-            %modelarts_delete --match 'exp-*' -y -o report    # ... or stored in `report`
+            report = %modelarts_delete --match '*-exp' -y     # the result, as a value
+            %modelarts_delete --match '*-exp' -y -o report    # ... or stored in `report`
             %modelarts_delete --restore latest                # undo: re-create the last run's configs
-            %modelarts_delete --restore latest old-config-1   # ... only this one
+            %modelarts_delete --restore latest xgb-ocr-tmp    # ... only this one
             %modelarts_delete --restore FILE --allow-other-project  # a backup of another project
 
         Before deleting, each config's details are saved to a backup file in the trash

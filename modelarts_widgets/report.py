@@ -277,9 +277,12 @@ class DeletionReport(_ResultsByName):
     def _ending(self, flag: str = "--yes") -> str:
         """What follows the summary: a full stop, and in a dry run how to really delete."""
         end = t("report.end", lang=self.language)
+        space = " " if end == "." else ""
+        if not self.planned:  # nothing could go: no --yes advice, and how to widen for unknown names
+            return end + space + t("report.widen", lang=self.language) if self.not_found else end
         if not self.dry_run:
             return end
-        return end + (" " if end == "." else "") + t("report.nothing_deleted", lang=self.language, flag=flag)
+        return end + space + t("report.nothing_deleted", lang=self.language, flag=flag)
 
     def __repr__(self) -> str:
         lang = self.language

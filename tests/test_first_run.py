@@ -16,6 +16,7 @@ from nbclient import NotebookClient
 
 from modelarts_widgets.emulator import Emulator
 from modelarts_widgets.emulator.seed import seed_configs
+from modelarts_widgets.magic import DeleteMagics
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_CONFIGS = 60  # scripts/demo's default
@@ -65,6 +66,12 @@ def _magic_lines() -> Iterator[tuple[str, str]]:
         found = re.search(r"%modelarts_delete\b(.*?)(?:\s+#.*)?$", line)
         if found and line.lstrip().startswith(("%", "report =")):
             yield "README.md", found.group(1)
+    # What `%modelarts_delete?` shows, which the README points to for every option.
+    help_text = DeleteMagics.modelarts_delete.__doc__ or ""
+    for line in help_text.split("Examples::", 1)[-1].splitlines():
+        found = re.search(r"%modelarts_delete\b(.*?)(?:\s+#.*)?$", line)
+        if found and line.lstrip().startswith(("%", "report =")):
+            yield "%modelarts_delete?", found.group(1)
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         for cell in nb.cells:
@@ -129,3 +136,29 @@ def test_an_empty_dry_run_says_nothing_matches_and_how_to_widen(
     assert "would delete 0" not in text
     assert emulator.store.names() == before
     assert emulator.count("DELETE") == 0
+
+
+@pytest.mark.parametrize("yes", ["", " --yes"], ids=["dry run", "--yes"])
+def test_a_run_that_chooses_nothing_to_delete_offers_no_backup_and_counts_each_name_once(
+    emulator: Emulator, ip: InteractiveShell, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, yes: str
+) -> None:
+    """Only unknown or protected names: nothing to delete, so no --yes advice and no backup to undo."""
+    monkeypatch.setenv("MODELARTS_TRASH_DIR", str(tmp_path / "trash"))
+    monkeypatch.setenv("MODELARTS_PROTECT", "prod-*")
+    prod = sorted(n for n in emulator.store.names() if n.startswith("prod-"))[:1]
+    before = emulator.store.names()
+    for line in ["no-such-config", f"no-such-config {prod[0]}", prod[0]]:
+        report = ip.run_line_magic("modelarts_delete", line + yes)
+        for text in (repr(report), report._repr_html_()):
+            assert "add --yes" not in text, text
+            assert "<code>--yes</code>" not in text, text
+            assert "Backup:" not in text, text  # no backup was made ...
+            assert "would be saved" not in text, text  # ... or would be
+            assert "--restore latest" not in text, text  # it would bring back an older run's configs
+            assert "failed" not in text, text  # an unknown name is "not found", once
+        if "no-such-config" in line:
+            assert "1 not found" in repr(report)
+            assert "To widen the choice" in repr(report)
+    assert emulator.store.names() == before
+    assert emulator.count("DELETE") == 0
+    assert not (tmp_path / "trash").exists() or not any((tmp_path / "trash").iterdir())

@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         rate_limit=args.rate_limit,
     )
     try:
+        if args.configs < 0:
+            raise ValueError(f"--configs takes a number of configs >= 0, not {args.configs}")
         faults.check()
         users = dict(_iam_user(spec) for spec in args.iam_user)
     except ValueError as exc:

@@ -54,6 +54,7 @@ class Faults:
             raise ValueError(f"error_rate must be a number from 0 to 1, not {rate!r}")
         if rate > 0 and not self.kinds:
             raise ValueError(f"error_rate {rate} needs at least one fault kind; none are set")
+        # A negative latency would fail every request in time.sleep, an infinite one hang it.
         for name in ("latency", "retry_after", "rate_limit"):
             value = getattr(self, name)
             if not _number(value) or value < 0:

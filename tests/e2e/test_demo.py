@@ -240,9 +240,22 @@ def test_a_signal_to_the_script_stops_lab_kernels_and_emulator(start_demo: Any, 
 
 
 def _run_demo(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ROOT / "scripts" / "demo")], env=env, capture_output=True, text=True, timeout=60, check=False
-    )
+    """Run the demo to its end; one that does not end soon is stopped, with all it started."""
+    with subprocess.Popen(
+        [str(ROOT / "scripts" / "demo")],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGTERM)  # the script stops JupyterLab and the emulator
+            stdout, stderr = process.communicate(timeout=STOP_WITHIN)
+            pytest.fail(f"the demo kept running:\n{stdout}\n{stderr}")
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 @pytest.mark.parametrize("which", ["DEMO_PORT", "DEMO_EMULATOR_PORT"])
@@ -266,4 +279,174 @@ def test_a_bad_demo_port_is_refused(demo_env: dict[str, str], value: str) -> Non
     result = _run_demo({**demo_env, "DEMO_PORT": value})
     assert result.returncode != 0
     assert "DEMO_PORT" in result.stderr
+    assert not SCRATCH.exists()
+
+
+def _assert_refused_before_starting(result: subprocess.CompletedProcess[str], which: str, port: int) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert which in result.stderr
+    assert str(port) in result.stderr
+    assert "emulator on" not in result.stdout  # nothing was started
+    assert "JupyterLab exited" not in result.stderr
+    assert not SCRATCH.exists()
+
+
+@pytest.mark.parametrize("which", ["DEMO_PORT", "DEMO_EMULATOR_PORT"])
+def test_a_busy_port_written_with_leading_zeros_is_refused_before_anything_starts(
+    demo_env: dict[str, str], which: str
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _run_demo({**demo_env, "DEMO_PORT": str(_free_port()), which: f"0{port}"})
+    _assert_refused_before_starting(result, which, port)
+
+
+def test_one_port_for_lab_and_emulator_is_refused_however_it_is_written(demo_env: dict[str, str]) -> None:
+    port = _free_port()
+    result = _run_demo({**demo_env, "DEMO_PORT": str(port), "DEMO_EMULATOR_PORT": f"00{port}"})
+    _assert_refused_before_starting(result, "DEMO_EMULATOR_PORT", port)
+    assert "DEMO_PORT" in result.stderr
+
+
+@pytest.fixture
+def proxy() -> Iterator[list[bytes]]:
+    """A proxy on 127.0.0.1 that records what reaches it and answers nothing useful."""
+    import threading
+
+    seen: list[bytes] = []
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(2)
+                try:
+                    seen.append(conn.recv(4096))
+                    conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+                except OSError:
+                    pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    seen.append(str(server.getsockname()[1]).encode())  # [0]: the port, for the caller
+    yield seen
+    stop.set()
+    thread.join(5)
+    server.close()
+
+
+@pytest.mark.e2e
+def test_the_demo_kernels_reach_the_emulator_directly_behind_a_proxy(
+    demo_env: dict[str, str], tmp_path: Path, proxy: list[bytes]
+) -> None:
+    """A caller behind a proxy: the kernels' requests to the local emulator must not go through it."""
+    from jupyter_client import BlockingKernelClient
+
+    url = f"http://127.0.0.1:{proxy[0].decode()}"
+    env = {n: v for n, v in demo_env.items() if n.lower() != "no_proxy"}
+    env.update(dict.fromkeys(("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "all_proxy"), url))
+    demo = Demo(env, tmp_path / "demo.log")
+    try:
+        pid = demo.start_kernel()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        connection = next(Path(a.decode()) for a in cmdline if a.endswith(b".json"))
+        client = BlockingKernelClient(connection_file=str(connection))
+        client.load_connection_file()
+        client.start_channels()
+        try:
+            client.wait_for_ready(timeout=60)
+            out: list[str] = []
+            reply = client.execute_interactive(
+                "from modelarts_widgets import Session\n"
+                "from modelarts_widgets.sdk.bulk import list_all_configs\n"
+                "print('COUNT', len(list_all_configs(Session(max_retries=0))))",
+                timeout=60,
+                output_hook=lambda msg: out.append(str(msg["content"].get("text", msg["content"]))),
+            )
+        finally:
+            client.stop_channels()
+        assert reply["content"]["status"] == "ok", out
+        assert "COUNT 25" in "".join(out), out
+        assert proxy[1:] == []  # nothing, not even the demo's fake keys, went to the proxy
+    finally:
+        demo.process.send_signal(signal.SIGTERM)  # a clean stop removes the scratch folder
+        try:
+            demo.process.wait(STOP_WITHIN)
+        finally:
+            demo.kill()
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("caller_home", [True, False], ids=["HOME set", "HOME unset"])
+def test_the_browser_opens_the_lab_url_as_the_caller(
+    demo_env: dict[str, str], tmp_path: Path, caller_home: bool
+) -> None:
+    """The user's own browser, profile and home: not one started in the demo's scratch home (which
+    is removed when the demo stops), nor sent a file in a hidden folder a sandboxed browser cannot read."""
+    opened = tmp_path / "opened"
+    browser = tmp_path / "browser"
+    browser.write_text(f'#!/bin/sh\necho "$HOME $XDG_CONFIG_HOME $1" >> {opened}\n')
+    browser.chmod(0o755)
+    env = {**demo_env, "DEMO_OPEN_BROWSER": "1", "BROWSER": f"{browser} %s"}
+    if not caller_home:  # as from some service managers: the demo starts all the same
+        del env["HOME"]
+    demo = Demo(env, tmp_path / "demo.log")
+    try:
+        deadline = time.monotonic() + 30
+        while not opened.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert opened.exists(), demo.log.read_text()
+        (line,) = opened.read_text().splitlines()
+        home, config, url = line.split(" ")
+        assert home == (demo_env["HOME"] if caller_home else "")
+        assert config == demo_env["XDG_CONFIG_HOME"]
+        assert url == demo.url
+    finally:
+        demo.process.send_signal(signal.SIGTERM)
+        try:
+            demo.process.wait(STOP_WITHIN)
+        finally:
+            demo.kill()
+    assert not SCRATCH.exists() or not any(SCRATCH.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("DEMO_LATENCY", "-1"),  # every request would fail in time.sleep
+        ("DEMO_LATENCY", "nan"),
+        ("DEMO_LATENCY", "inf"),  # every request would hang
+        ("DEMO_CONFIGS", "-5"),
+        ("DEMO_CONFIGS", "many"),
+    ],
+)
+def test_a_bad_demo_setting_is_refused_with_its_value_and_nothing_left_running(
+    demo_env: dict[str, str], setting: str, value: str
+) -> None:
+    before = _alive(_demo_processes())
+    result = _run_demo({**demo_env, "DEMO_PORT": str(_free_port()), setting: value})
+    assert result.returncode != 0
+    assert "emulator did not start" in result.stderr
+    assert value in result.stderr
+    assert "JupyterLab with the quick-start notebook" not in result.stdout
+    assert not SCRATCH.exists()
+    assert _alive(_demo_processes()) == before
+
+
+def test_a_missing_virtualenv_is_named_before_starting(demo_env: dict[str, str], tmp_path: Path) -> None:
+    result = _run_demo({**demo_env, "DEMO_PORT": str(_free_port()), "VENV": str(tmp_path / "no-venv")})
+    assert result.returncode == 2
+    assert str(tmp_path / "no-venv") in result.stderr
+    assert "scripts/setup" in result.stderr
+    assert "DEMO_LATENCY" not in result.stderr  # not blamed on a setting that is fine
     assert not SCRATCH.exists()

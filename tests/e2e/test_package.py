@@ -89,6 +89,17 @@ def test_sdist_and_wheel_hold_what_they_need(dist: Path) -> None:
     assert sorted(r.split(">")[0] for r in demo) == ["ipykernel", "jupyterlab"]
 
 
+def test_the_test_extra_brings_what_the_tests_run(dist: Path) -> None:
+    """``pip install ".[test]"`` is all the tests need (README): this file runs ``python -m build``."""
+    (wheel,) = dist.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        metadata = Parser().parsestr(archive.read(name).decode())
+    test = [r for r in metadata.get_all("Requires-Dist") if re.search(r"extra == [\"']test[\"']", r)]
+    needed = {"build", "pytest", "playwright", "nbclient", "nbformat", "jupyterlab", "ipykernel"}
+    assert needed <= {re.split(r"[<>=!~; \[]", r, maxsplit=1)[0] for r in test}
+
+
 SMOKE = """
 import json, sys
 from pathlib import Path

@@ -97,3 +97,35 @@ def test_engine_column_sorts_by_what_it_shows(page: Any, lab: Server, e2e_emulat
         shown,
     )
     assert in_order, shown
+
+
+def test_a_long_error_in_the_trash_list_keeps_to_its_column(
+    page: Any, lab: Server, e2e_emulator: Emulator
+) -> None:
+    """The Trash view lists each backed-up name with its status; a long error must not run over
+    the names in the next column (it is cut to its own column, with the whole text on hover)."""
+    write_notebook(lab.root, "trash-long.ipynb", [WIDGET_CELL])
+    notebook = Notebook(page, lab, "trash-long.ipynb")
+    notebook.run_all()
+    names = sorted(n for n in e2e_emulator.store.names() if not n.startswith("prod-"))[:4]
+    e2e_emulator.faults.fail_names = {names[0]: [400, "ModelArts.0999", LONG]}  # backed up, then failed
+    for name in names:
+        page.get_by_role("checkbox", name=f"Select {name}").check()
+    page.get_by_role("button", name=f"Delete {len(names)} selected").click()
+    page.get_by_role("button", name="Confirm").click()
+    notebook.row(names[0]).get_by_text("Failed").wait_for(timeout=STEP_MS)
+    page.get_by_role("button", name="Trash", exact=True).click()
+    trash = page.get_by_role("region", name="Trash: backups of deleted configs")
+    trash.get_by_role("checkbox", name=f"Restore {names[0]}").first.wait_for(timeout=STEP_MS)
+    for width in (800, 1400):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.evaluate(SETTLED)
+        for name in names:
+            item = trash.locator("li", has=page.get_by_role("checkbox", name=f"Restore {name}")).first
+            painted_within = item.evaluate(
+                "li => li.scrollWidth <= li.clientWidth + 1 || getComputedStyle(li).overflowX !== 'visible'"
+            )
+            assert painted_within, (width, name)
+            assert _box(item)["height"] < 30, (width, name)  # one line
+    failed = trash.locator("li", has=page.get_by_role("checkbox", name=f"Restore {names[0]}")).first
+    assert LONG in (failed.locator(".maw-state").get_attribute("title") or "")  # the whole text on hover
