@@ -9,8 +9,9 @@ import logging
 import math
 import queue
 import threading
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -18,11 +19,13 @@ from . import errors
 from .estimator import CONFIGS, LIST_FIELDS, Status, delete_config, is_not_found, list_query
 from .names import is_valid_config_name
 from .session import Session
+from .transport import Cancelled
 from .trash import BACKUP_FAILED, Trash, fetch_details, trash_for
 
 log = logging.getLogger("modelarts_widgets")
 
 MAX_PER_PAGE = 1000
+MAX_LIST_PAGES = 1000  # a million configs at 1,000 a page; a total beyond that is not believed
 DEFAULT_LIST_CONCURRENCY = 10
 DEFAULT_DELETE_CONCURRENCY = 8
 BACKUP_READS_PER_DELETE = 2  # backup GETs in flight per DELETE in flight
@@ -44,20 +47,23 @@ Config = dict[str, Any]
 _LIST_KEYS = frozenset(LIST_FIELDS)
 
 
-def _fetch_page(session: Session, query: list[tuple[str, object]]) -> tuple[int, list[Config]]:
+def _fetch_page(session: Session, query: list[tuple[str, object]]) -> tuple[int | None, list[Config]]:
     body = session.call("GET", CONFIGS, query=query)
-    items, total = body.get("configs"), body.get("config_total_count")
-    if not isinstance(items, list) or not isinstance(total, int):
-        raise errors.TransportError(
-            "The list answer lacks configs or config_total_count", errors.BAD_RESPONSE
-        )
+    if "configs" not in body:
+        raise errors.TransportError("The list answer lacks configs", errors.BAD_RESPONSE)
+    # "configs": null is an empty page here as in Estimator.get_job_configs_list.
+    items = body.get("configs") or []
+    total = body.get("config_total_count")
+    if not isinstance(items, list):
+        raise errors.TransportError("The list answer's configs is not a list", errors.BAD_RESPONSE)
     configs = []
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("config_name"), str):
             raise errors.TransportError("The list answer has a config without a name", errors.BAD_RESPONSE)
         # Extra fields are dropped (a table holds thousands); an item without any is kept as is.
         configs.append(item if item.keys() <= _LIST_KEYS else {k: item[k] for k in LIST_FIELDS if k in item})
-    return total, configs
+    known = isinstance(total, int) and not isinstance(total, bool) and total >= 0
+    return (total if known else None), configs
 
 
 def iter_config_pages(
@@ -69,28 +75,62 @@ def iter_config_pages(
     config_type: str | None = None,
     per_page: int = MAX_PER_PAGE,
     concurrency: int = DEFAULT_LIST_CONCURRENCY,
+    max_pages: int = MAX_LIST_PAGES,
+    cancel: threading.Event | None = None,
 ) -> Iterator[list[Config]]:
     """Yield every page of configs in order: the first at once, the rest fetched concurrently.
 
-    A name seen on an earlier page is not yielded again (pages can shift while configs change).
-    Raises :class:`ModelArtsError` when a page cannot be fetched.
+    ``config_total_count`` is not trusted: it only says how many pages to fetch side by side.
+    The listing ends at the first page shorter than ``per_page`` and after ``max_pages`` pages
+    at most; a name seen on an earlier page is not yielded again (pages shift while configs
+    change). Setting ``cancel`` stops it: nothing more is sent and the iterator raises
+    ``Client.Cancelled``. Raises :class:`ModelArtsError` when a page cannot be fetched.
     """
 
     def query(page: int) -> list[tuple[str, object]]:
         return list_query(per_page, page, sort_by, order, search_content, config_type)
 
+    if cancel is not None:
+        session = session.scoped(cancel)
     total, first = _fetch_page(session, query(1))
-    seen = {c["config_name"] for c in first}
-    yield first
-    pages = math.ceil(total / per_page)
-    if pages <= 1 or len(first) < per_page:
+    seen: set[str] = set()
+
+    def fresh(configs: list[Config]) -> list[Config]:
+        kept = []
+        for config in configs:
+            if config["config_name"] not in seen:
+                seen.add(config["config_name"])
+                kept.append(config)
+        return kept
+
+    yield fresh(first)
+    if len(first) < per_page or max_pages <= 1:
         return
-    workers = max(1, min(concurrency, pages - 1))
-    with ThreadPoolExecutor(workers, thread_name_prefix="modelarts-list") as pool:
-        for _, configs in pool.map(lambda p: _fetch_page(session, query(p)), range(2, pages + 1)):
-            fresh = [c for c in configs if c["config_name"] not in seen]
-            seen.update(c["config_name"] for c in fresh)
-            yield fresh
+    expected = min(max_pages, math.ceil(total / per_page)) if total is not None else 2
+    workers = max(1, min(concurrency, max_pages - 1))
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="modelarts-list")
+    pending: deque[Future[tuple[int | None, list[Config]]]] = deque()
+    next_page = 2
+    try:
+        while True:
+            # Ahead of what is read: as many pages as the total promises, else one at a time.
+            while (
+                next_page <= max_pages and len(pending) < workers and (next_page <= expected or not pending)
+            ):
+                pending.append(pool.submit(_fetch_page, session, query(next_page)))
+                next_page += 1
+            if not pending:
+                return
+            _, configs = pending.popleft().result()
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("Listing stopped")
+            yield fresh(configs)
+            if len(configs) < per_page:
+                return
+    finally:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def list_all_configs(session: Session, **options: Any) -> list[Config]:
@@ -132,12 +172,18 @@ class BulkDelete:
         self.session = session
         self.names: list[str] = ordered
         self.concurrency = concurrency
+        # One connection per request in flight: the DELETEs, or the backup reads beside them.
+        session.ensure_pool_size(concurrency * max(1, BACKUP_READS_PER_DELETE))
         self.trash = trash_for(backup)
         self.backup_path: Path | None = None
         self._on_status = on_status
         self._skip = dict(skip or {})
         self._delete = delete
         self._cancel = threading.Event()
+        self._unreachable = ""
+        # Every call of the run goes through this view: cancel() cuts its waits short, and an
+        # unreachable endpoint stops the run instead of failing each name in turn.
+        self._calls = session.scoped(self._cancel, self._stop_unreachable)
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._coordinator: threading.Thread | None = None
@@ -194,6 +240,12 @@ class BulkDelete:
         finally:
             self._finish()
 
+    def _stop_unreachable(self, reason: str) -> None:
+        with self._lock:
+            if not self._unreachable:
+                self._unreachable = reason
+        self._cancel.set()
+
     def _back_up(self, names: list[str]) -> list[str]:
         """Save the details of ``names``; return those that may now be deleted."""
         assert self.trash is not None
@@ -201,7 +253,7 @@ class BulkDelete:
             self._set(name, BACKING_UP)
         # Reads are safe to run wider than deletes; 429s slow them down through Retry-After.
         found = fetch_details(
-            self.session,
+            self._calls,
             names,
             concurrency=min(BACKUP_READS_PER_DELETE * self.concurrency, self.session.pool_size),
             cancelled=self._cancel.is_set,
@@ -209,7 +261,12 @@ class BulkDelete:
         )
         saved = {n: d for n, d in found.items() if isinstance(d, dict)}
         for name, outcome in found.items():
-            if isinstance(outcome, errors.ModelArtsError) and outcome.error_code != errors.CANCELLED:
+            if isinstance(outcome, errors.ModelArtsError) and outcome.error_code in (
+                errors.CANCELLED,
+                errors.UNREACHABLE,
+            ):
+                continue  # nothing reached the server for it: it ends as "not sent"
+            if isinstance(outcome, errors.ModelArtsError):
                 if is_not_found(outcome):
                     self._set(name, FAILED, outcome.as_status())  # nothing there to delete
                 else:
@@ -237,12 +294,16 @@ class BulkDelete:
                 break
             self._set(name, DELETING)
             try:
-                result = self._delete(self.session, name)
+                result = self._delete(self._calls, name)
             except errors.ModelArtsError as exc:
                 result = exc.as_status()
             except Exception as exc:  # a bug must not leave a name without a status
                 log.exception("Deleting %s failed unexpectedly", name)
                 result = errors.failure("Client.Error", f"Unexpected error: {type(exc).__name__}")
+            if result.get("error_code") in (errors.CANCELLED, errors.UNREACHABLE):
+                # Refused before it left, or stopped while waiting to resend a refused DELETE:
+                # the config was not deleted. _finish gives it the run's reason.
+                continue
             self._set(name, DELETED if result.get("is_success") else FAILED, result)
             if result.get("error_code") in errors.CREDENTIAL_CODES and not self._cancel.is_set():
                 # Every other request would be refused the same way: send nothing more.
@@ -252,6 +313,8 @@ class BulkDelete:
     def _finish(self) -> None:
         if self._stop_reason:
             why = f"Not sent: the credentials were rejected ({self._stop_reason}); fix them and retry"
+        elif self._unreachable:
+            why = f"Not sent: the endpoint could not be reached ({self._unreachable})"
         else:
             why = "Not sent: the run was stopped first"
         for name in self.names:
@@ -273,7 +336,11 @@ class BulkDelete:
         return self._done
 
     def wait(self, timeout: float | None = None) -> dict[str, Status]:
-        """Block until every name has its result (or ``timeout``); returns the results so far."""
+        """Block until every name has its result (or ``timeout``); returns the results so far.
+
+        After :meth:`cancel`, this returns once the requests in flight have their answers (waits
+        between attempts end at once); nothing is sent after it returns.
+        """
         if self._coordinator is None:
             self.start()
         self._done.wait(timeout)

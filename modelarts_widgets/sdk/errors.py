@@ -12,6 +12,11 @@ BAD_RESPONSE = "Client.BadResponse"
 CANCELLED = "Client.Cancelled"
 PROTECTED = "Client.Protected"
 AUTH = "Client.NoCredentials"
+REDIRECTED = "Client.Redirected"
+UNREACHABLE = "Client.Unreachable"
+THROTTLED = "Client.Throttled"
+BAD_ENDPOINT = "Client.BadEndpoint"
+BAD_CREDENTIALS = "Client.BadCredentials"
 
 _HINTS: dict[str, str] = {
     "APIGW.0301": "The access key, secret key or token was rejected. Check the credentials "
@@ -36,6 +41,16 @@ _HINTS: dict[str, str] = {
     "ModelArts.4504": "IAM rejected the credentials. Check the access key and secret key or the token.",
     CONNECTION: "The ModelArts endpoint could not be reached. Check MODELARTS_ENDPOINT, the "
     "region and the network (proxy settings, VPN).",
+    REDIRECTED: "The endpoint answered with a redirect, which this client never follows (it would "
+    "send your credentials elsewhere). Check MODELARTS_ENDPOINT / the IAM endpoint: use the exact "
+    "https:// address of the API, and ask whether a proxy or gateway rewrites it.",
+    UNREACHABLE: "Nothing was sent. Check MODELARTS_ENDPOINT, the region and the network (the proxy "
+    "settings HTTPS_PROXY / NO_PROXY, VPN).",
+    THROTTLED: "ModelArts asked to wait longer than this session waits (Session(max_retry_wait=...)). "
+    "Try again later, or lower the concurrency.",
+    BAD_ENDPOINT: "Give the endpoint as https://host[:port] with no user name or password in it.",
+    BAD_CREDENTIALS: "Re-copy the key: it holds characters that cannot be sent in an HTTP header "
+    "(often a typographic quote, a space or a line break pasted with it).",
     TIMEOUT: "ModelArts did not answer in time. Try again; if it persists, check the network.",
     BAD_RESPONSE: "The endpoint answered with something that is not the ModelArts API (often "
     "a proxy or gateway page). Check MODELARTS_ENDPOINT.",
