@@ -106,9 +106,12 @@ def iter_config_pages(
     yield fresh(first)
     if len(first) < per_page or max_pages <= 1:
         return
-    # The page after the last one the total promises is fetched in the same wave: when the total
-    # is an exact multiple of per_page, only an empty page proves the end, and it costs no round trip.
-    expected = min(max_pages, math.ceil(total / per_page) + 1) if total is not None else 2
+    # When the total is an exact multiple of per_page only an empty page proves the end: it is
+    # fetched in the same wave as the others, so it costs no round trip.
+    if total is None:
+        expected = 2
+    else:
+        expected = min(max_pages, math.ceil(total / per_page) + (1 if total % per_page == 0 else 0))
     workers = max(1, min(concurrency, max_pages - 1))
     pool = ThreadPoolExecutor(workers, thread_name_prefix="modelarts-list")
     pending: deque[Future[tuple[int | None, list[Config]]]] = deque()

@@ -73,7 +73,7 @@ class Session:
         modelarts_endpoint: str | None = None,
         iam_endpoint: str | None = None,
         verify: Verify | None = None,
-        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        timeout: tuple[float, float] | float = DEFAULT_TIMEOUT,
         pool_size: int = DEFAULT_POOL_SIZE,
         max_retries: int = 5,
         backoff_factor: float = 0.5,
@@ -105,6 +105,8 @@ class Session:
         if given_endpoint:
             given_endpoint = check_endpoint(given_endpoint, "The ModelArts endpoint (MODELARTS_ENDPOINT)")
         self._retry = RetryPolicy(max_retries, backoff_factor, max_retry_wait)
+        if isinstance(timeout, (int, float)):
+            timeout = (float(timeout), float(timeout))
         if not (len(timeout) == 2 and all(math.isfinite(t) and t > 0 for t in timeout)):
             raise ValueError(f"timeout must be (connect, read) in seconds, both > 0, not {timeout!r}")
         if verify is None:
