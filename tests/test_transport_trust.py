@@ -576,7 +576,7 @@ def test_widget_listing_can_be_stopped_and_refreshed(emulator: Emulator) -> None
     widget.stop()
     started = time.monotonic()
     widget.wait_loaded(5)
-    assert time.monotonic() - started < 1.5  # the pages in flight, no more
+    assert time.monotonic() - started < 2.5  # the pages in flight (0.8 s each), no more
     assert widget.phase == "ready"
     assert widget.error["code"] == errors.CANCELLED
     assert len(widget.rows) in (1000, 2000, 2500)
