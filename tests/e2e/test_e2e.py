@@ -154,8 +154,8 @@ def test_stop_leaves_unsent_configs_in_place(page: Any, server: Server, e2e_emul
     page.get_by_role("checkbox", name="Select all shown").check()
     page.get_by_role("button", name="Delete").first.click()
     page.get_by_role("button", name="Confirm").click()
-    page.get_by_role("button", name="Stop").click()
-    page.get_by_role("button", name="Stop").wait_for(state="hidden", timeout=30_000)
+    page.get_by_role("button", name="Stop", exact=True).click()
+    page.get_by_role("button", name="Stop", exact=True).wait_for(state="hidden", timeout=30_000)
     notebook.run_cell(1)
     state = json.loads(notebook.output_line("STATE").removeprefix("STATE "))
     cancelled = {n for n, r in state["results"].items() if r.get("error_code") == "Client.Cancelled"}
