@@ -24,6 +24,7 @@ from .sdk.bulk import (
     BulkDelete,
     iter_config_pages,
 )
+from .sdk.errors import CANCELLED as CANCELLED_CODE
 from .sdk.errors import ModelArtsError, hint_for
 from .sdk.estimator import Status
 from .sdk.restore import BulkRestore
@@ -163,6 +164,7 @@ class JobConfigTable(anywidget.AnyWidget):
         self._trash_names: dict[str, list[str]] = {}
         self._tokens: set[str] = set()
         self._loader: threading.Thread | None = None
+        self._load_cancel = threading.Event()
         self._finished = threading.Event()
         self.results: dict[str, Status] = {}
         self.selected = list(selected)
@@ -215,19 +217,26 @@ class JobConfigTable(anywidget.AnyWidget):
     # -- listing ---------------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Reload the list in the background; marks of the last delete are cleared."""
+        """Reload the list in the background; marks of the last delete are cleared.
+
+        A listing still running is stopped first (nothing more is sent for it), so Refresh
+        during a slow load starts over instead of queueing behind it.
+        """
         with self._lock:
-            if self._loader is not None and self._loader.is_alive():
-                return
             if self.running:
                 raise RuntimeError(i18n.t("table.refresh_running", lang=self._lang))
+            self._load_cancel.set()
+            self._load_cancel = threading.Event()
             self._complete = False
             self._statuses.clear()
             self._pending.clear()
             self._job = []
             self.phase = "loading"
             self.error = {}
-            self._loader = threading.Thread(target=self._load, name="modelarts-widget-load", daemon=True)
+            cancel = self._load_cancel
+            self._loader = threading.Thread(
+                target=self._load, args=(cancel,), name="modelarts-widget-load", daemon=True
+            )
         self.send({"type": "statuses", "reset": True, "updates": {}, "counts": {}, "total": 0})
         self._loader.start()
 
@@ -237,28 +246,57 @@ class JobConfigTable(anywidget.AnyWidget):
         if loader is not None:
             loader.join(timeout)
 
-    def _load(self) -> None:
+    def _load(self, cancel: threading.Event) -> None:
+        def current() -> bool:
+            with self._lock:
+                return not cancel.is_set()
+
+        rows: list[dict[str, Any]] = []
         try:
             session = self.session
             self.project = session.project_id
-            rows: list[dict[str, Any]] = []
-            for page in iter_config_pages(session):
+            for page in iter_config_pages(session, cancel=cancel):
                 rows.extend(_row(c, self._patterns, self._lang) for c in page)
-                if len(rows) == len(page):  # the first page: show it at once
+                if len(rows) == len(page) and current():  # the first page: show it at once
                     self._names = {r["name"] for r in rows}
                     self.rows = list(rows)
             with self._lock:
+                if cancel is not self._load_cancel:
+                    return  # a newer refresh owns the table now
                 self._names = {r["name"] for r in rows}
                 self._complete = True
             self.rows = rows
             self.selected = list(self.selected)  # re-validated: vanished names drop out
             self.phase = "ready"
         except ModelArtsError as exc:
-            self._fail(exc)
+            if exc.error_code == CANCELLED_CODE:
+                self._stopped_loading(cancel, rows)
+            elif current():
+                self._fail(exc)
         except Exception as exc:  # the widget must show something, never die silently
             log.exception("Loading configs failed")
-            message = i18n.t("error.unexpected", lang=self._lang, error=f"{type(exc).__name__}: {exc}")
-            self._fail(ModelArtsError(message, "Client.Error"))
+            if current():
+                message = i18n.t("error.unexpected", lang=self._lang, error=f"{type(exc).__name__}: {exc}")
+                self._fail(ModelArtsError(message, "Client.Error"))
+
+    def _stopped_loading(self, cancel: threading.Event, rows: list[dict[str, Any]]) -> None:
+        """Stop pressed during a load: keep what arrived, and say the list is incomplete."""
+        with self._lock:
+            if cancel is not self._load_cancel:
+                return  # replaced by a newer refresh, which shows its own state
+            self._names = {r["name"] for r in rows}
+        self.rows = rows
+        self.error = {
+            "code": CANCELLED_CODE,
+            "message": i18n.t("table.loading_stopped", lang=self._lang, count=len(rows)),
+            "hint": i18n.t("table.loading_stopped_hint", lang=self._lang),
+        }
+        self.phase = "ready"
+
+    def stop_loading(self) -> None:
+        """Stop the listing in progress (nothing more is sent for it); what arrived stays shown."""
+        with self._lock:
+            self._load_cancel.set()
 
     def _fail(self, exc: ModelArtsError) -> None:
         hint = hint_for(exc.error_code, language=self._lang)
@@ -288,13 +326,19 @@ class JobConfigTable(anywidget.AnyWidget):
         return self._wait(self._start_delete(list(self.selected)), wait)
 
     def stop(self) -> None:
-        """Send nothing more; what was not sent stays in place, marked as not sent."""
+        """Send nothing more; what was not sent stays in place, marked as not sent.
+
+        Also stops a listing in progress (see :meth:`stop_loading`).
+        """
         run = self._run
         if run is not None:
             run.cancel()
         job = self._restore_job
         if job is not None:
             job.cancel()
+        loader = self._loader
+        if loader is not None and loader.is_alive():
+            self.stop_loading()
 
     def retry_failed(self, *, wait: bool = False) -> dict[str, Status]:
         """Run the delete again for the names whose delete failed in the last job.

@@ -192,8 +192,8 @@ def test_garbled_answers_now_and_then_are_read_again(emulator: Emulator, session
     [
         ("clock", "APIGW.0303", "clock"),
         ("project", "ModelArts.0210", "project"),
-        ("region", "Client.ConnectionError", "region"),
-        ("endpoint", "Client.ConnectionError", "MODELARTS_ENDPOINT"),
+        ("region", "Client.Unreachable", "region"),
+        ("endpoint", "Client.Unreachable", "MODELARTS_ENDPOINT"),
         ("secret", "APIGW.0301", "secret key"),
     ],
 )

@@ -57,8 +57,9 @@ def scripted() -> Iterator[tuple[str, dict[str, list[Reply]], list[str]]]:
 
 
 def _client(base: str) -> ApiClient:
-    http = new_http_session(retry=default_retry(3, 0.01))
-    return ApiClient(base, AccessKeyCredentials("AK", "SK"), http=http)
+    return ApiClient(
+        base, AccessKeyCredentials("AK", "SK"), http=new_http_session(), retry=default_retry(3, 0.01)
+    )
 
 
 def _json(status: int, body: object, **headers: str) -> Reply:
@@ -206,7 +207,7 @@ def test_list_answers_are_checked_and_trimmed(
         )
     ]
     assert list_all_configs(session) == [{"config_name": "a", "config_desc": "d"}]
-    for bad in ([{"config_desc": "no name"}], ["a"], None):
+    for bad in ([{"config_desc": "no name"}], ["a"], {"a": 1}):
         replies[path] = [_json(200, {"is_success": True, "config_total_count": 1, "configs": bad})]
         with pytest.raises(TransportError) as caught:
             list_all_configs(session)

@@ -198,7 +198,7 @@ def test_unreachable_endpoint_is_a_banner_not_a_traceback(emulator: Emulator) ->
     env = {**emulator.env(), "MODELARTS_ENDPOINT": "http://127.0.0.1:9"}
     widget = JobConfigTable(session=Session(environ=env, max_retries=0))
     widget.wait_loaded(10)
-    assert widget.error["code"] == "Client.ConnectionError"
+    assert widget.error["code"] == "Client.Unreachable"
     assert "refused" in widget.error["message"]
 
 

@@ -35,6 +35,21 @@ class Faults:
     drop_after_names: list[str] = field(default_factory=list)  # DELETE/create done, answer lost, once
     deny: list[str] = field(default_factory=list)  # operations refused with ModelArts.0108
     seed: int | None = None
+    # Raw Retry-After value sent instead of ceil(retry_after): "86400.5", "1e10", "inf", an HTTP date.
+    retry_after_value: str | None = None
+    # "http://host:port": every API, IAM and metadata call is answered with a redirect there.
+    redirect_to: str = ""
+    redirect_status: int = 307
+    trickle: float = 0.0  # seconds between bytes of every answer (headers included); 0 = off
+    total_count: int | None = None  # the config_total_count the list answers claim instead of the truth
+    null_when_empty: bool = False  # an empty list page says "configs": null
+    fault_methods: list[str] = field(default_factory=list)  # random faults only for these; [] = all
+
+    def retry_after_header(self) -> str:
+        if self.retry_after_value is not None:
+            return self.retry_after_value
+        value = self.retry_after
+        return str(math.ceil(value)) if math.isfinite(value) else str(value)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -137,8 +152,10 @@ class FaultInjector:
             self.injected["throttled"] += 1
             return True
 
-    def random_fault(self) -> str | None:
+    def random_fault(self, method: str = "") -> str | None:
         with self._lock:
+            if self.faults.fault_methods and method not in self.faults.fault_methods:
+                return None
             if not self.faults.kinds or self._rng.random() >= self.faults.error_rate:
                 return None
             kind = self._rng.choice(self.faults.kinds)

@@ -7,9 +7,9 @@ inject faults. It binds 127.0.0.1 unless told otherwise.
 from __future__ import annotations
 
 import json
-import math
 import re
 import secrets
+import ssl
 import threading
 import time
 from collections.abc import Mapping
@@ -104,8 +104,10 @@ class Emulator:
         project_id: str = DEFAULT_PROJECT,
         region: str = DEFAULT_REGION,
         faults: Faults | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.host, self.port = host, port
+        self.ssl_context = ssl_context  # serve HTTPS with this server-side context
         self.project_id, self.region = project_id, region
         self.store = ConfigStore(seed_configs(configs, seed=seed), seed_configs(3, seed=seed + 1))
         self.injector = FaultInjector(faults)
@@ -122,7 +124,8 @@ class Emulator:
 
     @property
     def endpoint(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     def env(self) -> dict[str, str]:
         """Environment variables that point the SDK core at this emulator with AK/SK."""
@@ -145,6 +148,11 @@ class Emulator:
         Handler.emulator = emulator
         self._server = ThreadingHTTPServer((self.host, self.port), Handler)
         self._server.daemon_threads = True
+        if self.ssl_context is not None:
+            # The handshake runs on the handler's thread, at its first read.
+            self._server.socket = self.ssl_context.wrap_socket(
+                self._server.socket, server_side=True, do_handshake_on_connect=False
+            )
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="modelarts-emulator", daemon=True
@@ -206,6 +214,10 @@ class _Handler(BaseHTTPRequestHandler):
         data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode("utf-8")
         # Logged before answering, so a client that has its answer also finds it in the log.
         self.emulator.log(self.command, self.path, status)
+        trickle = self.emulator.faults.trickle if not self.path.startswith("/_emulator/") else 0.0
+        if trickle > 0:
+            self._trickled(status, data, headers or {}, trickle)
+            return
         self.send_response(status)
         self.send_header("Content-Type", "application/json;charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
@@ -215,6 +227,32 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":  # a HEAD answer has the headers of the body, not the body
             self.wfile.write(data)
+
+    def _trickled(self, status: int, data: bytes, headers: Mapping[str, str], pause: float) -> None:
+        """The whole answer, status line included, one byte every ``pause`` seconds."""
+        lines = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}"]
+        all_headers = {"Content-Type": "application/json;charset=utf-8", "Content-Length": str(len(data))}
+        lines += [f"{k}: {v}" for k, v in {**all_headers, **headers}.items()]
+        raw = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + data
+        self.close_connection = True
+        try:
+            for index in range(len(raw)):
+                self.wfile.write(raw[index : index + 1])
+                self.wfile.flush()
+                time.sleep(pause)
+        except OSError:
+            pass  # the client gave up, as it should
+
+    def _redirect(self) -> bool:
+        target = self.emulator.faults.redirect_to
+        if not target:
+            return False
+        self._send(
+            self.emulator.faults.redirect_status,
+            {"error_msg": "moved"},
+            {"Location": target.rstrip("/") + self.path},
+        )
+        return True
 
     def _fail(
         self,
@@ -278,6 +316,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if url.path.startswith("/_emulator/"):
                 self._control(url.path, body)
+            elif self._redirect():
+                pass
             elif url.path.startswith(("/openstack/", "/meta-data/")):
                 self._metadata(url.path)
             elif url.path == "/v3" or url.path.startswith(("/v3/", "/v3.0/")):
@@ -335,6 +375,10 @@ class _Handler(BaseHTTPRequestHandler):
             token = secrets.token_urlsafe(24)
             ids.metadata_tokens.add(token)
             data = token.encode()
+            if self.emulator.faults.trickle > 0:
+                self.emulator.log(self.command, self.path, 200)
+                self._trickled(200, data, {"Content-Type": "text/plain"}, self.emulator.faults.trickle)
+                return
             self.send_response(200)
             self.send_header("Content-Type", "text/plain")
             self.send_header("Content-Length", str(len(data)))
@@ -570,10 +614,10 @@ class _Handler(BaseHTTPRequestHandler):
                 "The throttling threshold has been reached: policy user over ratelimit,limit:"
                 f"{em.faults.rate_limit:g},time:1 second",
                 gateway=True,
-                headers={"Retry-After": str(math.ceil(em.faults.retry_after))},
+                headers={"Retry-After": em.faults.retry_after_header()},
             )
             return
-        fault = injector.random_fault()
+        fault = injector.random_fault(self.command)
         if fault == "drop":
             raise _Dropped
         if fault in MALFORMED:
@@ -581,7 +625,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault in ("429", "500", "503"):
             status = int(fault)
-            extra = {"Retry-After": str(math.ceil(em.faults.retry_after))} if status in (429, 503) else {}
+            extra = {"Retry-After": em.faults.retry_after_header()} if status in (429, 503) else {}
             if status == 503:  # no ModelArts code is documented for 503: the gateway's body, no code
                 body_503 = {
                     "error_msg": "Service Unavailable (injected fault)",
@@ -662,12 +706,25 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _listed(self, answer: bytes) -> bytes:
+        faults = self.emulator.faults
+        if faults.total_count is not None:
+            answer = re.sub(
+                rb'"config_total_count": \d+',
+                f'"config_total_count": {faults.total_count}'.encode(),
+                answer,
+                count=1,
+            )
+        if faults.null_when_empty:
+            answer = answer.replace(b'"configs": []', b'"configs": null')
+        return answer
+
     def _perform(
         self, operation: str, name: str | None, params: dict[str, str], body: bytes
     ) -> dict[str, Any] | bytes:
         store = self.emulator.store
         if operation == "list":
-            return store.list(params)
+            return self._listed(store.list(params))
         if operation == "get":
             return store.get(str(name), params.get("config_type"))
         if operation == "delete":

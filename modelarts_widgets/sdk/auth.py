@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import configparser
 import importlib
+import importlib.machinery
 import importlib.util
 import json
 import os
@@ -31,7 +32,7 @@ from .credentials import (
     Token,
 )
 from .endpoints import first
-from .transport import ApiClient
+from .transport import ApiClient, new_http_session, send
 
 NOTEBOOK_SDK_DIRS = (
     "/modelarts/tools/sdk",
@@ -39,7 +40,7 @@ NOTEBOOK_SDK_DIRS = (
     "/modelarts/authoring/notebook-conda/envs/jp3/lib/python3.9/site-packages",
 )
 METADATA_ENDPOINT = "http://169.254.169.254"
-METADATA_TIMEOUT = (0.5, 1.0)
+METADATA_TIMEOUT = (0.5, 0.8)  # each exchange ends within 1.3 s, however the service answers
 
 
 @dataclass
@@ -155,18 +156,49 @@ def from_profile(env: Mapping[str, str]) -> Found:
     )
 
 
+def _is_sdk_dir(folder: str) -> bool:
+    """A folder holding a real ``modelarts`` package (not a bare ``modelarts/`` namespace folder)."""
+    package = Path(folder or ".") / "modelarts"
+    return (package / "__init__.py").is_file() or (package / "session.py").is_file()
+
+
+def _forget_modelarts() -> None:
+    for name in [m for m in sys.modules if m == "modelarts" or m.startswith("modelarts.")]:
+        del sys.modules[name]
+
+
 def _import_official_sdk(env: Mapping[str, str]) -> Any:
-    """Import ``modelarts.session`` from sys.path or from the notebook's install folders."""
-    if importlib.util.find_spec("modelarts") is None:
-        configured = first(env, "MODELARTS_SDK_PATHS")
-        dirs = configured.split(os.pathsep) if configured else list(NOTEBOOK_SDK_DIRS)
-        found = next((d for d in dirs if (Path(d) / "modelarts").is_dir()), None)
-        if found is None:
-            raise NotApplicable(t("credentials.reason.no_sdk", dirs=", ".join(dirs)))
-        sys.path.append(found)
+    """Import ``modelarts.session`` from sys.path or from the notebook's install folders.
+
+    Only a folder with a real ``modelarts`` package counts: an empty ``modelarts/`` folder in the
+    working directory would otherwise be imported as a namespace package and hide the SDK. A
+    failed import is forgotten (``sys.modules``), so a later ``Session()`` tries again.
+    """
+    configured = first(env, "MODELARTS_SDK_PATHS")
+    dirs = configured.split(os.pathsep) if configured else list(NOTEBOOK_SDK_DIRS)
+    loaded = sys.modules.get("modelarts")
+    if loaded is not None and getattr(loaded, "__file__", None):
+        try:  # the real package, imported already (by the user or an earlier Session())
+            return importlib.import_module("modelarts.session")
+        except Exception as exc:
+            raise NotApplicable(t("credentials.reason.sdk_import", error=type(exc).__name__)) from None
+    importlib.invalidate_caches()
+    found = next((d for d in [*sys.path, *dirs] if isinstance(d, str) and _is_sdk_dir(d)), None)
+    if found is None:
+        raise NotApplicable(t("credentials.reason.no_sdk", dirs=", ".join(dirs)))
+    if found not in sys.path:
+        sys.path.append(found)  # the SDK's own imports of its siblings need it
+    _forget_modelarts()  # a namespace package or a half-imported SDK from an earlier try
     try:
+        spec = importlib.machinery.PathFinder.find_spec("modelarts", [found or os.getcwd()])
+        if spec is None or spec.loader is None:
+            raise ImportError("no modelarts package")
+        package = importlib.util.module_from_spec(spec)
+        sys.modules["modelarts"] = package
+        spec.loader.exec_module(package)
         return importlib.import_module("modelarts.session")
     except Exception as exc:  # an SDK built for another Python can fail in many ways
+        _forget_modelarts()
         raise NotApplicable(t("credentials.reason.sdk_import", error=type(exc).__name__)) from None
 
 
@@ -200,18 +232,23 @@ def from_notebook(env: Mapping[str, str]) -> Found:
 
 def _metadata_get(http: requests.Session, base: str, path: str, token: str | None) -> requests.Response:
     headers = {"X-Metadata-Token": token} if token else {}
-    return http.get(base + path, headers=headers, timeout=METADATA_TIMEOUT)
+    # Direct (no proxy may see this link-local call), no redirect, and a total deadline.
+    return send(http, "GET", base + path, headers=headers, timeout=METADATA_TIMEOUT, proxies={})
 
 
 def _metadata_token(http: requests.Session, base: str) -> str | None:
-    response = http.put(
+    response = send(
+        http,
+        "PUT",
         base + "/meta-data/latest/api/token",
         headers={"X-Metadata-Token-Ttl-Seconds": "21600"},
         timeout=METADATA_TIMEOUT,
+        proxies={},
     )
     if response.status_code in (404, 405, 503):
         return None
-    response.raise_for_status()
+    if response.status_code != 200:
+        raise NotApplicable(f"the metadata service answered HTTP {response.status_code} to the token request")
     return response.text.strip() or None
 
 
@@ -238,8 +275,7 @@ def from_metadata(env: Mapping[str, str]) -> Found:
     if first(env, "MODELARTS_METADATA_DISABLED") in ("1", "true", "yes"):
         raise NotApplicable(t("credentials.reason.metadata_disabled"))
     base = (first(env, "MODELARTS_METADATA_ENDPOINT") or METADATA_ENDPOINT).rstrip("/")
-    http = requests.Session()
-    http.trust_env = False  # a proxy must never see this link-local call
+    http = new_http_session(pool_size=2)
     # The hardened-mode session token lives for hours: ask once, and again only after a 401.
     session_token: list[str | None] = []
 
@@ -253,9 +289,9 @@ def from_metadata(env: Mapping[str, str]) -> Found:
             response = _metadata_get(http, base, "/openstack/latest/securitykey", token())
             if response.status_code == 401 and session_token[0]:
                 response = _metadata_get(http, base, "/openstack/latest/securitykey", token(renew=True))
-        except requests.RequestException as exc:
+        except errors.TransportError as exc:
             raise NotApplicable(
-                t("credentials.reason.metadata_down", base=base, error=type(exc).__name__)
+                t("credentials.reason.metadata_down", base=base, error=exc.error_code)
             ) from None
         if response.status_code == 401 and "Cloud Service Agency" in response.text:
             raise NotApplicable(t("credentials.reason.metadata_agency"))
@@ -274,7 +310,7 @@ def from_metadata(env: Mapping[str, str]) -> Found:
             info = meta.json()
             project_id = project_id or info.get("project_id")
             region = info.get("region_id")
-    except (requests.RequestException, ValueError, AttributeError):
+    except (errors.ModelArtsError, ValueError, AttributeError):
         pass
     return Found(credentials, f"metadata service ({base})", project_id=project_id, region=region)
 

@@ -10,8 +10,9 @@ import logging
 import math
 import queue
 import threading
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -22,11 +23,13 @@ from .configs import CONFIGS, LIST_FIELDS, Status, config_path, delete_config, i
 from .names import is_valid_config_name
 from .session import Session
 from .text import visible
+from .transport import Cancelled
 from .trash import BACKUP_FAILED, BackupWriter, Trash, entry_problem, trash_for
 
 log = logging.getLogger("modelarts_widgets")
 
 MAX_PER_PAGE = 1000
+MAX_LIST_PAGES = 1000  # a million configs at 1,000 a page; a total beyond that is not believed
 DEFAULT_LIST_CONCURRENCY = 10
 DEFAULT_DELETE_CONCURRENCY = 8
 BACKUP_READS_PER_DELETE = 2  # at most this many backup GETs in flight per DELETE in flight
@@ -52,18 +55,23 @@ Config = dict[str, Any]
 _LIST_KEYS = frozenset(LIST_FIELDS)
 
 
-def _fetch_page(session: Session, query: list[tuple[str, object]]) -> tuple[int, list[Config]]:
+def _fetch_page(session: Session, query: list[tuple[str, object]]) -> tuple[int | None, list[Config]]:
     body = session.call("GET", CONFIGS, query=query)
-    items, total = body.get("configs"), body.get("config_total_count")
-    if not isinstance(items, list) or not isinstance(total, int):
+    if "configs" not in body:
         raise errors.TransportError(t("error.list_fields"), errors.BAD_RESPONSE)
+    # "configs": null is an empty page here as in Estimator.get_job_configs_list.
+    items = body.get("configs") or []
+    total = body.get("config_total_count")
+    if not isinstance(items, list):
+        raise errors.TransportError(t("error.list_configs_type"), errors.BAD_RESPONSE)
     configs = []
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("config_name"), str):
             raise errors.TransportError(t("error.list_nameless"), errors.BAD_RESPONSE)
         # Extra fields are dropped (a table holds thousands); an item without any is kept as is.
         configs.append(item if item.keys() <= _LIST_KEYS else {k: item[k] for k in LIST_FIELDS if k in item})
-    return total, configs
+    known = isinstance(total, int) and not isinstance(total, bool) and total >= 0
+    return (total if known else None), configs
 
 
 def iter_config_pages(
@@ -75,36 +83,68 @@ def iter_config_pages(
     config_type: str | None = None,
     per_page: int = MAX_PER_PAGE,
     concurrency: int = DEFAULT_LIST_CONCURRENCY,
+    max_pages: int = MAX_LIST_PAGES,
+    cancel: threading.Event | None = None,
 ) -> Iterator[list[Config]]:
     """Yield every page of configs in order: the first at once, the rest fetched concurrently.
 
-    A name already seen, on an earlier page or the same one, is not yielded again (pages can
-    shift while configs change).
-    Raises :class:`ModelArtsError` when a page cannot be fetched.
+    ``config_total_count`` is not trusted: it only says how many pages to fetch side by side.
+    The listing ends at the first page shorter than ``per_page`` and after ``max_pages`` pages
+    at most; a name already seen, on an earlier page or the same one, is not yielded again
+    (pages shift while configs change). Setting ``cancel`` stops it: nothing more is sent and
+    the iterator raises ``Client.Cancelled``. Raises :class:`ModelArtsError` when a page cannot
+    be fetched.
     """
 
     def query(page: int) -> list[tuple[str, object]]:
         return list_query(per_page, page, sort_by, order, search_content, config_type)
 
+    if cancel is not None:
+        session = session.scoped(cancel)
+    total, first = _fetch_page(session, query(1))
     seen: set[str] = set()
 
     def fresh(configs: list[Config]) -> list[Config]:
-        out = []
+        kept = []
         for config in configs:
             if config["config_name"] not in seen:
                 seen.add(config["config_name"])
-                out.append(config)
-        return out
+                kept.append(config)
+        return kept
 
-    total, first = _fetch_page(session, query(1))
     yield fresh(first)
-    pages = math.ceil(total / per_page)
-    if pages <= 1 or len(first) < per_page:
+    if len(first) < per_page or max_pages <= 1:
         return
-    workers = max(1, min(concurrency, pages - 1))
-    with ThreadPoolExecutor(workers, thread_name_prefix="modelarts-list") as pool:
-        for _, configs in pool.map(lambda p: _fetch_page(session, query(p)), range(2, pages + 1)):
+    # When the total is an exact multiple of per_page only an empty page proves the end: it is
+    # fetched in the same wave as the others, so it costs no round trip.
+    if total is None:
+        expected = 2
+    else:
+        expected = min(max_pages, math.ceil(total / per_page) + (1 if total % per_page == 0 else 0))
+    workers = max(1, min(concurrency, max_pages - 1))
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="modelarts-list")
+    pending: deque[Future[tuple[int | None, list[Config]]]] = deque()
+    next_page = 2
+    try:
+        while True:
+            # Ahead of what is read: as many pages as the total promises, else one at a time.
+            while (
+                next_page <= max_pages and len(pending) < workers and (next_page <= expected or not pending)
+            ):
+                pending.append(pool.submit(_fetch_page, session, query(next_page)))
+                next_page += 1
+            if not pending:
+                return
+            _, configs = pending.popleft().result()
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("Listing stopped")
             yield fresh(configs)
+            if len(configs) < per_page:
+                return
+    finally:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def list_all_configs(session: Session, **options: Any) -> list[Config]:
@@ -155,6 +195,8 @@ class BulkDelete:
         self.session = session
         self.names: list[str] = ordered
         self.concurrency = concurrency
+        # One connection per request in flight: the DELETEs, or the backup reads beside them.
+        session.ensure_pool_size(concurrency * max(1, BACKUP_READS_PER_DELETE))
         self.trash = trash_for(backup)
         self.backup_path: Path | None = None
         self.backed_up: list[str] = []
@@ -162,6 +204,10 @@ class BulkDelete:
         self._skip = dict(skip or {})
         self._delete = delete
         self._cancel = threading.Event()
+        self._unreachable = ""
+        # Every call of the run goes through this view: cancel() cuts its waits short, and an
+        # unreachable endpoint stops the run instead of failing each name in turn.
+        self._calls = session.scoped(self._cancel, self._stop_unreachable)
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._coordinator: threading.Thread | None = None
@@ -257,6 +303,12 @@ class BulkDelete:
         room = self.session.pool_size - self.concurrency
         return max(1, min(BACKUP_READS_PER_DELETE * self.concurrency, max(room, self.concurrency)))
 
+    def _stop_unreachable(self, reason: str) -> None:
+        with self._lock:
+            if not self._unreachable:
+                self._unreachable = reason
+        self._cancel.set()
+
     def _open_backup(self, names: list[str]) -> BackupWriter | None:
         assert self.trash is not None
         try:
@@ -305,8 +357,10 @@ class BulkDelete:
                 break
             self._set(name, BACKING_UP)
             try:
-                details = self.session.call("GET", config_path(name))
+                details = self._calls.call("GET", config_path(name))
             except errors.ModelArtsError as exc:
+                if exc.error_code in (errors.CANCELLED, errors.UNREACHABLE):
+                    continue  # nothing reached the server for it: it ends as "not sent"
                 if is_not_found(exc):
                     self._set(name, ALREADY_GONE, dict(GONE))  # nothing there to delete
                 elif exc.error_code in errors.CREDENTIAL_CODES:
@@ -359,12 +413,16 @@ class BulkDelete:
                 break
             self._set(name, DELETING)
             try:
-                result = self._delete(self.session, name)
+                result = self._delete(self._calls, name)
             except errors.ModelArtsError as exc:
                 result = exc.as_status()
             except Exception as exc:  # a bug must not leave a name without a status
                 log.exception("Deleting %s failed unexpectedly", visible(name))
                 result = errors.failure("Client.Error", t("error.unexpected", error=type(exc).__name__))
+            if result.get("error_code") in (errors.CANCELLED, errors.UNREACHABLE):
+                # Refused before it left, or stopped while waiting to resend a refused DELETE:
+                # the config was not deleted. _finish gives it the run's reason.
+                continue
             if result.get("is_success"):
                 state = ALREADY_GONE if result.get("already_gone") else DELETED
             else:
@@ -376,6 +434,8 @@ class BulkDelete:
     def _finish(self) -> None:
         if self._stop_reason:
             why = t("bulk.credentials_rejected", reason=self._stop_reason)
+        elif self._unreachable:
+            why = t("bulk.unreachable", reason=self._unreachable)
         else:
             why = t("bulk.stopped")
         for name in self.names:
@@ -399,7 +459,11 @@ class BulkDelete:
         return self._done
 
     def wait(self, timeout: float | None = None) -> dict[str, Status]:
-        """Block until every name has its result (or ``timeout``); returns the results so far."""
+        """Block until every name has its result (or ``timeout``); returns the results so far.
+
+        After :meth:`cancel`, this returns once the requests in flight have their answers (waits
+        between attempts end at once); nothing is sent after it returns.
+        """
         if self._coordinator is None:
             self.start()
         self._done.wait(timeout)

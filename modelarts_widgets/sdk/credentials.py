@@ -11,7 +11,34 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
-from . import signer
+from . import errors, signer
+
+
+def check_header_safe(value: str | None, what: str) -> None:
+    """Refuse a credential that HTTP headers cannot carry (outside Latin-1, or control characters).
+
+    Raises :class:`errors.AuthenticationError` naming ``what`` and the position, never the value.
+    """
+    if value is None:
+        return
+    for index, char in enumerate(value):
+        if ord(char) > 0xFF or ord(char) < 0x20 or ord(char) == 0x7F:
+            kind = (
+                "a line break or control character"
+                if ord(char) < 0x20 or ord(char) == 0x7F
+                else (f"the character U+{ord(char):04X}, which is not Latin-1")
+            )
+            raise errors.AuthenticationError(
+                f"The {what} holds {kind} at position {index + 1}; it cannot be sent in an HTTP header",
+                errors.BAD_CREDENTIALS,
+            )
+
+
+def _check_key(key: TemporaryKey) -> TemporaryKey:
+    check_header_safe(key.access, "access key")
+    check_header_safe(key.secret, "secret key")
+    check_header_safe(key.security_token, "security token")
+    return key
 
 
 @dataclass(frozen=True)
@@ -33,8 +60,12 @@ class Credentials(Protocol):
         self, method: str, host: str, path: str, query: str, headers: Mapping[str, str], body: bytes | None
     ) -> dict[str, str]: ...
 
-    def renew(self) -> bool:
-        """Fetch fresh credentials; False when there is nothing to renew."""
+    def renew(self, since: float | None = None) -> bool:
+        """Fetch fresh credentials; False when there is nothing to renew.
+
+        ``since`` is the ``time.monotonic()`` at which the refused request was signed: when the
+        credentials were renewed after that (by another thread), they are not fetched again.
+        """
         ...
 
 
@@ -43,7 +74,7 @@ class AccessKeyCredentials:
 
     def __init__(self, access_key: str, secret_key: str, security_token: str | None = None) -> None:
         self.kind = "temporary AK/SK" if security_token else "AK/SK"
-        self._key = TemporaryKey(access_key, secret_key, security_token)
+        self._key = _check_key(TemporaryKey(access_key, secret_key, security_token))
 
     def _current(self) -> TemporaryKey:
         return self._key
@@ -64,7 +95,7 @@ class AccessKeyCredentials:
             body=body,
         )
 
-    def renew(self) -> bool:
+    def renew(self, since: float | None = None) -> bool:
         return False
 
     def __repr__(self) -> str:
@@ -78,19 +109,24 @@ class RefreshingAccessKeyCredentials(AccessKeyCredentials):
         self._fetch = fetch
         self._margin = margin
         self._lock = threading.Lock()
-        self._key = fetch()
+        self._key = _check_key(fetch())
+        self._renewed_at = time.monotonic()
         self.kind = "temporary AK/SK" if self._key.security_token else "AK/SK"
 
     def _current(self) -> TemporaryKey:
         with self._lock:
             expires = self._key.expires_at
             if expires is not None and expires - time.time() < self._margin:
-                self._key = self._fetch()
+                self._key = _check_key(self._fetch())
+                self._renewed_at = time.monotonic()
             return self._key
 
-    def renew(self) -> bool:
+    def renew(self, since: float | None = None) -> bool:
+        # Single flight: the threads refused together wait here, and only the first one fetches.
         with self._lock:
-            self._key = self._fetch()
+            if since is None or self._renewed_at <= since:
+                self._key = _check_key(self._fetch())
+                self._renewed_at = time.monotonic()
         return True
 
 
@@ -110,7 +146,13 @@ class TokenCredentials:
         self._fetch = fetch
         self._margin = margin
         self._lock = threading.Lock()
-        self._token = fetch()
+        self._token = self._checked(fetch())
+        self._renewed_at = time.monotonic()
+
+    @staticmethod
+    def _checked(token: Token) -> Token:
+        check_header_safe(token.value, "IAM token")
+        return token
 
     @property
     def project_id(self) -> str | None:
@@ -122,13 +164,17 @@ class TokenCredentials:
         with self._lock:
             expires = self._token.expires_at
             if expires is not None and expires - time.time() < self._margin:
-                self._token = self._fetch()
+                self._token = self._checked(self._fetch())
+                self._renewed_at = time.monotonic()
             token = self._token.value
         return {**headers, "X-Auth-Token": token}
 
-    def renew(self) -> bool:
+    def renew(self, since: float | None = None) -> bool:
+        # Single flight: the threads refused together wait here, and only the first one logs in.
         with self._lock:
-            self._token = self._fetch()
+            if since is None or self._renewed_at <= since:
+                self._token = self._checked(self._fetch())
+                self._renewed_at = time.monotonic()
         return True
 
     def __repr__(self) -> str:

@@ -17,6 +17,11 @@ CANCELLED = "Client.Cancelled"
 PROTECTED = "Client.Protected"
 AUTH = "Client.NoCredentials"
 INVALID_ARGUMENT = "Client.InvalidArgument"
+REDIRECTED = "Client.Redirected"
+UNREACHABLE = "Client.Unreachable"
+THROTTLED = "Client.Throttled"
+BAD_ENDPOINT = "Client.BadEndpoint"
+BAD_CREDENTIALS = "Client.BadCredentials"
 
 # Failures that every later request would meet too: the credentials or the account, not the config.
 CREDENTIAL_CODES = frozenset(

@@ -132,6 +132,11 @@ class BulkRestore:
         self.concurrency = concurrency
         self._on_status = on_status
         self._cancel = threading.Event()
+        self._unreachable = ""
+        # Every call of the job goes through this view: cancel() cuts its waits short, and an
+        # unreachable endpoint stops the job instead of failing each name in turn.
+        self._calls = session.scoped(self._cancel, self._stop_unreachable)
+        session.ensure_pool_size(concurrency)
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._coordinator: threading.Thread | None = None
@@ -209,15 +214,23 @@ class BulkRestore:
                     FAILED,
                     errors.failure("Client.Error", t("error.unexpected", error=type(exc).__name__)),
                 )
+            if result.get("error_code") in (errors.CANCELLED, errors.UNREACHABLE):
+                continue  # refused before it left: not created; _finish gives the job's reason
             self._set(name, state, result)
             if result.get("error_code") in errors.CREDENTIAL_CODES and not self._cancel.is_set():
                 self._stop_reason = f"{result['error_code']}: {result.get('error_msg', '')}"
                 self._cancel.set()
 
+    def _stop_unreachable(self, reason: str) -> None:
+        with self._lock:
+            if not self._unreachable:
+                self._unreachable = reason
+        self._cancel.set()
+
     def _lookup(self, name: str) -> dict[str, Any] | None:
         """The config's details now, or None when it does not exist."""
         try:
-            return self.session.call("GET", config_path(name))
+            return self._calls.call("GET", config_path(name))
         except errors.ModelArtsError as exc:
             if is_not_found(exc):
                 return None
@@ -230,7 +243,7 @@ class BulkRestore:
         last: errors.ModelArtsError | None = None
         for _ in range(RESEND_ATTEMPTS):
             try:
-                self.session.call("POST", CONFIGS, json_body=body)
+                self._calls.call("POST", CONFIGS, json_body=body)
             except errors.ModelArtsError as exc:
                 if not outcome_uncertain(exc):
                     return FAILED, exc.as_status()
@@ -258,6 +271,8 @@ class BulkRestore:
     def _finish(self) -> None:
         if self._stop_reason:
             why = t("bulk.credentials_rejected", reason=self._stop_reason)
+        elif self._unreachable:
+            why = t("bulk.unreachable", reason=self._unreachable)
         else:
             why = t("restore.stopped")
         for name in self.names:

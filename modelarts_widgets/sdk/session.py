@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import logging
+import math
 import os
+import threading
 import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any, Callable, ClassVar
@@ -13,11 +16,22 @@ from modelarts_widgets.i18n import t
 from . import auth, endpoints, errors
 from .credentials import AccessKeyCredentials, Credentials, TokenCredentials
 from .endpoints import first
-from .transport import DEFAULT_TIMEOUT, ApiClient, Verify, default_retry, new_http_session
+from .transport import (
+    DEFAULT_MAX_RETRY_WAIT,
+    DEFAULT_TIMEOUT,
+    ApiClient,
+    OnUnreachable,
+    RetryPolicy,
+    Verify,
+    check_endpoint,
+    environment_proxies,
+    new_http_session,
+)
 
 log = logging.getLogger("modelarts_widgets")
 
 DEFAULT_POOL_SIZE = 16
+PROXY_VARIABLES = frozenset({"http_proxy", "https_proxy", "all_proxy", "no_proxy"})
 
 
 class Session:
@@ -33,7 +47,15 @@ class Session:
       ``Session(account=, username=, password=, ...)`` for an IAM user.
 
     ``verify`` is True (default) or a CA bundle path; ``verify=False`` warns on every session.
-    ``max_retries`` and ``backoff_factor`` tune the retries of refused (429/503) and failed requests.
+    Without it, the CA bundle is ``MODELARTS_CA_BUNDLE``, else ``REQUESTS_CA_BUNDLE``, else
+    ``CURL_CA_BUNDLE``, else certifi's. ``max_retries`` and ``backoff_factor`` tune the resends
+    of refused (429/503) and failed requests; a ``Retry-After`` is honoured up to
+    ``max_retry_wait`` seconds (default 60), and an answer asking for more ends the call at once
+    (``Client.Throttled``). ``timeout=(connect, read)`` in seconds; each exchange ends at most
+    ``connect + read`` seconds after it began, however slowly the server answers. Proxies come
+    from ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``/``NO_PROXY`` in ``environ``; ``~/.netrc`` is
+    never read. Raises :class:`ModelArtsError` ``Client.BadEndpoint`` for an endpoint with a user
+    name or password in it, and ``Client.BadCredentials`` for keys HTTP headers cannot carry.
     """
 
     _overrides: ClassVar[dict[str, str]] = {}
@@ -53,30 +75,53 @@ class Session:
         modelarts_endpoint: str | None = None,
         iam_endpoint: str | None = None,
         verify: Verify | None = None,
-        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        timeout: tuple[float, float] | float = DEFAULT_TIMEOUT,
         pool_size: int = DEFAULT_POOL_SIZE,
         max_retries: int = 5,
         backoff_factor: float = 0.5,
+        max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
         environ: Mapping[str, str] | None = None,
     ) -> None:
         env = dict(os.environ if environ is None else environ)
+        # Only the proxy settings are kept, inside a closure: a proxy URL may hold a password.
+        proxy_env = {k: v for k, v in env.items() if k.lower() in PROXY_VARIABLES}
+
+        def proxies_for(url: str) -> dict[str, str]:
+            return environment_proxies(url, proxy_env)
+
+        self._proxies_for = proxies_for
         if config_file is not None:
             env["MODELARTS_CONFIG_FILE"] = config_file
         self.region_name = region_name or self._overrides.get("region_name") or first(env, "MODELARTS_REGION")
         self._iam_override = (
             iam_endpoint or self._overrides.get("iam_endpoint") or first(env, "HUAWEICLOUD_SDK_IAM_ENDPOINT")
         )
+        # Checked before anything is sent: a password in an endpoint URL would go out with every call.
+        if self._iam_override:
+            self._iam_override = check_endpoint(self._iam_override, "The IAM endpoint")
+        given_endpoint = (
+            modelarts_endpoint
+            or self._overrides.get("modelarts_endpoint")
+            or first(env, "MODELARTS_ENDPOINT")
+        )
+        if given_endpoint:
+            given_endpoint = check_endpoint(given_endpoint, "The ModelArts endpoint (MODELARTS_ENDPOINT)")
+        self._retry = RetryPolicy(max_retries, backoff_factor, max_retry_wait)
+        if isinstance(timeout, (int, float)):
+            timeout = (float(timeout), float(timeout))
+        if not (len(timeout) == 2 and all(math.isfinite(t) and t > 0 for t in timeout)):
+            raise ValueError(f"timeout must be (connect, read) in seconds, both > 0, not {timeout!r}")
         if verify is None:
-            verify = first(env, "MODELARTS_CA_BUNDLE") or True
+            # The project's own CA first: requests would otherwise let REQUESTS_CA_BUNDLE win.
+            verify = first(env, "MODELARTS_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE") or True
         if verify is False:
             warnings.warn(
                 "TLS certificate verification is off for this ModelArts session",
                 stacklevel=2,
             )
         self.verify = verify
-        self._http = new_http_session(
-            pool_size=pool_size, verify=verify, retry=default_retry(max_retries, backoff_factor)
-        )
+        self._pool_lock = threading.Lock()
+        self._http = new_http_session(pool_size=pool_size, verify=verify)
         self._timeout = timeout
 
         found = self._resolve(
@@ -98,17 +143,13 @@ class Session:
         self.project_id: str = (
             project_id or found.project_id or token_project or self._discover_project(found.credentials)
         )
-        endpoint = (
-            modelarts_endpoint
-            or self._overrides.get("modelarts_endpoint")
-            or first(env, "MODELARTS_ENDPOINT")
-        )
+        endpoint = given_endpoint
         if not endpoint:
             if not self.region_name:
                 raise errors.AuthenticationError(t("credentials.endpoint_unknown"), errors.AUTH)
             endpoint = endpoints.modelarts_endpoint(self.region_name)
         self.endpoint: str = endpoint.rstrip("/")
-        self._api = ApiClient(self.endpoint, self._credentials, http=self._http, timeout=timeout)
+        self._api = self._client(self.endpoint, self._credentials)
         log.info("ModelArts session: %r", self)
 
     @classmethod
@@ -133,9 +174,19 @@ class Session:
 
     # -- credentials -------------------------------------------------------------------------
 
+    def _client(self, base: str, credentials: Credentials | None) -> ApiClient:
+        return ApiClient(
+            base,
+            credentials,
+            http=self._http,
+            timeout=self._timeout,
+            retry=self._retry,
+            proxies=self._proxies_for(base),
+        )
+
     def _iam_client(self, credentials: Credentials | None) -> ApiClient:
         base = self._iam_override or endpoints.iam_endpoint(self.region_name)
-        return ApiClient(base, credentials, http=self._http, timeout=self._timeout)
+        return self._client(base, credentials)
 
     def _password_login(
         self, source: str, account: str | None, username: str, password: str, project_id: str | None
@@ -230,14 +281,40 @@ class Session:
         """Call ``/v1/{project_id}{suffix}``; return the JSON body or raise ModelArtsError."""
         return self._api.call(method, self._path(suffix), query=query, json_body=json_body)
 
+    def scoped(self, cancel: threading.Event, on_unreachable: OnUnreachable | None = None) -> Session:
+        """This session for one run: same credentials and connections, but ``cancel`` stops its calls.
+
+        Once ``cancel`` is set, no call sends anything more and waits between attempts end at
+        once (:class:`~.transport.Cancelled`, ``Client.Cancelled``); ``on_unreachable(reason)``
+        is called when the endpoint cannot be reached at all.
+        """
+        view = copy.copy(self)
+        view._api = self._api.scoped(cancel, on_unreachable)
+        return view
+
     @property
     def pool_size(self) -> int:
         """How many connections the session keeps to the endpoint (bounds useful concurrency)."""
         adapter = self._http.get_adapter(self.endpoint)
         return int(getattr(adapter, "_pool_maxsize", DEFAULT_POOL_SIZE))
 
+    def ensure_pool_size(self, size: int) -> None:
+        """Grow the connection pool to ``size`` connections per host (never shrinks it).
+
+        Calls already running keep their connections; later ones use the larger pool.
+        """
+        with self._pool_lock:
+            if size <= self.pool_size:
+                return
+            fresh = new_http_session(pool_size=size, verify=self.verify)
+            adapter = fresh.get_adapter(self.endpoint)
+            self._http.mount("https://", adapter)
+            self._http.mount("http://", adapter)
+
     def __repr__(self) -> str:
         tls = "" if self.verify is not False else ", TLS verification OFF"
+        if isinstance(self.verify, str):
+            tls = f", CA bundle {self.verify!r}"
         return (
             f"Session(project_id={self.project_id!r}, region_name={self.region_name!r}, "
             f"endpoint={self.endpoint!r}, auth={self.credentials_kind!r} from {self.auth_source!r}{tls})"

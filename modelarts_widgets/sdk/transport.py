@@ -1,19 +1,40 @@
-"""HTTP for the SDK core: one pooled ``requests.Session``, urllib3 retries, the API's error envelope."""
+"""HTTP for the SDK core: one pooled ``requests.Session``, a retry loop above the signer, the error envelope.
+
+What ``requests``/``urllib3`` would otherwise do on their own is switched off here, because a
+signing client must not have it: urllib3 retries nothing (a resend below the signer would reuse
+an old ``X-Sdk-Date``), redirects are never followed (they would carry the credentials to the
+``Location``), ``trust_env`` is off (no ``~/.netrc``, no ``REQUESTS_CA_BUNDLE`` overriding the
+project's CA; proxies are taken from the environment by :func:`environment_proxies`), and every
+exchange has a total deadline enforced by a watchdog that shuts the socket down, since urllib3's
+read timeout applies to each ``recv`` and a server trickling a byte at a time never trips it.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import email.utils
+import heapq
+import ipaddress
+import itertools
 import json
 import logging
+import math
+import os
 import re
+import socket
+import threading
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any, Union
+from dataclasses import dataclass
+from typing import Any, Callable, Union
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import HTTPError as Urllib3Error
-from urllib3.exceptions import InvalidHeader, ReadTimeoutError
+from urllib3.exceptions import NewConnectionError, ReadTimeoutError
+from urllib3.exceptions import ProxyError as Urllib3ProxyError
 from urllib3.util.retry import Retry
 
 from . import errors, signer
@@ -22,6 +43,10 @@ from .credentials import Credentials
 log = logging.getLogger("modelarts_widgets")
 
 DEFAULT_TIMEOUT = (5.0, 30.0)
+DEFAULT_MAX_RETRIES = 5
+DEFAULT_BACKOFF = 0.5
+DEFAULT_MAX_RETRY_WAIT = 60.0
+BACKOFF_MAX = 20.0
 MAX_BODY_BYTES = 16 * 1024 * 1024
 READ_ATTEMPTS = 3
 
@@ -31,46 +56,62 @@ REFUSED_STATUSES = frozenset({429, 503})
 UNCERTAIN_STATUSES = frozenset({500, 502, 504})
 # 401 codes after which renewed credentials may succeed.
 RENEWABLE_CODES = frozenset({"APIGW.0301", "ModelArts.0202", "ModelArts.0203", "ModelArts.4504"})
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 Verify = Union[bool, str]
+Timeout = tuple[float, float]
 
 
-class ApiRetry(Retry):
-    """urllib3's ``Retry``, with status retries on refusals for every method.
-
-    Read errors and 5xx answers other than 503 are retried only for safe methods: a DELETE whose
-    answer was lost may already have been carried out, and the caller checks before resending.
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How :class:`ApiClient` resends: ``max_retries`` resends at most, ``backoff`` seconds doubling
+    (capped at 20 s) between failed reads, and ``Retry-After`` honoured up to ``max_retry_wait`` seconds.
     """
 
-    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
-        if status_code in REFUSED_STATUSES:
-            return bool(self.total)
-        return super().is_retry(method, status_code, has_retry_after)
+    max_retries: int = DEFAULT_MAX_RETRIES
+    backoff: float = DEFAULT_BACKOFF
+    max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT
 
-    def parse_retry_after(self, retry_after: str) -> float:
-        # Gateways sometimes send fractional seconds, which urllib3 rejects as invalid.
+    def __post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ValueError(f"max_retries must be 0 or more, not {self.max_retries}")
+        if not (math.isfinite(self.backoff) and self.backoff >= 0):
+            raise ValueError(f"backoff_factor must be a finite number >= 0, not {self.backoff}")
+        if not (math.isfinite(self.max_retry_wait) and self.max_retry_wait >= 0):
+            raise ValueError(f"max_retry_wait must be a finite number >= 0, not {self.max_retry_wait}")
+
+    def backoff_delay(self, retry: int) -> float:
+        """Seconds to wait before resend number ``retry`` (1-based) when the server gave no Retry-After."""
+        return float(min(self.backoff * (2 ** (retry - 1)), BACKOFF_MAX, self.max_retry_wait))
+
+
+def default_retry(total: int = DEFAULT_MAX_RETRIES, backoff: float = DEFAULT_BACKOFF) -> RetryPolicy:
+    """The default :class:`RetryPolicy` (kept under its old name for callers of the old API)."""
+    return RetryPolicy(total, backoff)
+
+
+def parse_retry_after(value: str, now: float | None = None) -> float | None:
+    """Seconds asked for by a ``Retry-After`` value (delta seconds, fractional too, or an HTTP date).
+
+    Returns ``math.inf`` for values too large to represent and None when it is not readable.
+    """
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
         try:
-            return super().parse_retry_after(retry_after)
-        except InvalidHeader:
-            try:
-                return max(0.0, float(retry_after))
-            except ValueError:
-                return self.get_backoff_time()
-
-
-def default_retry(total: int = 5, backoff: float = 0.5) -> ApiRetry:
-    return ApiRetry(
-        total=total,
-        connect=total,
-        read=2,
-        status=total,
-        backoff_factor=backoff,
-        backoff_max=20,
-        status_forcelist=UNCERTAIN_STATUSES,
-        allowed_methods=frozenset({"GET", "HEAD"}),
-        respect_retry_after_header=True,
-        raise_on_status=False,
-    )
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when is None:
+            return None
+        try:
+            seconds = when.timestamp() - (time.time() if now is None else now)
+        except (OverflowError, OSError, ValueError):
+            return math.inf
+    if math.isnan(seconds):
+        return None
+    return max(0.0, seconds)
 
 
 def _message(body: Mapping[str, Any]) -> str:
@@ -138,8 +179,223 @@ def parse_response(response: requests.Response, *, envelope: bool = True) -> dic
     )
 
 
+class Cancelled(errors.TransportError):
+    """The call was not sent (or not resent) because its run was stopped."""
+
+    def __init__(self, message: str = "Not sent: the run was stopped first") -> None:
+        super().__init__(message, errors.CANCELLED)
+
+
+# -- the deadline watchdog -------------------------------------------------------------------------
+
+
+class _Exchange:
+    """One HTTP exchange under a deadline; the watchdog shuts its socket down when time is up."""
+
+    __slots__ = ("conn", "deadline", "done", "expired", "lock")
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.conn: Any = None
+        self.done = False
+        self.expired = False
+        self.lock = threading.Lock()
+
+    def expire(self) -> None:
+        with self.lock:
+            if self.done:
+                return
+            self.expired = True
+            sock = getattr(self.conn, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # the blocked recv returns at once
+
+    def finish(self) -> bool:
+        """Mark the exchange over; True when the watchdog had already cut it."""
+        with self.lock:
+            self.done = True
+            return self.expired
+
+
+class _Watchdog:
+    """One daemon thread for all exchanges: a heap of deadlines, woken when an earlier one arrives."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, _Exchange]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, exchange: _Exchange) -> None:
+        with self._cond:
+            heapq.heappush(self._heap, (exchange.deadline, next(self._order), exchange))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="modelarts-deadlines", daemon=True)
+                self._thread.start()
+            elif self._heap[0][2] is exchange:
+                self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._heap and self._heap[0][2].done:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._cond.wait(5.0)
+                    if not self._heap:
+                        self._thread = None
+                        return
+                    continue
+                deadline, _, exchange = self._heap[0]
+                wait = deadline - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                heapq.heappop(self._heap)
+            exchange.expire()
+
+
+_WATCHDOG = _Watchdog()
+_current = threading.local()
+
+
+def _bind(conn: Any) -> None:
+    exchange: _Exchange | None = getattr(_current, "exchange", None)
+    if exchange is not None:
+        with exchange.lock:
+            exchange.conn = conn
+            expired = exchange.expired
+        if expired:
+            exchange.expire()
+
+
+class _WatchedPool(HTTPConnectionPool):
+    def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
+        _bind(conn)
+        return super()._make_request(conn, *args, **kwargs)
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
+        _bind(conn)
+        return super()._make_request(conn, *args, **kwargs)
+
+
+_POOLS = {"http": _WatchedPool, "https": _WatchedHTTPSPool}
+
+
+class _Adapter(HTTPAdapter):
+    """An adapter whose pools bind each connection to the calling thread's deadline."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(_POOLS)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if getattr(manager, "pool_classes_by_scheme", None) is not None and proxy.startswith("http"):
+            manager.pool_classes_by_scheme = dict(_POOLS)
+        return manager
+
+
+# -- proxies from the environment ------------------------------------------------------------------
+
+
+def _env(env: Mapping[str, str], name: str) -> str:
+    return (env.get(name.lower()) or env.get(name.upper()) or "").strip()
+
+
+def _bypassed(host: str, port: int | None, no_proxy: str) -> bool:
+    host = host.lower().strip("[]")
+    for entry in (e.strip().lower() for e in no_proxy.split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            return True
+        entry_host, _, entry_port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
+        if entry_port and str(port) != entry_port:
+            continue
+        entry_host = entry_host.strip("[]")
+        try:
+            if ipaddress.ip_address(host) in ipaddress.ip_network(entry_host, strict=False):
+                return True
+            continue
+        except ValueError:
+            pass
+        bare = entry_host.lstrip(".")
+        if host == bare or host.endswith("." + bare):
+            return True
+    return False
+
+
+def environment_proxies(url: str, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The proxy for ``url`` from ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY`` and ``NO_PROXY``.
+
+    Read from ``env`` (default ``os.environ``), lower-case names first as curl does. Loopback
+    addresses are never proxied. Returns ``{scheme: proxy_url}``, or ``{}`` for a direct connection.
+    """
+    env = os.environ if env is None else env
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return {}
+    except ValueError:
+        if host == "localhost":
+            return {}
+    if _bypassed(host, parts.port, _env(env, "no_proxy")):
+        return {}
+    proxy = _env(env, f"{parts.scheme}_proxy") or _env(env, "all_proxy")
+    return {parts.scheme: proxy} if proxy else {}
+
+
+def _without_userinfo(url: str) -> str:
+    parts = urlsplit(url if "://" in url else "http://" + url)
+    host = parts.hostname or "?"
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+
+
+def check_endpoint(url: str, what: str = "the endpoint") -> str:
+    """``url`` without a trailing slash; refuses user info, other schemes and a missing host.
+
+    Raises :class:`errors.ModelArtsError` (``Client.BadEndpoint``); the message never repeats a
+    password found in the URL.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        raise errors.ModelArtsError(f"{what} is not a valid URL", errors.BAD_ENDPOINT) from None
+    del port
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        shown = f"{parts.scheme}://***@{parts.netloc.rpartition('@')[2]}"
+        raise errors.ModelArtsError(
+            f"{what} ({shown}) contains a user name or password; nothing was sent. Credentials go "
+            "in the AK/SK or password settings, never in the URL",
+            errors.BAD_ENDPOINT,
+        )
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise errors.ModelArtsError(
+            f"{what} must be an http:// or https:// URL with a host name", errors.BAD_ENDPOINT
+        )
+    return url.strip().rstrip("/")
+
+
+# -- the client ------------------------------------------------------------------------------------
+
+OnUnreachable = Callable[[str], None]
+
+
 class ApiClient:
-    """Signs and sends requests to one ModelArts (or IAM) endpoint, and decodes the answers."""
+    """Signs and sends requests to one ModelArts (or IAM) endpoint, and decodes the answers.
+
+    Resending happens here, above the signer, so that every attempt carries a fresh signature
+    (``X-Sdk-Date``) and the current credentials. This is a small loop rather than urllib3's
+    ``Retry`` or tenacity because each decision needs things only this layer knows: the
+    ``Retry-After`` cap and its message, which methods may be resent after which failure, the
+    single renewal after a 401, and the ``cancel`` event that cuts a wait short.
+    """
 
     def __init__(
         self,
@@ -147,14 +403,42 @@ class ApiClient:
         credentials: Credentials | None,
         *,
         http: requests.Session | None = None,
-        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        proxies: Mapping[str, str] | None = None,
+        cancel: threading.Event | None = None,
+        on_unreachable: OnUnreachable | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = check_endpoint(base_url)
         self.credentials = credentials
-        self.timeout = timeout
+        self.timeout = (float(timeout[0]), float(timeout[1]))
+        self.retry = retry or RetryPolicy()
         self.http = http or new_http_session()
+        self.proxies = dict(environment_proxies(self.base_url) if proxies is None else proxies)
+        self.cancel = cancel
+        self.on_unreachable = on_unreachable
         self._host = urlsplit(self.base_url).netloc
         self._prefix = urlsplit(self.base_url).path.rstrip("/")
+
+    def scoped(
+        self, cancel: threading.Event | None, on_unreachable: OnUnreachable | None = None
+    ) -> ApiClient:
+        """A client sharing this one's connections and credentials, stopped by ``cancel``."""
+        clone = object.__new__(ApiClient)
+        clone.__dict__.update(self.__dict__)
+        clone.cancel = cancel
+        clone.on_unreachable = on_unreachable
+        return clone
+
+    def _check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled()
+
+    def _wait(self, seconds: float) -> None:
+        if self.cancel is None:
+            time.sleep(seconds)
+        elif self.cancel.wait(seconds):
+            raise Cancelled("Not sent again: the run was stopped while waiting to resend")
 
     def request(
         self,
@@ -165,56 +449,97 @@ class ApiClient:
         json_body: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> requests.Response:
-        """Send a signed request and return the raw answer (after retries and one renewal)."""
+        """Send a signed request and return the raw answer, after resends and at most one renewal.
+
+        Raises :class:`errors.TransportError` when no answer came (codes ``Client.Unreachable``:
+        nothing was sent; ``Client.ConnectionError`` / ``Client.Timeout``: it may have arrived;
+        ``Client.Redirected``; ``Client.Throttled``: ``Retry-After`` above the cap), and
+        :class:`Cancelled` when ``cancel`` was set before a send or during a wait.
+        """
         query_string = signer.canonical_query([(k, v) for k, v in query if v is not None])
         full_path = self._prefix + path
         body = _json_bytes(json_body) if json_body is not None else None
         url = self.base_url[: len(self.base_url) - len(self._prefix)] + full_path
         if query_string:
             url += "?" + query_string
+        where = f"{method} {full_path} on {self._host}"
         renewed = False
+        retries = 0
         while True:
+            self._check_cancel()
             base_headers = {"Content-Type": "application/json", "Host": self._host, **(headers or {})}
+            signed_at = time.monotonic()
             if self.credentials is not None:
                 sent_headers = self.credentials.auth_headers(
                     method, self._host, full_path, query_string, base_headers, body
                 )
             else:
                 sent_headers = base_headers
-            started = time.monotonic()
+            self._check_cancel()  # signing may have waited for a renewal
             try:
-                response = self.http.request(
-                    method, url, data=body, headers=sent_headers, timeout=self.timeout, stream=True
+                response = send(
+                    self.http,
+                    method,
+                    url,
+                    headers=sent_headers,
+                    data=body,
+                    timeout=self.timeout,
+                    proxies=self.proxies,
+                    where=where,
                 )
-                _read_body(response)
-            except requests.exceptions.Timeout as exc:
-                raise errors.TransportError(
-                    f"{method} {full_path} on {self._host} timed out ({type(exc).__name__})",
-                    errors.TIMEOUT,
-                ) from None
-            except requests.exceptions.RequestException as exc:
-                raise errors.TransportError(
-                    f"{method} {full_path} on {self._host} failed: {describe_failure(exc)}",
-                    errors.CONNECTION,
-                ) from None
-            log.debug(
-                "%s %s -> %s in %.0f ms",
-                method,
-                full_path,
-                response.status_code,
-                (time.monotonic() - started) * 1000,
-            )
+            except errors.TransportError as exc:
+                if exc.error_code == errors.UNREACHABLE and self.on_unreachable is not None:
+                    self.on_unreachable(f"{exc.error_code}: {exc.error_msg}")
+                retryable = exc.error_code == errors.CONNECTION and method in SAFE_METHODS
+                if not retryable or retries >= self.retry.max_retries:
+                    raise
+                retries += 1
+                delay = self.retry.backoff_delay(retries)
+                log.info("%s failed (%s); resending in %.2f s", where, exc.error_code, delay)
+                self._wait(delay)
+                continue
+            status = response.status_code
+            log.debug("%s -> %s in %.0f ms", where, status, (time.monotonic() - signed_at) * 1000)
+            if 300 <= status < 400:
+                raise _redirected(where, response)
             if (
-                response.status_code == 401
+                status == 401
                 and not renewed
                 and self.credentials is not None
                 and _error_code(response) in RENEWABLE_CODES
-                and self.credentials.renew()
+                and self.credentials.renew(since=signed_at)
             ):
                 renewed = True
-                log.info("Credentials renewed after HTTP 401; resending %s %s", method, full_path)
+                log.info("Credentials renewed after HTTP 401; resending %s", where)
                 continue
-            return response
+            resend = status in REFUSED_STATUSES or (status in UNCERTAIN_STATUSES and method in SAFE_METHODS)
+            if not resend or retries >= self.retry.max_retries:
+                return response
+            retries += 1
+            delay = self._delay(response, retries, where)
+            log.info("%s answered HTTP %s; resending in %.2f s", where, status, delay)
+            self._wait(delay)
+
+    def _delay(self, response: requests.Response, retry: int, where: str) -> float:
+        """Seconds before the next attempt; raises ``Client.Throttled`` when asked to wait past the cap."""
+        value = response.headers.get("Retry-After")
+        if value is None or response.status_code not in REFUSED_STATUSES:
+            return self.retry.backoff_delay(retry)
+        seconds = parse_retry_after(value)
+        if seconds is None:
+            return self.retry.backoff_delay(retry)
+        if seconds > self.retry.max_retry_wait:
+            code = _error_code(response)
+            shown, cap = value.strip()[:64], self.retry.max_retry_wait
+            raise errors.TransportError(
+                f"{where} was throttled (HTTP {response.status_code}{', ' + code if code else ''}) and the "
+                f"server asks to wait Retry-After: {shown!r}, longer than the {cap:g} s "
+                "this session waits; nothing was resent",
+                errors.THROTTLED,
+                status=response.status_code,
+                request_id=response.headers.get("X-request-id"),
+            )
+        return seconds
 
     def call(
         self,
@@ -228,7 +553,7 @@ class ApiClient:
         """Send a request and return its decoded JSON body, or raise :class:`ModelArtsError`.
 
         A read whose answer is garbled (not the API's) is sent again, up to ``READ_ATTEMPTS``
-        times in all; urllib3's ``Retry`` cannot judge bodies, so this loop does.
+        times in all; the retry loop in :meth:`request` cannot judge bodies, so this one does.
         """
         attempts_left = READ_ATTEMPTS if method == "GET" else 1
         while True:
@@ -240,6 +565,103 @@ class ApiClient:
                 if exc.error_code != errors.BAD_RESPONSE or attempts_left == 0:
                     raise
                 log.info("Garbled answer to GET %s (%s); reading again", path, exc.error_msg)
+
+
+def _redirected(where: str, response: requests.Response) -> errors.TransportError:
+    location = response.headers.get("Location") or ""
+    target = urlsplit(location)
+    goes_to = (
+        f" to {target.hostname}{':' + str(target.port) if target.port else ''}" if target.hostname else ""
+    )
+    if location and not target.hostname:
+        goes_to = " to another path on the same host"
+    return errors.TransportError(
+        f"{where} was answered with a redirect (HTTP {response.status_code}){goes_to}, which is not "
+        "followed: check the endpoint address",
+        errors.REDIRECTED,
+        status=response.status_code,
+    )
+
+
+def send(
+    http: requests.Session,
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    data: bytes | None = None,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+    proxies: Mapping[str, str] | None = None,
+    where: str | None = None,
+) -> requests.Response:
+    """One exchange, no redirect followed, ended ``connect + read`` seconds after it began at the latest.
+
+    The body is read into ``response.content``. Failures raise :class:`errors.TransportError`.
+    """
+    where = where or f"{method} {urlsplit(url).path} on {urlsplit(url).netloc}"
+    connect, read = timeout
+    exchange = _Exchange(time.monotonic() + connect + read)
+    _current.exchange = exchange
+    _WATCHDOG.watch(exchange)
+    response: requests.Response | None = None
+    try:
+        response = http.request(
+            method,
+            url,
+            data=data,
+            headers=dict(headers),
+            timeout=(connect, read),
+            stream=True,
+            allow_redirects=False,
+            proxies=dict(proxies or {}),
+        )
+        _read_body(response)
+    except requests.exceptions.RequestException as exc:
+        if response is not None:
+            response.close()
+        cut = exchange.finish()
+        raise _failure(exc, where, cut, connect + read, proxies or {}) from None
+    finally:
+        _current.exchange = None
+    if exchange.finish():
+        # The watchdog cut the socket: whatever was read is not the whole answer.
+        response.close()
+        raise _failure(requests.exceptions.Timeout(), where, True, connect + read, proxies or {})
+    return response
+
+
+def _failure(
+    exc: requests.exceptions.RequestException,
+    where: str,
+    cut: bool,
+    budget: float,
+    proxies: Mapping[str, str],
+) -> errors.TransportError:
+    if cut:
+        return errors.TransportError(
+            f"{where} did not complete within {budget:g} s (the session's timeout, connect + read) "
+            "and was abandoned",
+            errors.TIMEOUT,
+        )
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)
+    proxy = next(iter(proxies.values()), "")
+    if isinstance(exc, requests.exceptions.ProxyError) or isinstance(reason, Urllib3ProxyError):
+        return errors.TransportError(
+            f"{where} failed: the proxy {_without_userinfo(proxy) if proxy else ''} could not be reached or "
+            f"refused the connection ({describe_failure(exc)}); nothing was sent to the endpoint. Check "
+            "HTTPS_PROXY / HTTP_PROXY / NO_PROXY",
+            errors.UNREACHABLE,
+        )
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return errors.TransportError(
+            f"{where} timed out while connecting; nothing was sent", errors.UNREACHABLE
+        )
+    if isinstance(exc, requests.exceptions.Timeout):
+        return errors.TransportError(f"{where} timed out ({type(exc).__name__})", errors.TIMEOUT)
+    if isinstance(reason, NewConnectionError):
+        return errors.TransportError(f"{where} failed: {describe_failure(exc)}", errors.UNREACHABLE)
+    return errors.TransportError(f"{where} failed: {describe_failure(exc)}", errors.CONNECTION)
 
 
 _FAILURES = (
@@ -299,14 +721,17 @@ def _error_code(response: requests.Response) -> str | None:
     return str(body.get("error_code")) if isinstance(body, dict) else None
 
 
-def new_http_session(
-    *, pool_size: int = 16, retry: Retry | None = None, verify: Verify = True
-) -> requests.Session:
-    """A pooled session with retries; ``verify`` is True or a CA bundle path."""
+def new_http_session(*, pool_size: int = 16, verify: Verify = True) -> requests.Session:
+    """A pooled session that retries, redirects and reads the environment never (see the module doc).
+
+    ``verify`` is True (the system's CA bundle from certifi) or a CA bundle path.
+    """
     http = requests.Session()
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=retry or default_retry())
+    http.trust_env = False  # no ~/.netrc, no REQUESTS_CA_BUNDLE, no environment proxies by surprise
+    adapter = _Adapter(
+        pool_connections=4, pool_maxsize=pool_size, max_retries=Retry(0, read=False, redirect=False)
+    )
     http.mount("https://", adapter)
     http.mount("http://", adapter)
     http.verify = verify
-    http.trust_env = True
     return http
