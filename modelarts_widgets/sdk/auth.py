@@ -248,7 +248,7 @@ def _metadata_token(http: requests.Session, base: str) -> str | None:
     if response.status_code in (404, 405, 503):
         return None
     if response.status_code != 200:
-        raise NotApplicable(f"the metadata service answered HTTP {response.status_code} to the token request")
+        raise NotApplicable(t("credentials.reason.metadata_token", status=response.status_code))
     return response.text.strip() or None
 
 

@@ -137,7 +137,7 @@ def iter_config_pages(
                 return
             _, configs = pending.popleft().result()
             if cancel is not None and cancel.is_set():
-                raise Cancelled("Listing stopped")
+                raise Cancelled(t("bulk.listing_stopped"))
             yield fresh(configs)
             if len(configs) < per_page:
                 return

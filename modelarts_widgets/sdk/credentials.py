@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
+from modelarts_widgets.i18n import t
+
 from . import errors, signer
 
 
@@ -24,20 +26,20 @@ def check_header_safe(value: str | None, what: str) -> None:
     for index, char in enumerate(value):
         if ord(char) > 0xFF or ord(char) < 0x20 or ord(char) == 0x7F:
             kind = (
-                "a line break or control character"
+                t("credentials.header_control")
                 if ord(char) < 0x20 or ord(char) == 0x7F
-                else (f"the character U+{ord(char):04X}, which is not Latin-1")
+                else t("credentials.header_latin1", code=f"{ord(char):04X}")
             )
             raise errors.AuthenticationError(
-                f"The {what} holds {kind} at position {index + 1}; it cannot be sent in an HTTP header",
+                t("credentials.header_unsafe", what=what, kind=kind, position=index + 1),
                 errors.BAD_CREDENTIALS,
             )
 
 
 def _check_key(key: TemporaryKey) -> TemporaryKey:
-    check_header_safe(key.access, "access key")
-    check_header_safe(key.secret, "secret key")
-    check_header_safe(key.security_token, "security token")
+    check_header_safe(key.access, t("credentials.what.access_key"))
+    check_header_safe(key.secret, t("credentials.what.secret_key"))
+    check_header_safe(key.security_token, t("credentials.what.security_token"))
     return key
 
 
@@ -151,7 +153,7 @@ class TokenCredentials:
 
     @staticmethod
     def _checked(token: Token) -> Token:
-        check_header_safe(token.value, "IAM token")
+        check_header_safe(token.value, t("credentials.what.iam_token"))
         return token
 
     @property

@@ -98,19 +98,19 @@ class Session:
         )
         # Checked before anything is sent: a password in an endpoint URL would go out with every call.
         if self._iam_override:
-            self._iam_override = check_endpoint(self._iam_override, "The IAM endpoint")
+            self._iam_override = check_endpoint(self._iam_override, t("transport.iam_endpoint"))
         given_endpoint = (
             modelarts_endpoint
             or self._overrides.get("modelarts_endpoint")
             or first(env, "MODELARTS_ENDPOINT")
         )
         if given_endpoint:
-            given_endpoint = check_endpoint(given_endpoint, "The ModelArts endpoint (MODELARTS_ENDPOINT)")
+            given_endpoint = check_endpoint(given_endpoint, t("transport.modelarts_endpoint"))
         self._retry = RetryPolicy(max_retries, backoff_factor, max_retry_wait)
         if isinstance(timeout, (int, float)):
             timeout = (float(timeout), float(timeout))
         if not (len(timeout) == 2 and all(math.isfinite(t) and t > 0 for t in timeout)):
-            raise ValueError(f"timeout must be (connect, read) in seconds, both > 0, not {timeout!r}")
+            raise ValueError(t("transport.session_timeout", value=repr(timeout)))
         if verify is None:
             # The project's own CA first: requests would otherwise let REQUESTS_CA_BUNDLE win.
             verify = first(env, "MODELARTS_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE") or True

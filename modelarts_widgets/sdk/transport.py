@@ -37,6 +37,8 @@ from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 from urllib3.exceptions import ProxyError as Urllib3ProxyError
 from urllib3.util.retry import Retry
 
+from modelarts_widgets.i18n import t
+
 from . import errors, signer
 from .credentials import Credentials
 
@@ -74,11 +76,11 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if self.max_retries < 0:
-            raise ValueError(f"max_retries must be 0 or more, not {self.max_retries}")
+            raise ValueError(t("transport.max_retries", value=self.max_retries))
         if not (math.isfinite(self.backoff) and self.backoff >= 0):
-            raise ValueError(f"backoff_factor must be a finite number >= 0, not {self.backoff}")
+            raise ValueError(t("transport.backoff", value=self.backoff))
         if not (math.isfinite(self.max_retry_wait) and self.max_retry_wait >= 0):
-            raise ValueError(f"max_retry_wait must be a finite number >= 0, not {self.max_retry_wait}")
+            raise ValueError(t("transport.max_retry_wait", value=self.max_retry_wait))
 
     def backoff_delay(self, retry: int) -> float:
         """Seconds to wait before resend number ``retry`` (1-based) when the server gave no Retry-After."""
@@ -136,7 +138,7 @@ def parse_response(response: requests.Response, *, envelope: bool = True) -> dic
     raw = response.content
     if len(raw) > MAX_BODY_BYTES:
         raise errors.TransportError(
-            f"The answer was longer than the {MAX_BODY_BYTES} bytes this client accepts",
+            t("transport.too_long", limit=MAX_BODY_BYTES),
             errors.BAD_RESPONSE,
             status=status,
         )
@@ -146,31 +148,30 @@ def parse_response(response: requests.Response, *, envelope: bool = True) -> dic
             body = json.loads(raw)
         except ValueError:
             body = None
-            content_type = response.headers.get("Content-Type", "unknown type")
+            content_type = response.headers.get("Content-Type", t("transport.unknown_type"))
             title = _title_of(raw[:4096].decode("utf-8", "replace"))
-            what = f"a {content_type.split(';')[0]} page" + (f" titled {title!r}" if title else "")
+            kind = content_type.split(";")[0]
+            what = (
+                t("transport.page_titled", type=kind, title=repr(title))
+                if title
+                else t("transport.page", type=kind)
+            )
             code = errors.BAD_RESPONSE if status < 400 else f"HTTP.{status}"
-            raise errors.TransportError(
-                f"Expected a JSON answer but got {what}", code, status=status
-            ) from None
+            raise errors.TransportError(t("transport.not_json", what=what), code, status=status) from None
     elif status == 204 or (200 <= status < 300 and not envelope):
         return {"is_success": True}
     elif 200 <= status < 300:
-        raise errors.TransportError("The answer was empty", errors.BAD_RESPONSE, status=status)
+        raise errors.TransportError(t("transport.empty"), errors.BAD_RESPONSE, status=status)
     if not isinstance(body, dict):
         if 200 <= status < 300:
-            raise errors.TransportError("The answer is not a JSON object", errors.BAD_RESPONSE, status=status)
-        raise errors.ModelArtsError(
-            f"The server answered HTTP {status} with no error details", f"HTTP.{status}", status=status
-        )
+            raise errors.TransportError(t("transport.not_object"), errors.BAD_RESPONSE, status=status)
+        raise errors.ModelArtsError(t("transport.no_details", status=status), f"HTTP.{status}", status=status)
     if 200 <= status < 300 and envelope and "is_success" not in body:
-        raise errors.TransportError(
-            "The answer lacks the is_success field of the ModelArts API", errors.BAD_RESPONSE, status=status
-        )
+        raise errors.TransportError(t("transport.no_is_success"), errors.BAD_RESPONSE, status=status)
     if 200 <= status < 300 and body.get("is_success", True) is not False:
         return body
     error_code = body.get("error_code")
-    message = _message(body) or f"The request failed with HTTP {status}"
+    message = _message(body) or t("transport.failed_http", status=status)
     cls: type[errors.ModelArtsError] = (
         errors.AuthenticationError if status in (401, 403) else errors.ModelArtsError
     )
@@ -182,8 +183,8 @@ def parse_response(response: requests.Response, *, envelope: bool = True) -> dic
 class Cancelled(errors.TransportError):
     """The call was not sent (or not resent) because its run was stopped."""
 
-    def __init__(self, message: str = "Not sent: the run was stopped first") -> None:
-        super().__init__(message, errors.CANCELLED)
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(t("transport.cancelled") if message is None else message, errors.CANCELLED)
 
 
 # -- the deadline watchdog -------------------------------------------------------------------------
@@ -356,29 +357,27 @@ def _without_userinfo(url: str) -> str:
     return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
 
 
-def check_endpoint(url: str, what: str = "the endpoint") -> str:
+def check_endpoint(url: str, what: str | None = None) -> str:
     """``url`` without a trailing slash; refuses user info, other schemes and a missing host.
 
     Raises :class:`errors.ModelArtsError` (``Client.BadEndpoint``); the message never repeats a
-    password found in the URL.
+    password found in the URL. ``what`` names the setting in messages (default: the endpoint).
     """
+    what = t("transport.endpoint") if what is None else what
     try:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError:
-        raise errors.ModelArtsError(f"{what} is not a valid URL", errors.BAD_ENDPOINT) from None
+        raise errors.ModelArtsError(t("transport.bad_url", what=what), errors.BAD_ENDPOINT) from None
     del port
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         shown = f"{parts.scheme}://***@{parts.netloc.rpartition('@')[2]}"
         raise errors.ModelArtsError(
-            f"{what} ({shown}) contains a user name or password; nothing was sent. Credentials go "
-            "in the AK/SK or password settings, never in the URL",
+            t("transport.userinfo", what=what, shown=shown),
             errors.BAD_ENDPOINT,
         )
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise errors.ModelArtsError(
-            f"{what} must be an http:// or https:// URL with a host name", errors.BAD_ENDPOINT
-        )
+        raise errors.ModelArtsError(t("transport.scheme", what=what), errors.BAD_ENDPOINT)
     return url.strip().rstrip("/")
 
 
@@ -438,7 +437,7 @@ class ApiClient:
         if self.cancel is None:
             time.sleep(seconds)
         elif self.cancel.wait(seconds):
-            raise Cancelled("Not sent again: the run was stopped while waiting to resend")
+            raise Cancelled(t("transport.cancelled_wait"))
 
     def request(
         self,
@@ -462,7 +461,7 @@ class ApiClient:
         url = self.base_url[: len(self.base_url) - len(self._prefix)] + full_path
         if query_string:
             url += "?" + query_string
-        where = f"{method} {full_path} on {self._host}"
+        where = t("transport.where", method=method, path=full_path, host=self._host)
         renewed = False
         retries = 0
         while True:
@@ -532,9 +531,14 @@ class ApiClient:
             code = _error_code(response)
             shown, cap = value.strip()[:64], self.retry.max_retry_wait
             raise errors.TransportError(
-                f"{where} was throttled (HTTP {response.status_code}{', ' + code if code else ''}) and the "
-                f"server asks to wait Retry-After: {shown!r}, longer than the {cap:g} s "
-                "this session waits; nothing was resent",
+                t(
+                    "transport.throttled",
+                    where=where,
+                    status=response.status_code,
+                    code=f", {code}" if code else "",
+                    retry_after=repr(shown),
+                    cap=f"{cap:g}",
+                ),
                 errors.THROTTLED,
                 status=response.status_code,
                 request_id=response.headers.get("X-request-id"),
@@ -571,13 +575,14 @@ def _redirected(where: str, response: requests.Response) -> errors.TransportErro
     location = response.headers.get("Location") or ""
     target = urlsplit(location)
     goes_to = (
-        f" to {target.hostname}{':' + str(target.port) if target.port else ''}" if target.hostname else ""
+        t("transport.redirect_host", host=f"{target.hostname}{':' + str(target.port) if target.port else ''}")
+        if target.hostname
+        else ""
     )
     if location and not target.hostname:
-        goes_to = " to another path on the same host"
+        goes_to = t("transport.redirect_same_host")
     return errors.TransportError(
-        f"{where} was answered with a redirect (HTTP {response.status_code}){goes_to}, which is not "
-        "followed: check the endpoint address",
+        t("transport.redirected", where=where, status=response.status_code, goes_to=goes_to),
         errors.REDIRECTED,
         status=response.status_code,
     )
@@ -598,7 +603,7 @@ def send(
 
     The body is read into ``response.content``. Failures raise :class:`errors.TransportError`.
     """
-    where = where or f"{method} {urlsplit(url).path} on {urlsplit(url).netloc}"
+    where = where or t("transport.where", method=method, path=urlsplit(url).path, host=urlsplit(url).netloc)
     connect, read = timeout
     exchange = _Exchange(time.monotonic() + connect + read)
     _current.exchange = exchange
@@ -639,42 +644,48 @@ def _failure(
 ) -> errors.TransportError:
     if cut:
         return errors.TransportError(
-            f"{where} did not complete within {budget:g} s (the session's timeout, connect + read) "
-            "and was abandoned",
-            errors.TIMEOUT,
+            t("transport.deadline", where=where, seconds=f"{budget:g}"), errors.TIMEOUT
         )
     reason = exc.args[0] if exc.args else None
     reason = getattr(reason, "reason", reason)
     proxy = next(iter(proxies.values()), "")
     if isinstance(exc, requests.exceptions.ProxyError) or isinstance(reason, Urllib3ProxyError):
         return errors.TransportError(
-            f"{where} failed: the proxy {_without_userinfo(proxy) if proxy else ''} could not be reached or "
-            f"refused the connection ({describe_failure(exc)}); nothing was sent to the endpoint. Check "
-            "HTTPS_PROXY / HTTP_PROXY / NO_PROXY",
+            t(
+                "transport.proxy",
+                where=where,
+                proxy=_without_userinfo(proxy) if proxy else "",
+                reason=describe_failure(exc),
+            ),
             errors.UNREACHABLE,
         )
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return errors.TransportError(
-            f"{where} timed out while connecting; nothing was sent", errors.UNREACHABLE
-        )
+        return errors.TransportError(t("transport.connect_timeout", where=where), errors.UNREACHABLE)
     if isinstance(exc, requests.exceptions.Timeout):
-        return errors.TransportError(f"{where} timed out ({type(exc).__name__})", errors.TIMEOUT)
+        return errors.TransportError(
+            t("transport.timeout", where=where, error=type(exc).__name__), errors.TIMEOUT
+        )
     if isinstance(reason, NewConnectionError):
-        return errors.TransportError(f"{where} failed: {describe_failure(exc)}", errors.UNREACHABLE)
-    return errors.TransportError(f"{where} failed: {describe_failure(exc)}", errors.CONNECTION)
+        return errors.TransportError(
+            t("transport.failed", where=where, reason=describe_failure(exc)), errors.UNREACHABLE
+        )
+    return errors.TransportError(
+        t("transport.failed", where=where, reason=describe_failure(exc)), errors.CONNECTION
+    )
 
 
+# Text found in the exception (the OS's and libraries' words) -> the catalog key of our reason.
 _FAILURES = (
-    ("CERTIFICATE_VERIFY_FAILED", "the TLS certificate could not be verified (set a CA bundle?)"),
-    ("SSLError", "the TLS handshake failed"),
-    ("Connection refused", "the connection was refused (nothing listens there)"),
-    ("RemoteDisconnected", "the server closed the connection without an answer"),
-    ("Connection reset", "the connection was reset"),
-    ("Name or service not known", "the host name could not be resolved"),
-    ("nodename nor servname", "the host name could not be resolved"),
-    ("Temporary failure in name resolution", "the host name could not be resolved"),
-    ("Network is unreachable", "the network is unreachable"),
-    ("ProxyError", "the proxy refused the connection"),
+    ("CERTIFICATE_VERIFY_FAILED", "transport.reason.certificate"),
+    ("SSLError", "transport.reason.tls"),
+    ("Connection refused", "transport.reason.refused"),
+    ("RemoteDisconnected", "transport.reason.closed"),
+    ("Connection reset", "transport.reason.reset"),
+    ("Name or service not known", "transport.reason.dns"),
+    ("nodename nor servname", "transport.reason.dns"),
+    ("Temporary failure in name resolution", "transport.reason.dns"),
+    ("Network is unreachable", "transport.reason.network"),
+    ("ProxyError", "transport.reason.proxy"),
 )
 
 
@@ -683,7 +694,7 @@ def describe_failure(exc: BaseException) -> str:
     text = f"{type(exc).__name__} {exc!r}"
     for needle, reason in _FAILURES:
         if needle in text:
-            return reason
+            return t(reason)
     return type(exc).__name__
 
 
@@ -710,7 +721,7 @@ def _json_bytes(value: Mapping[str, Any]) -> bytes:
     try:
         return json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
     except ValueError as exc:
-        raise ValueError(f"The request body cannot be sent as JSON: {exc} (nothing was sent)") from None
+        raise ValueError(t("transport.json_body", error=exc)) from None
 
 
 def _error_code(response: requests.Response) -> str | None:
