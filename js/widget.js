@@ -31,9 +31,19 @@ export function chooseLanguage(forced, documentLang, browserLangs = []) {
   const tags = forced ? [forced] : [documentLang, ...browserLangs];
   for (const tag of tags) {
     const language = supportedLanguage(tag);
-    if (language) return [language, language === "en" && /^en[-_]/i.test(tag) ? tag.replace("_", "-") : language];
+    if (language) return [language, language === "en" ? englishLocale(tag) : language];
   }
   return ["en", "en"];
+}
+
+/** The English variant a tag names for dates ("en_GB" -> "en-GB"); "en" for one Intl refuses ("en-", "en_US.UTF-8"). */
+function englishLocale(tag) {
+  const locale = String(tag).trim().replace(/_/g, "-");
+  try {
+    return Intl.DateTimeFormat.supportedLocalesOf([locale]).length ? locale : "en";
+  } catch {
+    return "en"; // not a well-formed language tag: a RangeError here would leave no widget at all
+  }
 }
 
 /** t(key, params): the text of `key` in `language`, plural form by params.count, placeholders filled. */

@@ -143,6 +143,23 @@ describe("language choice", () => {
     assert.equal(supportedLanguage("de"), null);
   });
 
+  test("a malformed <html lang> (en-, en_US.UTF-8, en-x) still draws the page, in English", () => {
+    for (const tag of ["en-", "en_US.UTF-8", "en-x", "en--GB", "  en-GB "]) {
+      const [language, locale] = chooseLanguage("", tag, ["zh-CN"]);
+      assert.equal(language, "en", tag);
+      assert.doesNotThrow(() => new Intl.DateTimeFormat(locale), tag);
+      document.documentElement.lang = tag;
+      try {
+        const { el } = mount({ ...baseState(makeRows(2)), language: "" });
+        assert.equal(q(el, ".maw-sort").textContent, "Name", tag);
+        assert.match(q(el, "td.maw-col-created").textContent, /\d/, tag);
+      } finally {
+        document.documentElement.lang = "";
+      }
+    }
+    assert.deepEqual(chooseLanguage("", "  en-GB ", []), ["en", "en-GB"]);
+  });
+
   test("plural forms: English one/other, Chinese one form; placeholders by name", () => {
     const en = translator(CATALOGS, "en");
     const zh = translator(CATALOGS, "zh-CN");
