@@ -745,7 +745,7 @@ function draw({ model, el }) {
 
   recomputeView();
   drawAll();
-  model.send({ type: "hello" });
+  model.send({ type: "hello", language }); // the kernel words its texts for this page in it
 
   return () => {
     for (const [event, fn] of modelListeners) model.off(event, fn);

@@ -162,6 +162,7 @@ class JobConfigTable(anywidget.AnyWidget):
         self._trash_names: dict[str, list[str]] = {}
         self._tokens: set[str] = set()
         self._loader: threading.Thread | None = None
+        self._page_language: str | None = None  # the language the page chose (its hello), if any
         self._finished = threading.Event()
         self.results: dict[str, Status] = {}
         self.selected = list(selected)
@@ -266,8 +267,9 @@ class JobConfigTable(anywidget.AnyWidget):
 
     @property
     def _lang(self) -> str | None:
-        """The language of kernel-made text: the forced one, else None (the environment's)."""
-        return self.language or None
+        """The language of kernel-made text: the forced one, else the one the page chose, else
+        None (the environment's)."""
+        return self.language or self._page_language or None
 
     @property
     def session(self) -> Session:
@@ -439,6 +441,10 @@ class JobConfigTable(anywidget.AnyWidget):
         return True
 
     def _start_delete(self, names: list[str]) -> threading.Event | None:
+        with i18n.speaking(self._lang):  # the job's texts (statuses) in the widget's language
+            return self._start_delete_here(names)
+
+    def _start_delete_here(self, names: list[str]) -> threading.Event | None:
         with self._lock:
             if self._busy or self.running:
                 return None
@@ -484,6 +490,12 @@ class JobConfigTable(anywidget.AnyWidget):
 
     def _start_restore(
         self, path: Path, names: list[str] | None, allow_other_project: bool = False
+    ) -> threading.Event | None:
+        with i18n.speaking(self._lang):  # the job's texts (statuses, refusals) in the widget's language
+            return self._start_restore_here(path, names, allow_other_project)
+
+    def _start_restore_here(
+        self, path: Path, names: list[str] | None, allow_other_project: bool
     ) -> threading.Event | None:
         if self._busy or self.running or names == []:
             return None
@@ -578,6 +590,10 @@ class JobConfigTable(anywidget.AnyWidget):
             return
         kind = content.get("type")
         if kind == "hello":
+            # The page's own choice (<html lang>, the browser) when no language= forces one.
+            page = content.get("language")
+            if page in i18n.LANGUAGES:
+                self._page_language = page
             with self._lock:
                 statuses, counts, total = dict(self._statuses), self._job_counts(), len(self._job)
             self.send(

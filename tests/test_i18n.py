@@ -433,3 +433,39 @@ def test_new_kernel_texts_stay_english_by_default() -> None:
 
     assert fallback_text().startswith("Widget not shown? In a cell: %run -m modelarts_widgets.doctor · ")
     assert repr(DeletionReport(dry_run=True)).startswith("Nothing matches; nothing was deleted. To widen")
+
+
+# -- the widget's own runs speak its language, not the kernel's environment ---------------------
+
+
+def test_widget_run_statuses_follow_a_forced_language(emulator: Emulator, session: Session) -> None:
+    """Texts the delete and restore jobs make (shown in the page's Status column) are in the
+    widget's language even when the kernel's environment is English."""
+    table = JobConfigTable(session=session, language="zh-CN")
+    table.wait_loaded(10)
+    name = sorted(n for n in emulator.store.names() if not n.startswith("prod-"))[0]
+    table.selected = [name]
+    table.delete_selected()
+    table.undo(wait=True)
+    assert table._statuses[name][0] == "restored"
+    table.list_trash()
+    table.restore_from_trash(table.trash_files[0]["file"], [name], wait=True)  # it exists again
+    state, code, message = table._statuses[name]
+    assert (state, code) == ("skipped", "Client.Exists")
+    assert message == f"名为 {name} 的训练作业参数已重新存在；未覆盖它"
+
+
+def test_widget_following_the_page_speaks_the_page_language(emulator: Emulator, session: Session) -> None:
+    """With no language= the page says which language it chose (its hello); the kernel's texts
+    for that page (the Trash view's scope, run statuses) follow it, not $LANG."""
+    table = JobConfigTable(session=session)
+    table.wait_loaded(10)
+    table._on_front_msg(None, {"type": "hello", "language": "zh-CN"}, [])
+    table.list_trash()
+    assert table.trash_scope.startswith("项目 ")
+    table._on_front_msg(None, {"type": "hello", "language": "klingon"}, [])  # ignored
+    table.list_trash()
+    assert table.trash_scope.startswith("项目 ")
+    table.language = "en"  # a forced language wins over the page's
+    table.list_trash()
+    assert table.trash_scope.startswith("project ")
