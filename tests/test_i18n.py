@@ -173,6 +173,10 @@ NOT_MESSAGES = {
     "age unknown",
     "search only",
     "python -m modelarts_widgets doctor",  # argparse prog: a command, not a sentence
+    "unrecognized arguments: (?P<args>.+)",  # argparse's English errors, matched to be translated
+    "argument (?P<arg>\\S+): invalid (?P<type>\\w+) value: (?P<value>.+)",
+    "ambiguous option: (?P<option>\\S+) could match (?P<matches>.+)",
+    "argument (?P<arg>\\S+): expected one argument",
     '<tr><th colspan="4">{}</th></tr>',  # HTML markup around a translated heading
     '<div class="maw-fallback"><b>{}</b> {}</div>',  # and around the doctor's translated hint
 }
@@ -330,6 +334,33 @@ def test_usage_errors_in_chinese(ip: InteractiveShell, chinese: str) -> None:
         ip.run_line_magic("modelarts_delete", "'bad name!'")
     with pytest.raises(UsageError, match="不能同时使用"):
         ip.run_line_magic("modelarts_delete", "--match x --widget --yes")
+
+
+@pytest.mark.parametrize(
+    ("line", "english", "chinese"),
+    [
+        ("--frobnicate", "unrecognized arguments: --frobnicate", "无法识别的参数：--frobnicate"),
+        (
+            "--concurrency abc",
+            "argument --concurrency: invalid int value: 'abc'",
+            "参数 --concurrency 的值无效",
+        ),
+        ("--older-than x", "argument --older-than: invalid float value: 'x'", "参数 --older-than 的值无效"),
+        ("--restore", "argument --restore: expected one argument", "参数 --restore 需要一个值"),
+    ],
+)
+def test_argument_errors_in_both_languages(
+    ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch, line: str, english: str, chinese: str
+) -> None:
+    """argparse's own messages (a mistyped option or value) are UsageErrors people read too."""
+    with pytest.raises(UsageError) as caught:
+        ip.run_line_magic("modelarts_delete", line)
+    assert str(caught.value) == english
+    monkeypatch.setenv("MODELARTS_LANGUAGE", "zh-CN")
+    with pytest.raises(UsageError) as caught:
+        ip.run_line_magic("modelarts_delete", line)
+    assert str(caught.value).startswith(chinese)
+    assert not re.search(r"[a-z]{3,} [a-z]{3,}", str(caught.value)), str(caught.value)
 
 
 def test_hints_follow_the_language_and_server_messages_do_not(chinese: str) -> None:
