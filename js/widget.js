@@ -498,7 +498,8 @@ function draw({ model, el }) {
         trashChoice.set(file.file, new Set());
         restore.disabled = true;
       });
-      const created = file.created ? dates.short.format(new Date(file.created)) : file.file;
+      const when = new Date(file.created || NaN); // a header's created_at may be any text
+      const created = Number.isNaN(when.getTime()) ? file.file : dates.short.format(when);
       const title = t("page.trash.backup_of", { date: created });
       const head = [h("strong", { text: title })];
       if (names) head.push(h("span", { cls: "maw-count", text: ` · ${t("page.trash.configs", { count: names.length })}` }));

@@ -224,6 +224,23 @@ describe("every word from the catalogs", () => {
     }
   });
 
+  test("a backup whose created_at is no date still shows in the Trash view, by its file name", () => {
+    for (const language of ["zh-CN", "en"]) {
+      document.body.replaceChildren();
+      const { el, model } = mount({ ...baseState(makeRows(1)), language });
+      q(el, "button[aria-expanded]").click();
+      const files = [
+        { file: "backup-odd.json", created: "yesterday", project: "p1", names: ["old-a"] },
+        { file: "backup-ok.json", created: "2026-11-27T09:00:00.123456+00:00", project: "p1", names: ["old-b"] },
+      ];
+      assert.doesNotThrow(() => model.set("trash_files", files), language);
+      const heads = [...el.querySelectorAll(".maw-trash-head strong")].map((node) => node.textContent);
+      assert.equal(heads.length, 2, language);
+      assert.ok(heads[0].includes("backup-odd.json"), heads[0]);
+      assert.match(heads[1], /2026/, language);
+    }
+  });
+
   test("dates in the locale's format", () => {
     const created = Date.UTC(2023, 10, 14, 22, 13);
     const zh = mount({ ...baseState(makeRows(1, { created })), language: "zh-CN" });
