@@ -418,7 +418,7 @@ function draw({ model, el }) {
       const listed = names.slice(0, PREVIEW_NAMES).join(t("page.list.separator"));
       const preview = names.length > PREVIEW_NAMES ? t("page.confirm.more", { names: listed, count: names.length - PREVIEW_NAMES }) : listed;
       const hiddenText = hidden ? t("page.confirm.hidden", { count: hidden }) : "";
-      const after = t(model.get("backups") ? "page.confirm.backup" : "page.confirm.no_backup");
+      const after = t(model.get("backups") ? "page.confirm.backup" : "page.confirm.no_backup", { count: names.length });
       confirmText.textContent = t("page.confirm.text", { count: names.length, hidden: hiddenText, preview, after });
     }
   }

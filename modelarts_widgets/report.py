@@ -253,14 +253,15 @@ class DeletionReport(_ResultsByName):
     def backup_note(self) -> str:
         lang = self.language
         if self.dry_run:
+            count = len(self.planned)
             if not self.backups:
-                return t("report.dry_backups_off", lang=lang) if self.planned else ""
-            return t("report.would_save", lang=lang, folder=self.backup) if self.planned else ""
+                return t("report.dry_backups_off", lang=lang, count=count) if self.planned else ""
+            return t("report.would_save", lang=lang, folder=self.backup, count=count) if self.planned else ""
         removed = self.deleted or self.already_gone
         if self.backup and removed:
             return t("report.backup", lang=lang, file=self.backup, restore=shlex.quote(self.backup))
         if not self.backups:
-            return t("report.backups_off", lang=lang) if self.deleted else ""
+            return t("report.backups_off", lang=lang, count=len(self.deleted)) if self.deleted else ""
         if not self.planned:
             return ""
         if removed:

@@ -500,3 +500,23 @@ def test_widget_following_the_page_speaks_the_page_language(emulator: Emulator, 
     table.language = "en"  # a forced language wins over the page's
     table.list_trash()
     assert table.trash_scope.startswith("project ")
+
+
+def test_english_backup_notes_agree_with_one_config(tmp_path: Path) -> None:
+    """One config is "it", not "them": the notes beside a count take its plural form too."""
+    from modelarts_widgets.report import DeletionReport
+
+    one = [{"config_name": "a"}]
+    two = [{"config_name": "a"}, {"config_name": "b"}]
+    dry = DeletionReport(dry_run=True, planned=one, backup=str(tmp_path), language="en")
+    assert f"Its details would be saved in {tmp_path} first." in repr(dry)
+    dry2 = DeletionReport(dry_run=True, planned=two, backup=str(tmp_path), language="en")
+    assert f"Their details would be saved in {tmp_path} first." in repr(dry2)
+    off = DeletionReport(dry_run=True, planned=one, backups=False, language="en")
+    assert "the deleted config could not be restored" in repr(off)
+    done = DeletionReport(
+        dry_run=False, planned=one, results={"a": {"is_success": True}}, backups=False, language="en"
+    )
+    assert "Backups were off: the deleted config cannot be restored." in repr(done)
+    zh = DeletionReport(dry_run=True, planned=one, backup=str(tmp_path), language="zh-CN")
+    assert f"删除前会先将其详情保存到 {tmp_path}。" in repr(zh)

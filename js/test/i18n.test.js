@@ -160,6 +160,14 @@ describe("language choice", () => {
     assert.deepEqual(chooseLanguage("", "  en-GB ", []), ["en", "en-GB"]);
   });
 
+  test("the confirmation of one config says it, not them", () => {
+    const rows = makeRows(2);
+    const { el } = mount({ ...baseState(rows), language: "en", selected: [rows[0].name] });
+    [...el.querySelectorAll("button")].find((b) => b.classList.contains("maw-danger")).click();
+    const text = q(el, ".maw-confirm-text").textContent;
+    assert.match(text, /^Delete 1 config \(cfg-00000\)\? Its details are saved to the trash first, so Undo can re-create it\.$/);
+  });
+
   test("plural forms: English one/other, Chinese one form; placeholders by name", () => {
     const en = translator(CATALOGS, "en");
     const zh = translator(CATALOGS, "zh-CN");
