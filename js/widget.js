@@ -473,7 +473,7 @@ function draw({ model, el }) {
         }
         return h("li", {}, [label]);
       });
-      const origin = `${file.project || "?"} (${file.region || "?"})`;
+      const origin = t("page.trash.project_region", { project: file.project || "?", region: file.region || "?" });
       let allow = null;
       if (file.other) {
         allow = h("input", { attrs: { type: "checkbox" } });

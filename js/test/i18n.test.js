@@ -37,7 +37,8 @@ function dataStrings(rows, trashFiles) {
     "HTTP.503",
     "Service Unavailable",
     "p1",
-    "p2 (r2)",
+    "p2",
+    "r2",
     "project p1 (r1)",
     "项目 p1（r1）",
   ].filter(Boolean);
@@ -191,7 +192,7 @@ describe("every word from the catalogs", () => {
       .filter((word) => !allowed.has(word));
     assert.deepEqual([...new Set(stray)], []);
     assert.ok(texts.some((text) => text.includes("确定删除 5 个训练作业参数")), "the confirmation is Chinese");
-    for (const piece of ["其中 4 个被筛选隐藏", "显示全部 5 个名称", "所选内容已变化，确认已撤回", "有任务正在运行", "同时显示其他项目的备份", "恢复到 项目 p1（r1），尽管此备份来自项目 p2 (r2)", "显示训练作业参数", "无效的时间", "已不存在 1 个"]) {
+    for (const piece of ["其中 4 个被筛选隐藏", "显示全部 5 个名称", "所选内容已变化，确认已撤回", "有任务正在运行", "同时显示其他项目的备份", "恢复到 项目 p1（r1），尽管此备份来自项目 p2（r2）", "显示训练作业参数", "无效的时间", "已不存在 1 个"]) {
       assert.ok(texts.some((text) => text.includes(piece)), piece);
     }
     for (const state of ["排队中", "备份中…", "已备份", "恢复中…", "已恢复", "删除中…", "已删除", "已不存在", "失败", "已跳过", "未发送"]) {
