@@ -520,3 +520,50 @@ def test_english_backup_notes_agree_with_one_config(tmp_path: Path) -> None:
     assert "Backups were off: the deleted config cannot be restored." in repr(done)
     zh = DeletionReport(dry_run=True, planned=one, backup=str(tmp_path), language="zh-CN")
     assert f"删除前会先将其详情保存到 {tmp_path}。" in repr(zh)
+
+
+def _classic_server() -> tuple[Any, str]:
+    """A classic Notebook server over real HTTP that serves both nbextensions."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    served = {
+        "/api/status",
+        "/nbextensions/anywidget/extension.js",
+        "/nbextensions/jupyter-js-widgets/extension.js",
+    }
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200 if self.path in served else 404)
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def test_doctor_in_chinese_words_every_server_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chinese: str
+) -> None:
+    from modelarts_widgets import frontend
+
+    for name in ("data", "config", "runtime"):
+        (tmp_path / name).mkdir()
+        monkeypatch.setenv(f"JUPYTER_{name.upper()}_DIR", str(tmp_path / name))
+    server, url = _classic_server()
+    try:
+        runtime = tmp_path / "runtime"
+        (runtime / "jpserver-1.json").write_text(json.dumps({"url": "http://127.0.0.1:9/", "pid": 1}))
+        (runtime / "jpserver-2.json").write_text(json.dumps({"url": url, "pid": 2}))
+        text = str(frontend.diagnose(install=False))
+    finally:
+        server.shutdown()
+    assert "服务器 http://127.0.0.1:9/：内核无法访问" in text
+    assert f"服务器 {url}（经典 Notebook）：anywidget nbextension 已安装，控件 nbextension 已安装" in text
+    assert "Server " not in text
+    assert "present" not in text
