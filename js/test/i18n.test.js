@@ -161,6 +161,14 @@ describe("language choice", () => {
     assert.deepEqual(chooseLanguage("", "  en-GB ", []), ["en", "en-GB"]);
   });
 
+  test("a protected row's tooltip quotes its pattern in both languages, as the kernel does", () => {
+    for (const [language, expected] of [["en", "Protected by the pattern 'prod-*'"], ["zh-CN", "受保护（匹配规则 'prod-*'）"]]) {
+      const rows = [{ ...makeRows(1)[0], name: "prod-main", lock: "x", lock_pattern: "prod-*" }];
+      const { el } = mount({ ...baseState(rows), language });
+      assert.equal(q(el, ".maw-lock").title, expected);
+    }
+  });
+
   test("the confirmation of one config says it, not them", () => {
     const rows = makeRows(2);
     const { el } = mount({ ...baseState(rows), language: "en", selected: [rows[0].name] });
