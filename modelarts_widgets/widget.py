@@ -140,7 +140,7 @@ class JobConfigTable(anywidget.AnyWidget):
     ) -> None:
         check_options(type(self).__name__, kwargs, (*_OPTIONS, *_WIDGET_OPTIONS))
         # Checked before anything else: a bad language= changes nothing.
-        lang = i18n.language_for(language) if language is not None else ""
+        lang = i18n.language_for(language) if language else ""  # None or "": follow the page
         super().__init__(language=lang, _catalogs=i18n.page_catalogs(), **kwargs)
         self._session = session
         self._patterns = protect_patterns(protect)

@@ -567,3 +567,12 @@ def test_doctor_in_chinese_words_every_server_line(
     assert f"服务器 {url}（经典 Notebook）：anywidget nbextension 已安装，控件 nbextension 已安装" in text
     assert "Server " not in text
     assert "present" not in text
+
+
+def test_widget_language_empty_follows_the_page_as_the_trait_does(session: Session) -> None:
+    """language="" is the trait's own "follow the page"; the constructor takes it as the setter does."""
+    table = JobConfigTable(session=session, language="", autoload=False)
+    assert table.language == ""
+    table.language = "zh-CN"
+    table.language = ""
+    assert table.language == ""
