@@ -354,7 +354,8 @@ class JobConfigTable(anywidget.AnyWidget):
         if info is None:
             raise ValueError(i18n.t("table.not_listed", lang=self._lang, file=repr(file)))
         try:
-            backup = BackupFile.load(info.path)
+            with i18n.speaking(self._lang):  # why a file cannot be read, in the widget's language
+                backup = BackupFile.load(info.path)
             names = sorted([*backup.configs, *backup.problems])
         except ValueError as exc:
             self.error = {"code": "Client.BadBackupFile", "message": str(exc), "hint": ""}
@@ -677,7 +678,8 @@ class JobConfigTable(anywidget.AnyWidget):
     def _in_background(self, action: Callable[..., Any], *args: Any) -> None:
         """Run a Trash-view action off the comm thread; its failure shows in the banner."""
         try:
-            action(*args)
+            with i18n.speaking(self._lang):  # its failure, in the widget's language
+                action(*args)
         except Exception as exc:
             log.debug("Trash view action failed: %s", exc)
             if not self.error:

@@ -576,3 +576,24 @@ def test_widget_language_empty_follows_the_page_as_the_trait_does(session: Sessi
     table.language = "zh-CN"
     table.language = ""
     assert table.language == ""
+
+
+def test_trash_view_failures_follow_the_widget_language(emulator: Emulator, session: Session) -> None:
+    """A backup file that turns out unreadable when the Trash view opens it is reported in the
+    banner in the widget's language."""
+    table = JobConfigTable(session=session, language="zh-CN")
+    table.wait_loaded(10)
+    name = sorted(n for n in emulator.store.names() if not n.startswith("prod-"))[0]
+    table.selected = [name]
+    table.delete_selected()
+    table.list_trash()
+    listed = table.trash_files[0]["file"]
+    path = table._trash_headers[listed].path
+    path.write_bytes(path.read_bytes().split(b"\n")[0][:-5] + b"\n")  # its header cut off
+    table._on_front_msg(None, {"type": "trash_open", "file": listed}, [])
+    deadline = time.monotonic() + 10
+    while not table.error and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert table.error["code"] == "Client.BadBackupFile", table.error
+    assert str(path) in table.error["message"], table.error
+    assert CJK.search(table.error["message"]), table.error
