@@ -38,6 +38,7 @@ DEFAULT_LANGUAGE = "en"
 LANGUAGE_ENV = "MODELARTS_LANGUAGE"
 _LOCALE_ENV = ("LC_ALL", "LC_MESSAGES", "LANG")
 _LOCALES = Path(__file__).parent / "locales"
+_WARNED: set[str] = set()  # values of $MODELARTS_LANGUAGE already warned about
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 Entry = Union[str, dict[str, str]]
@@ -98,7 +99,9 @@ def language_for(language: str | None = None, env: Mapping[str, str] | None = No
         chosen = _supported(explicit)
         if chosen is not None:
             return chosen
-        log.warning("%s=%r names no catalog (%s); ignored", LANGUAGE_ENV, explicit, ", ".join(LANGUAGES))
+        if explicit not in _WARNED:  # every text looks the language up: say it once per value
+            _WARNED.add(explicit)
+            log.warning("%s=%r names no catalog (%s); ignored", LANGUAGE_ENV, explicit, ", ".join(LANGUAGES))
     for name in _LOCALE_ENV:
         chosen = normalize(env.get(name))
         if chosen is not None:

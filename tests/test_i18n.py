@@ -597,3 +597,18 @@ def test_trash_view_failures_follow_the_widget_language(emulator: Emulator, sess
     assert table.error["code"] == "Client.BadBackupFile", table.error
     assert str(path) in table.error["message"], table.error
     assert CJK.search(table.error["message"]), table.error
+
+
+def test_an_unknown_modelarts_language_is_warned_about_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every text looks the language up: a bad $MODELARTS_LANGUAGE is said once, not per line."""
+    from modelarts_widgets.report import DeletionReport
+
+    monkeypatch.setenv("MODELARTS_LANGUAGE", "klingon-once")
+    with caplog.at_level("WARNING", logger="modelarts_widgets"):
+        text = repr(DeletionReport(dry_run=True, planned=[{"config_name": f"c{i}"} for i in range(20)]))
+        i18n.t("magic.deleting", count=2)
+    assert text.startswith("Dry run: would delete 20 configs.")
+    warned = [r for r in caplog.records if "klingon-once" in r.getMessage()]
+    assert len(warned) == 1
