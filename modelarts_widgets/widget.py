@@ -238,6 +238,10 @@ class JobConfigTable(anywidget.AnyWidget):
             loader.join(timeout)
 
     def _load(self) -> None:
+        with i18n.speaking(self._lang):  # e.g. the no-credentials message, in the widget's language
+            self._load_here()
+
+    def _load_here(self) -> None:
         try:
             session = self.session
             self.project = session.project_id

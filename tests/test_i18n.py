@@ -612,3 +612,13 @@ def test_an_unknown_modelarts_language_is_warned_about_once(
     assert text.startswith("Dry run: would delete 20 configs.")
     warned = [r for r in caplog.records if "klingon-once" in r.getMessage()]
     assert len(warned) == 1
+
+
+def test_widget_without_credentials_says_so_in_its_language(emulator: Emulator) -> None:
+    """No credentials at all (the kernel's $LANG English): the banner of a Chinese widget says
+    what was tried in Chinese, beside its Chinese hint."""
+    table = JobConfigTable(language="zh-CN")
+    table.wait_loaded(30)
+    assert table.error["code"] == "Client.NoCredentials"
+    assert table.error["message"].startswith("未找到 ModelArts 凭证。已按顺序尝试：")
+    assert table.error["hint"].startswith("请配置凭证")

@@ -93,8 +93,14 @@ def iter_config_pages(
     if pages <= 1 or len(first) < per_page:
         return
     workers = max(1, min(concurrency, pages - 1))
+    # Each page's fetch runs in a copy of this context: its errors speak the caller's language (i18n).
+    contexts = {p: contextvars.copy_context() for p in range(2, pages + 1)}
+
+    def fetch(page: int) -> tuple[int, list[Config]]:
+        return contexts[page].run(_fetch_page, session, query(page))
+
     with ThreadPoolExecutor(workers, thread_name_prefix="modelarts-list") as pool:
-        for _, configs in pool.map(lambda p: _fetch_page(session, query(p)), range(2, pages + 1)):
+        for _, configs in pool.map(fetch, range(2, pages + 1)):
             fresh = [c for c in configs if c["config_name"] not in seen]
             seen.update(c["config_name"] for c in fresh)
             yield fresh
