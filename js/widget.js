@@ -31,9 +31,19 @@ export function chooseLanguage(forced, documentLang, browserLangs = []) {
   const tags = forced ? [forced] : [documentLang, ...browserLangs];
   for (const tag of tags) {
     const language = supportedLanguage(tag);
-    if (language) return [language, language === "en" && /^en[-_]/i.test(tag) ? tag.replace("_", "-") : language];
+    if (language) return [language, language === "en" ? englishLocale(tag) : language];
   }
   return ["en", "en"];
+}
+
+/** The English variant a tag names for dates ("en_GB" -> "en-GB"); "en" for one Intl refuses ("en-", "en_US.UTF-8"). */
+function englishLocale(tag) {
+  const locale = String(tag).trim().replace(/_/g, "-");
+  try {
+    return Intl.DateTimeFormat.supportedLocalesOf([locale]).length ? locale : "en";
+  } catch {
+    return "en"; // not a well-formed language tag: a RangeError here would leave no widget at all
+  }
 }
 
 /** t(key, params): the text of `key` in `language`, plural form by params.count, placeholders filled. */
@@ -408,7 +418,7 @@ function draw({ model, el }) {
       const listed = names.slice(0, PREVIEW_NAMES).join(t("page.list.separator"));
       const preview = names.length > PREVIEW_NAMES ? t("page.confirm.more", { names: listed, count: names.length - PREVIEW_NAMES }) : listed;
       const hiddenText = hidden ? t("page.confirm.hidden", { count: hidden }) : "";
-      const after = t(model.get("backups") ? "page.confirm.backup" : "page.confirm.no_backup");
+      const after = t(model.get("backups") ? "page.confirm.backup" : "page.confirm.no_backup", { count: names.length });
       confirmText.textContent = t("page.confirm.text", { count: names.length, hidden: hiddenText, preview, after });
     }
   }
@@ -464,7 +474,7 @@ function draw({ model, el }) {
         }
         return h("li", {}, [label]);
       });
-      const origin = `${file.project || "?"} (${file.region || "?"})`;
+      const origin = t("page.trash.project_region", { project: file.project || "?", region: file.region || "?" });
       let allow = null;
       if (file.other) {
         allow = h("input", { attrs: { type: "checkbox" } });
@@ -489,7 +499,8 @@ function draw({ model, el }) {
         trashChoice.set(file.file, new Set());
         restore.disabled = true;
       });
-      const created = file.created ? dates.short.format(new Date(file.created)) : file.file;
+      const when = new Date(file.created || NaN); // a header's created_at may be any text
+      const created = Number.isNaN(when.getTime()) ? file.file : dates.short.format(when);
       const title = t("page.trash.backup_of", { date: created });
       const head = [h("strong", { text: title })];
       if (names) head.push(h("span", { cls: "maw-count", text: ` · ${t("page.trash.configs", { count: names.length })}` }));
@@ -736,7 +747,7 @@ function draw({ model, el }) {
 
   recomputeView();
   drawAll();
-  model.send({ type: "hello" });
+  model.send({ type: "hello", language }); // the kernel words its texts for this page in it
 
   return () => {
     for (const [event, fn] of modelListeners) model.off(event, fn);

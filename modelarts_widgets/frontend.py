@@ -440,7 +440,7 @@ def diagnose(*, install: bool = True, data: Path | None = None, config: Path | N
         server = probe(url, str(entry.get("token") or ""), int(pid) if pid.isdigit() else 0)
         report.servers.append(server)
         if not server.reachable:
-            say(f"Server {url}: {server.note}")
+            say(t("doctor.server.unreachable", url=url, note=server.note))
             continue
         checked = server
         token = str(entry.get("token") or "")
@@ -465,7 +465,10 @@ def diagnose(*, install: bool = True, data: Path | None = None, config: Path | N
                 t(
                     "doctor.server.classic",
                     url=url,
-                    anywidget=server.anywidget or missing,
+                    # The classic nbextension has no version, only presence (see probe).
+                    anywidget=t("doctor.present")
+                    if server.anywidget == "present"
+                    else server.anywidget or missing,
                     widgets=t("doctor.present") if server.classic_widgets else missing,
                 )
             )

@@ -12,7 +12,9 @@ attribute access), so a translator may reorder them freely.
 Language for kernel text: the ``language=`` argument of a call that takes one, then
 ``$MODELARTS_LANGUAGE``, then the first of ``$LC_ALL``, ``$LC_MESSAGES``, ``$LANG`` that is set
 (POSIX order); anything naming Chinese (``zh_CN.UTF-8``, ``zh-Hans``, ``zh``) is ``zh-CN``,
-anything else ``en``.
+anything else ``en``. Inside ``with speaking(language):`` (and on the threads a job started there
+passes it to with ``contextvars.copy_context()``) text made without ``language=`` is in that
+language: a widget's delete and restore jobs speak the widget's language, not the kernel's.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ import logging
 import os
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 from typing import Union
@@ -34,9 +38,12 @@ DEFAULT_LANGUAGE = "en"
 LANGUAGE_ENV = "MODELARTS_LANGUAGE"
 _LOCALE_ENV = ("LC_ALL", "LC_MESSAGES", "LANG")
 _LOCALES = Path(__file__).parent / "locales"
+_WARNED: set[str] = set()  # values of $MODELARTS_LANGUAGE already warned about
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 Entry = Union[str, dict[str, str]]
+# The language chosen by an enclosing speaking(); None: language_for's environment rules.
+_SPOKEN: ContextVar[str | None] = ContextVar("modelarts_widgets_language", default=None)
 
 
 @cache
@@ -92,12 +99,27 @@ def language_for(language: str | None = None, env: Mapping[str, str] | None = No
         chosen = _supported(explicit)
         if chosen is not None:
             return chosen
-        log.warning("%s=%r names no catalog (%s); ignored", LANGUAGE_ENV, explicit, ", ".join(LANGUAGES))
+        if explicit not in _WARNED:  # every text looks the language up: say it once per value
+            _WARNED.add(explicit)
+            log.warning("%s=%r names no catalog (%s); ignored", LANGUAGE_ENV, explicit, ", ".join(LANGUAGES))
     for name in _LOCALE_ENV:
         chosen = normalize(env.get(name))
         if chosen is not None:
             return chosen
     return DEFAULT_LANGUAGE
+
+
+@contextmanager
+def speaking(language: str | None) -> Iterator[None]:
+    """Text made inside without its own ``language=`` is in ``language`` (None: unchanged).
+
+    Threads started inside keep it only when started with ``contextvars.copy_context().run``,
+    as the SDK's bulk jobs do."""
+    token = _SPOKEN.set(language_for(language) if language else _SPOKEN.get())
+    try:
+        yield
+    finally:
+        _SPOKEN.reset(token)
 
 
 def plural_form(language: str, count: object) -> str:
@@ -118,7 +140,7 @@ def t(key: str, *, lang: str | None = None, **params: object) -> str:
     A plural entry picks its form by ``params["count"]``. A key missing from the chosen
     catalog falls back to English, then to the key itself (tests keep both catalogs complete).
     """
-    language = language_for(lang)
+    language = language_for(lang if lang is not None else _SPOKEN.get())
     entry = catalog(language).get(key)
     if entry is None:
         entry = catalog(DEFAULT_LANGUAGE).get(key, key)
@@ -151,5 +173,6 @@ __all__ = [
     "ljust",
     "normalize",
     "page_catalogs",
+    "speaking",
     "t",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import math
 import queue
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -39,6 +40,29 @@ _MARK_KEYS = {
     "cancelled": "magic.mark.cancelled",
     "skipped": "magic.mark.skipped",
 }
+
+# argparse words its errors in English only: each shape it uses here, as a catalog key.
+_ARGPARSE_ERRORS = (
+    (re.compile(r"unrecognized arguments: (?P<args>.+)", re.S), "magic.args.unrecognized"),
+    (
+        re.compile(r"argument (?P<arg>\S+): invalid (?P<type>\w+) value: (?P<value>.+)", re.S),
+        "magic.args.invalid",
+    ),
+    (re.compile(r"argument (?P<arg>\S+): expected one argument"), "magic.args.expected_one"),
+    (
+        re.compile(r"ambiguous option: (?P<option>\S+) could match (?P<matches>.+)", re.S),
+        "magic.args.ambiguous",
+    ),
+)
+
+
+def _argument_error(message: str) -> str:
+    """argparse's error ``message`` in the catalog's language (its own text if of an unknown shape)."""
+    for pattern, key in _ARGPARSE_ERRORS:
+        found = pattern.fullmatch(message)
+        if found:
+            return t(key, **found.groupdict())
+    return t("magic.bad_arguments", error=message)
 
 
 def _mark(state: str) -> str:
@@ -138,7 +162,10 @@ class DeleteMagics(Magics):
         if "--" in argv:
             cut = argv.index("--")
             argv, tail = argv[:cut], argv[cut + 1 :]
-        args = self.modelarts_delete.parser.parse_intermixed_args(argv)
+        try:
+            args = self.modelarts_delete.parser.parse_intermixed_args(argv)
+        except UsageError as exc:
+            raise UsageError(_argument_error(str(exc))) from None
         args.names = [*args.names, *tail]
         if args.doctor:
             from .frontend import diagnose

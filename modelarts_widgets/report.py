@@ -255,9 +255,10 @@ class DeletionReport(_ResultsByName):
     def backup_note(self) -> str:
         lang = self.language
         if self.dry_run:
+            count = len(self.planned)
             if not self.backups:
-                return t("report.dry_backups_off", lang=lang) if self.planned else ""
-            return t("report.would_save", lang=lang, folder=self.backup) if self.planned else ""
+                return t("report.dry_backups_off", lang=lang, count=count) if self.planned else ""
+            return t("report.would_save", lang=lang, folder=self.backup, count=count) if self.planned else ""
         removed = self.deleted + self.already_gone
         undoable = [n for n in removed if self.backed_up is None or n in self.backed_up]
         if self.backup and undoable:
@@ -265,7 +266,7 @@ class DeletionReport(_ResultsByName):
         if self.backup and removed:  # those removed were gone before they could be saved
             return t("report.backup_of_others", lang=lang, file=self.backup)
         if not self.backups:
-            return t("report.backups_off", lang=lang) if self.deleted else ""
+            return t("report.backups_off", lang=lang, count=len(self.deleted)) if self.deleted else ""
         if not self.planned:
             return ""
         if removed:

@@ -141,7 +141,7 @@ class JobConfigTable(anywidget.AnyWidget):
     ) -> None:
         check_options(type(self).__name__, kwargs, (*_OPTIONS, *_WIDGET_OPTIONS))
         # Checked before anything else: a bad language= changes nothing.
-        lang = i18n.language_for(language) if language is not None else ""
+        lang = i18n.language_for(language) if language else ""  # None or "": follow the page
         super().__init__(language=lang, _catalogs=i18n.page_catalogs(), **kwargs)
         self._session = session
         self._patterns = protect_patterns(protect)
@@ -165,6 +165,7 @@ class JobConfigTable(anywidget.AnyWidget):
         self._tokens: set[str] = set()
         self._loader: threading.Thread | None = None
         self._load_cancel = threading.Event()
+        self._page_language: str | None = None  # the language the page chose (its hello), if any
         self._finished = threading.Event()
         self.results: dict[str, Status] = {}
         self.selected = list(selected)
@@ -247,6 +248,10 @@ class JobConfigTable(anywidget.AnyWidget):
             loader.join(timeout)
 
     def _load(self, cancel: threading.Event) -> None:
+        with i18n.speaking(self._lang):  # e.g. the no-credentials message, in the widget's language
+            self._load_here(cancel)
+
+    def _load_here(self, cancel: threading.Event) -> None:
         def current() -> bool:
             with self._lock:
                 return not cancel.is_set()
@@ -305,8 +310,9 @@ class JobConfigTable(anywidget.AnyWidget):
 
     @property
     def _lang(self) -> str | None:
-        """The language of kernel-made text: the forced one, else None (the environment's)."""
-        return self.language or None
+        """The language of kernel-made text: the forced one, else the one the page chose, else
+        None (the environment's)."""
+        return self.language or self._page_language or None
 
     @property
     def session(self) -> Session:
@@ -405,7 +411,8 @@ class JobConfigTable(anywidget.AnyWidget):
         if info is None:
             raise ValueError(i18n.t("table.not_listed", lang=self._lang, file=repr(file)))
         try:
-            backup = BackupFile.load(info.path)
+            with i18n.speaking(self._lang):  # why a file cannot be read, in the widget's language
+                backup = BackupFile.load(info.path)
             names = sorted([*backup.configs, *backup.problems])
         except ValueError as exc:
             self.error = {"code": "Client.BadBackupFile", "message": str(exc), "hint": ""}
@@ -493,6 +500,10 @@ class JobConfigTable(anywidget.AnyWidget):
         return True
 
     def _start_delete(self, names: list[str]) -> threading.Event | None:
+        with i18n.speaking(self._lang):  # the job's texts (statuses) in the widget's language
+            return self._start_delete_here(names)
+
+    def _start_delete_here(self, names: list[str]) -> threading.Event | None:
         with self._lock:
             if self._busy or self.running:
                 return None
@@ -539,6 +550,12 @@ class JobConfigTable(anywidget.AnyWidget):
 
     def _start_restore(
         self, path: Path, names: list[str] | None, allow_other_project: bool = False
+    ) -> threading.Event | None:
+        with i18n.speaking(self._lang):  # the job's texts (statuses, refusals) in the widget's language
+            return self._start_restore_here(path, names, allow_other_project)
+
+    def _start_restore_here(
+        self, path: Path, names: list[str] | None, allow_other_project: bool
     ) -> threading.Event | None:
         if self._busy or self.running or names == []:
             return None
@@ -633,6 +650,10 @@ class JobConfigTable(anywidget.AnyWidget):
             return
         kind = content.get("type")
         if kind == "hello":
+            # The page's own choice (<html lang>, the browser) when no language= forces one.
+            page = content.get("language")
+            if page in i18n.LANGUAGES:
+                self._page_language = page
             with self._lock:
                 statuses, counts, total = dict(self._statuses), self._job_counts(), len(self._job)
             self.send(
@@ -723,7 +744,8 @@ class JobConfigTable(anywidget.AnyWidget):
     def _in_background(self, action: Callable[..., Any], *args: Any) -> None:
         """Run a Trash-view action off the comm thread; its failure shows in the banner."""
         try:
-            action(*args)
+            with i18n.speaking(self._lang):  # its failure, in the widget's language
+                action(*args)
         except Exception as exc:
             log.debug("Trash view action failed: %s", exc)
             if not self.error:

@@ -181,6 +181,10 @@ NOT_MESSAGES = {
     "Temporary failure in name resolution",
     "Network is unreachable",
     "python -m modelarts_widgets doctor",  # argparse prog: a command, not a sentence
+    "unrecognized arguments: (?P<args>.+)",  # argparse's English errors, matched to be translated
+    "argument (?P<arg>\\S+): invalid (?P<type>\\w+) value: (?P<value>.+)",
+    "ambiguous option: (?P<option>\\S+) could match (?P<matches>.+)",
+    "argument (?P<arg>\\S+): expected one argument",
     '<tr><th colspan="4">{}</th></tr>',  # HTML markup around a translated heading
     '<div class="maw-fallback"><b>{}</b> {}</div>',  # and around the doctor's translated hint
 }
@@ -340,6 +344,33 @@ def test_usage_errors_in_chinese(ip: InteractiveShell, chinese: str) -> None:
         ip.run_line_magic("modelarts_delete", "--match x --widget --yes")
 
 
+@pytest.mark.parametrize(
+    ("line", "english", "chinese"),
+    [
+        ("--frobnicate", "unrecognized arguments: --frobnicate", "无法识别的参数：--frobnicate"),
+        (
+            "--concurrency abc",
+            "argument --concurrency: invalid int value: 'abc'",
+            "参数 --concurrency 的值无效",
+        ),
+        ("--older-than x", "argument --older-than: invalid float value: 'x'", "参数 --older-than 的值无效"),
+        ("--restore", "argument --restore: expected one argument", "参数 --restore 需要一个值"),
+    ],
+)
+def test_argument_errors_in_both_languages(
+    ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch, line: str, english: str, chinese: str
+) -> None:
+    """argparse's own messages (a mistyped option or value) are UsageErrors people read too."""
+    with pytest.raises(UsageError) as caught:
+        ip.run_line_magic("modelarts_delete", line)
+    assert str(caught.value) == english
+    monkeypatch.setenv("MODELARTS_LANGUAGE", "zh-CN")
+    with pytest.raises(UsageError) as caught:
+        ip.run_line_magic("modelarts_delete", line)
+    assert str(caught.value).startswith(chinese)
+    assert not re.search(r"[a-z]{3,} [a-z]{3,}", str(caught.value)), str(caught.value)
+
+
 def test_hints_follow_the_language_and_server_messages_do_not(chinese: str) -> None:
     error = ModelArtsError("You are not authorized.", "ModelArts.0108", status=403)
     assert str(error).startswith("ModelArts.0108: You are not authorized. (HTTP 403). 当前 IAM 用户")
@@ -441,3 +472,161 @@ def test_new_kernel_texts_stay_english_by_default() -> None:
 
     assert fallback_text().startswith("Widget not shown? In a cell: %run -m modelarts_widgets.doctor · ")
     assert repr(DeletionReport(dry_run=True)).startswith("Nothing matches; nothing was deleted. To widen")
+
+
+# -- the widget's own runs speak its language, not the kernel's environment ---------------------
+
+
+def test_widget_run_statuses_follow_a_forced_language(emulator: Emulator, session: Session) -> None:
+    """Texts the delete and restore jobs make (shown in the page's Status column) are in the
+    widget's language even when the kernel's environment is English."""
+    table = JobConfigTable(session=session, language="zh-CN")
+    table.wait_loaded(10)
+    name = sorted(n for n in emulator.store.names() if not n.startswith("prod-"))[0]
+    table.selected = [name]
+    table.delete_selected()
+    table.undo(wait=True)
+    assert table._statuses[name][0] == "restored"
+    table.list_trash()
+    table.restore_from_trash(table.trash_files[0]["file"], [name], wait=True)  # it exists again
+    state, code, message = table._statuses[name]
+    assert (state, code) == ("skipped", "Client.Exists")
+    assert message == f"名为 {name} 的训练作业参数已重新存在；未覆盖它"
+
+
+def test_widget_following_the_page_speaks_the_page_language(emulator: Emulator, session: Session) -> None:
+    """With no language= the page says which language it chose (its hello); the kernel's texts
+    for that page (the Trash view's scope, run statuses) follow it, not $LANG."""
+    table = JobConfigTable(session=session)
+    table.wait_loaded(10)
+    table._on_front_msg(None, {"type": "hello", "language": "zh-CN"}, [])
+    table.list_trash()
+    assert table.trash_scope.startswith("项目 ")
+    table._on_front_msg(None, {"type": "hello", "language": "klingon"}, [])  # ignored
+    table.list_trash()
+    assert table.trash_scope.startswith("项目 ")
+    table.language = "en"  # a forced language wins over the page's
+    table.list_trash()
+    assert table.trash_scope.startswith("project ")
+
+
+def test_english_backup_notes_agree_with_one_config(tmp_path: Path) -> None:
+    """One config is "it", not "them": the notes beside a count take its plural form too."""
+    from modelarts_widgets.report import DeletionReport
+
+    one = [{"config_name": "a"}]
+    two = [{"config_name": "a"}, {"config_name": "b"}]
+    dry = DeletionReport(dry_run=True, planned=one, backup=str(tmp_path), language="en")
+    assert f"Its details would be saved in {tmp_path} first." in repr(dry)
+    dry2 = DeletionReport(dry_run=True, planned=two, backup=str(tmp_path), language="en")
+    assert f"Their details would be saved in {tmp_path} first." in repr(dry2)
+    off = DeletionReport(dry_run=True, planned=one, backups=False, language="en")
+    assert "the deleted config could not be restored" in repr(off)
+    done = DeletionReport(
+        dry_run=False, planned=one, results={"a": {"is_success": True}}, backups=False, language="en"
+    )
+    assert "Backups were off: the deleted config cannot be restored." in repr(done)
+    zh = DeletionReport(dry_run=True, planned=one, backup=str(tmp_path), language="zh-CN")
+    assert f"删除前会先将其详情保存到 {tmp_path}。" in repr(zh)
+
+
+def _classic_server() -> tuple[Any, str]:
+    """A classic Notebook server over real HTTP that serves both nbextensions."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    served = {
+        "/api/status",
+        "/nbextensions/anywidget/extension.js",
+        "/nbextensions/jupyter-js-widgets/extension.js",
+    }
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200 if self.path in served else 404)
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def test_doctor_in_chinese_words_every_server_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chinese: str
+) -> None:
+    from modelarts_widgets import frontend
+
+    for name in ("data", "config", "runtime"):
+        (tmp_path / name).mkdir()
+        monkeypatch.setenv(f"JUPYTER_{name.upper()}_DIR", str(tmp_path / name))
+    server, url = _classic_server()
+    try:
+        runtime = tmp_path / "runtime"
+        (runtime / "jpserver-1.json").write_text(json.dumps({"url": "http://127.0.0.1:9/", "pid": 1}))
+        (runtime / "jpserver-2.json").write_text(json.dumps({"url": url, "pid": 2}))
+        text = str(frontend.diagnose(install=False))
+    finally:
+        server.shutdown()
+    assert "服务器 http://127.0.0.1:9/：内核无法访问" in text
+    assert f"服务器 {url}（经典 Notebook）：anywidget nbextension 已安装，控件 nbextension 已安装" in text
+    assert "Server " not in text
+    assert "present" not in text
+
+
+def test_widget_language_empty_follows_the_page_as_the_trait_does(session: Session) -> None:
+    """language="" is the trait's own "follow the page"; the constructor takes it as the setter does."""
+    table = JobConfigTable(session=session, language="", autoload=False)
+    assert table.language == ""
+    table.language = "zh-CN"
+    table.language = ""
+    assert table.language == ""
+
+
+def test_trash_view_failures_follow_the_widget_language(emulator: Emulator, session: Session) -> None:
+    """A backup file that turns out unreadable when the Trash view opens it is reported in the
+    banner in the widget's language."""
+    table = JobConfigTable(session=session, language="zh-CN")
+    table.wait_loaded(10)
+    name = sorted(n for n in emulator.store.names() if not n.startswith("prod-"))[0]
+    table.selected = [name]
+    table.delete_selected()
+    table.list_trash()
+    listed = table.trash_files[0]["file"]
+    path = table._trash_headers[listed].path
+    path.write_bytes(path.read_bytes().split(b"\n")[0][:-5] + b"\n")  # its header cut off
+    table._on_front_msg(None, {"type": "trash_open", "file": listed}, [])
+    deadline = time.monotonic() + 10
+    while not table.error and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert table.error["code"] == "Client.BadBackupFile", table.error
+    assert str(path) in table.error["message"], table.error
+    assert CJK.search(table.error["message"]), table.error
+
+
+def test_an_unknown_modelarts_language_is_warned_about_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every text looks the language up: a bad $MODELARTS_LANGUAGE is said once, not per line."""
+    from modelarts_widgets.report import DeletionReport
+
+    monkeypatch.setenv("MODELARTS_LANGUAGE", "klingon-once")
+    with caplog.at_level("WARNING", logger="modelarts_widgets"):
+        text = repr(DeletionReport(dry_run=True, planned=[{"config_name": f"c{i}"} for i in range(20)]))
+        i18n.t("magic.deleting", count=2)
+    assert text.startswith("Dry run: would delete 20 configs.")
+    warned = [r for r in caplog.records if "klingon-once" in r.getMessage()]
+    assert len(warned) == 1
+
+
+def test_widget_without_credentials_says_so_in_its_language(emulator: Emulator) -> None:
+    """No credentials at all (the kernel's $LANG English): the banner of a Chinese widget says
+    what was tried in Chinese, beside its Chinese hint."""
+    table = JobConfigTable(language="zh-CN")
+    table.wait_loaded(30)
+    assert table.error["code"] == "Client.NoCredentials"
+    assert table.error["message"].startswith("未找到 ModelArts 凭证。已按顺序尝试：")
+    assert table.error["hint"].startswith("请配置凭证")

@@ -37,7 +37,8 @@ function dataStrings(rows, trashFiles) {
     "HTTP.503",
     "Service Unavailable",
     "p1",
-    "p2 (r2)",
+    "p2",
+    "r2",
     "project p1 (r1)",
     "项目 p1（r1）",
   ].filter(Boolean);
@@ -143,6 +144,39 @@ describe("language choice", () => {
     assert.equal(supportedLanguage("de"), null);
   });
 
+  test("a malformed <html lang> (en-, en_US.UTF-8, en-x) still draws the page, in English", () => {
+    for (const tag of ["en-", "en_US.UTF-8", "en-x", "en--GB", "  en-GB "]) {
+      const [language, locale] = chooseLanguage("", tag, ["zh-CN"]);
+      assert.equal(language, "en", tag);
+      assert.doesNotThrow(() => new Intl.DateTimeFormat(locale), tag);
+      document.documentElement.lang = tag;
+      try {
+        const { el } = mount({ ...baseState(makeRows(2)), language: "" });
+        assert.equal(q(el, ".maw-sort").textContent, "Name", tag);
+        assert.match(q(el, "td.maw-col-created").textContent, /\d/, tag);
+      } finally {
+        document.documentElement.lang = "";
+      }
+    }
+    assert.deepEqual(chooseLanguage("", "  en-GB ", []), ["en", "en-GB"]);
+  });
+
+  test("a protected row's tooltip quotes its pattern in both languages, as the kernel does", () => {
+    for (const [language, expected] of [["en", "Protected by the pattern 'prod-*'"], ["zh-CN", "受保护（匹配规则 'prod-*'）"]]) {
+      const rows = [{ ...makeRows(1)[0], name: "prod-main", lock: "x", lock_pattern: "prod-*" }];
+      const { el } = mount({ ...baseState(rows), language });
+      assert.equal(q(el, ".maw-lock").title, expected);
+    }
+  });
+
+  test("the confirmation of one config says it, not them", () => {
+    const rows = makeRows(2);
+    const { el } = mount({ ...baseState(rows), language: "en", selected: [rows[0].name] });
+    [...el.querySelectorAll("button")].find((b) => b.classList.contains("maw-danger")).click();
+    const text = q(el, ".maw-confirm-text").textContent;
+    assert.match(text, /^Delete 1 config \(cfg-00000\)\? Its details are saved to the trash first, so Undo can re-create it\.$/);
+  });
+
   test("plural forms: English one/other, Chinese one form; placeholders by name", () => {
     const en = translator(CATALOGS, "en");
     const zh = translator(CATALOGS, "zh-CN");
@@ -166,7 +200,7 @@ describe("every word from the catalogs", () => {
       .filter((word) => !allowed.has(word));
     assert.deepEqual([...new Set(stray)], []);
     assert.ok(texts.some((text) => text.includes("确定删除 5 个训练作业参数")), "the confirmation is Chinese");
-    for (const piece of ["其中 4 个被筛选隐藏", "显示全部 5 个名称", "所选内容已变化，确认已撤回", "有任务正在运行", "同时显示其他项目的备份", "恢复到 项目 p1（r1），尽管此备份来自项目 p2 (r2)", "显示训练作业参数", "无效的时间", "已不存在 1 个"]) {
+    for (const piece of ["其中 4 个被筛选隐藏", "显示全部 5 个名称", "所选内容已变化，确认已撤回", "有任务正在运行", "同时显示其他项目的备份", "恢复到 项目 p1（r1），尽管此备份来自项目 p2（r2）", "显示训练作业参数", "无效的时间", "已不存在 1 个"]) {
       assert.ok(texts.some((text) => text.includes(piece)), piece);
     }
     for (const state of ["排队中", "备份中…", "已备份", "恢复中…", "已恢复", "删除中…", "已删除", "已不存在", "失败", "已跳过", "未发送"]) {
@@ -197,11 +231,30 @@ describe("every word from the catalogs", () => {
       const { el, model } = mount({ ...baseState(makeRows(2)), language: "" });
       assert.equal(q(el, ".maw-sort").textContent, "名称");
       assert.equal(q(el, ".maw-root").getAttribute("lang"), "zh-CN");
+      // The kernel words its own texts for this page (trash scope, run statuses) in the same language.
+      assert.deepEqual(model.sent[0], { type: "hello", language: "zh-CN" });
       model.set("language", "en");
       assert.equal(q(el, ".maw-sort").textContent, "Name");
       assert.equal(el.querySelectorAll(".maw-root").length, 1);
     } finally {
       document.documentElement.lang = "";
+    }
+  });
+
+  test("a backup whose created_at is no date still shows in the Trash view, by its file name", () => {
+    for (const language of ["zh-CN", "en"]) {
+      document.body.replaceChildren();
+      const { el, model } = mount({ ...baseState(makeRows(1)), language });
+      q(el, "button[aria-expanded]").click();
+      const files = [
+        { file: "backup-odd.json", created: "yesterday", project: "p1", names: ["old-a"] },
+        { file: "backup-ok.json", created: "2026-11-27T09:00:00.123456+00:00", project: "p1", names: ["old-b"] },
+      ];
+      assert.doesNotThrow(() => model.set("trash_files", files), language);
+      const heads = [...el.querySelectorAll(".maw-trash-head strong")].map((node) => node.textContent);
+      assert.equal(heads.length, 2, language);
+      assert.ok(heads[0].includes("backup-odd.json"), heads[0]);
+      assert.match(heads[1], /2026/, language);
     }
   });
 

@@ -6,6 +6,7 @@ Both run their requests on worker threads, so a notebook kernel stays free meanw
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import math
 import queue
@@ -131,7 +132,9 @@ def iter_config_pages(
             while (
                 next_page <= max_pages and len(pending) < workers and (next_page <= expected or not pending)
             ):
-                pending.append(pool.submit(_fetch_page, session, query(next_page)))
+                # Each fetch runs in a copy of this context: its errors speak the caller's language (i18n).
+                context = contextvars.copy_context()
+                pending.append(pool.submit(context.run, _fetch_page, session, query(next_page)))
                 next_page += 1
             if not pending:
                 return
@@ -239,7 +242,12 @@ class BulkDelete:
             raise RuntimeError(t("bulk.started"))
         if self._done.is_set():  # cancelled before it started: every name is final already
             return self
-        self._coordinator = threading.Thread(target=self._run, name="modelarts-bulk-delete", daemon=True)
+        self._coordinator = threading.Thread(
+            target=contextvars.copy_context().run,
+            args=(self._run,),
+            name="modelarts-bulk-delete",
+            daemon=True,
+        )
         self._coordinator.start()
         return self
 
@@ -274,15 +282,20 @@ class BulkDelete:
                     reads.put(name)
                 readers = [
                     threading.Thread(
-                        target=self._read_work,
-                        args=(reads, ready, writer),
+                        target=contextvars.copy_context().run,  # in the starter's language (i18n)
+                        args=(self._read_work, reads, ready, writer),
                         name=f"modelarts-backup-{i}",
                         daemon=True,
                     )
                     for i in range(max(1, min(self._read_concurrency(), len(pending))))
                 ]
             deleters = [
-                threading.Thread(target=self._work, args=(ready,), name=f"modelarts-delete-{i}", daemon=True)
+                threading.Thread(
+                    target=contextvars.copy_context().run,
+                    args=(self._work, ready),
+                    name=f"modelarts-delete-{i}",
+                    daemon=True,
+                )
                 for i in range(max(1, min(self.concurrency, len(pending))))
             ]
             for worker in readers + deleters:

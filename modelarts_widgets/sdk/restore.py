@@ -6,6 +6,7 @@ Used by :func:`.trash.restore`, the widget's Undo and Trash view, and ``%modelar
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import queue
 import threading
@@ -164,7 +165,12 @@ class BulkRestore:
             raise RuntimeError(t("restore.started"))
         if self._done.is_set():  # cancelled before it started: every name is final already
             return self
-        self._coordinator = threading.Thread(target=self._run, name="modelarts-bulk-restore", daemon=True)
+        self._coordinator = threading.Thread(
+            target=contextvars.copy_context().run,
+            args=(self._run,),
+            name="modelarts-bulk-restore",
+            daemon=True,
+        )
         self._coordinator.start()
         return self
 
@@ -185,7 +191,12 @@ class BulkRestore:
                 else:
                     work.put(name)
             workers = [
-                threading.Thread(target=self._work, args=(work,), name=f"modelarts-restore-{i}", daemon=True)
+                threading.Thread(
+                    target=contextvars.copy_context().run,
+                    args=(self._work, work),
+                    name=f"modelarts-restore-{i}",
+                    daemon=True,
+                )
                 for i in range(max(1, min(self.concurrency, len(self.names))))
             ]
             for worker in workers:

@@ -122,6 +122,15 @@ def test_jupyter_in_chinese_shows_the_widget_in_chinese_and_deletes(
         notebook.row(name).get_by_text("已删除", exact=True).wait_for(timeout=STEP_MS)
     assert e2e_emulator.store.names() == before - set(chosen)
     page.get_by_role("button", name="撤销：恢复 2 个").wait_for(timeout=STEP_MS)
+    # The kernel's own words for this page (the Trash view's scope) follow the page, not $LANG.
+    page.get_by_role("button", name="回收站", exact=True).click()
+    scope = page.locator(".maw-trash-scope")
+    scope.wait_for(timeout=STEP_MS)
+    page.wait_for_function(
+        "() => /当前为 项目 /.test(document.querySelector('.maw-trash-scope')?.textContent || '')",
+        timeout=STEP_MS,
+    )
+    assert "project " not in scope.inner_text()
 
 
 @pytest.mark.parametrize(
