@@ -24,7 +24,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Callable, Union
 from urllib.parse import urlsplit
@@ -430,15 +430,32 @@ class ApiClient:
         clone.on_unreachable = on_unreachable
         return clone
 
+    def _cancel_event(self) -> threading.Event | None:
+        # A client without its own event (the IAM login) takes the one of the call it works for:
+        # a renewal waiting out IAM's Retry-After must end when that call's run is stopped.
+        return self.cancel if self.cancel is not None else getattr(_current, "cancel", None)
+
     def _check_cancel(self) -> None:
-        if self.cancel is not None and self.cancel.is_set():
+        cancel = self._cancel_event()
+        if cancel is not None and cancel.is_set():
             raise Cancelled()
 
     def _wait(self, seconds: float) -> None:
-        if self.cancel is None:
+        cancel = self._cancel_event()
+        if cancel is None:
             time.sleep(seconds)
-        elif self.cancel.wait(seconds):
+        elif cancel.wait(seconds):
             raise Cancelled("Not sent again: the run was stopped while waiting to resend")
+
+    @contextlib.contextmanager
+    def _on_behalf(self) -> Iterator[None]:
+        """Calls made meanwhile on this thread (a token renewal) are stopped by this call's cancel."""
+        outer = getattr(_current, "cancel", None)
+        _current.cancel = self._cancel_event()
+        try:
+            yield
+        finally:
+            _current.cancel = outer
 
     def request(
         self,
@@ -470,9 +487,10 @@ class ApiClient:
             base_headers = {"Content-Type": "application/json", "Host": self._host, **(headers or {})}
             signed_at = time.monotonic()
             if self.credentials is not None:
-                sent_headers = self.credentials.auth_headers(
-                    method, self._host, full_path, query_string, base_headers, body
-                )
+                with self._on_behalf():
+                    sent_headers = self.credentials.auth_headers(
+                        method, self._host, full_path, query_string, base_headers, body
+                    )
             else:
                 sent_headers = base_headers
             self._check_cancel()  # signing may have waited for a renewal
@@ -507,7 +525,7 @@ class ApiClient:
                 and not renewed
                 and self.credentials is not None
                 and _error_code(response) in RENEWABLE_CODES
-                and self.credentials.renew(since=signed_at)
+                and self._renew(signed_at)
             ):
                 renewed = True
                 log.info("Credentials renewed after HTTP 401; resending %s", where)
@@ -519,6 +537,11 @@ class ApiClient:
             delay = self._delay(response, retries, where)
             log.info("%s answered HTTP %s; resending in %.2f s", where, status, delay)
             self._wait(delay)
+
+    def _renew(self, signed_at: float) -> bool:
+        assert self.credentials is not None
+        with self._on_behalf():
+            return self.credentials.renew(since=signed_at)
 
     def _delay(self, response: requests.Response, retry: int, where: str) -> float:
         """Seconds before the next attempt; raises ``Client.Throttled`` when asked to wait past the cap."""
