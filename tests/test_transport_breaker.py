@@ -93,3 +93,34 @@ def test_cancel_reaches_a_token_renewal_waiting_on_a_throttled_iam(
     assert emulator.store.names() == set(names)
     time.sleep(1)
     assert iam.posts == logins  # no login resent after wait() returned
+
+
+@pytest.mark.parametrize("expired", [True, False], ids=["after-401", "before-expiry"])
+def test_a_failed_renewal_is_one_login_and_stops_the_run(emulator: Emulator, expired: bool) -> None:
+    """The password changed meanwhile: one refused login, not one per config (IAM locks accounts)."""
+    emulator.identities.users[("acct", "bob")] = "bob-password-1"
+    if not expired:
+        emulator.identities.token_ttl = 60  # inside the renewal margin: renewed before each use
+    session = Session(
+        account="acct",
+        username="bob",
+        password="bob-password-1",
+        region_name=emulator.region,
+        modelarts_endpoint=emulator.endpoint,
+        iam_endpoint=emulator.endpoint,
+        environ={},
+    )
+    names = sorted(emulator.store.names())
+    emulator.faults.latency = 0.05
+    emulator.identities.users[("acct", "bob")] = "changed-meanwhile"
+    if expired:
+        expiring_token(emulator, -1)
+    results = BulkDelete(session, names, concurrency=8, backup=False).run()
+    logins = [p for m, p, _ in emulator.requests if m == "POST" and p.startswith("/v3/auth/tokens")]
+    assert len(logins) == 2  # the first, and the one refused renewal
+    assert emulator.store.names() == set(names)
+    assert not any(r["is_success"] for r in results.values())
+    failed = [r for r in results.values() if r["error_code"] != errors.CANCELLED]
+    assert failed
+    assert all("username or password is wrong" in r["error_msg"] for r in failed)
+    assert emulator.count("DELETE") <= 8  # the run stopped: at most the first wave was sent

@@ -454,6 +454,16 @@ class ApiClient:
         _current.cancel = self._cancel_event()
         try:
             yield
+        except errors.AuthenticationError as exc:
+            if exc.error_code in errors.CREDENTIAL_CODES:
+                raise
+            # IAM refused the renewal (a password changed meanwhile): every later request needs
+            # it too, so it is a credentials failure, which stops a bulk run.
+            raise errors.AuthenticationError(
+                f"The credentials could not be renewed: {exc.error_msg} ({exc.error_code})",
+                errors.RENEWAL_FAILED,
+                status=exc.status,
+            ) from None
         finally:
             _current.cancel = outer
 
