@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from modelarts_widgets.emulator import Emulator, expiring_token
-from modelarts_widgets.sdk import BulkDelete, Session, errors
+from modelarts_widgets.sdk import BulkDelete, Estimator, Session, TransportError, errors
 
 
 class _ThrottlingIam:
@@ -124,3 +124,64 @@ def test_a_failed_renewal_is_one_login_and_stops_the_run(emulator: Emulator, exp
     assert failed
     assert all("username or password is wrong" in r["error_msg"] for r in failed)
     assert emulator.count("DELETE") <= 8  # the run stopped: at most the first wave was sent
+
+
+@pytest.mark.parametrize("location", ["http://127.0.0.1:99999/x", "http://[::1/x", "http://h:port/"])
+def test_a_redirect_to_a_malformed_location_is_still_a_redirect(emulator: Emulator, location: str) -> None:
+    """The Location is the server's text: an invalid one is reported as the redirect, not a ValueError."""
+    session = Session(environ=emulator.env(), backoff_factor=0.01)
+    names = sorted(emulator.store.names())[:3]
+    emulator.injector.update({"redirect_to": location})
+    listed = Estimator.get_job_configs_list(session)
+    assert listed["error_code"] == errors.REDIRECTED
+    assert "not a valid URL" in listed["error_msg"]
+    results = BulkDelete(session, names, concurrency=2, backup=False).run()
+    assert {r["error_code"] for r in results.values()} == {errors.REDIRECTED}
+    assert emulator.store.names() >= set(names)
+
+
+def test_a_redirect_with_a_huge_body_is_not_read_past_the_cap() -> None:
+    """A 3xx is held to MAX_BODY_BYTES like any answer (requests read all of it to prepare the hop)."""
+    total = 64 * 1024 * 1024
+    written: list[int] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(307)
+            self.send_header("Location", "http://127.0.0.1:9/elsewhere")
+            self.send_header("Content-Length", str(total))
+            self.end_headers()
+            chunk, sent = b"x" * 65536, 0
+            try:
+                while sent < total:
+                    self.wfile.write(chunk)
+                    sent += len(chunk)
+            except OSError:
+                pass
+            written.append(sent)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        session = Session(
+            access_key="ak",
+            secret_key="sk",
+            project_id="p",
+            region_name="r",
+            modelarts_endpoint=f"http://127.0.0.1:{server.server_port}",
+            environ={},
+        )
+        with pytest.raises(TransportError) as failure:
+            session.call("GET", "/training-job-configs")
+        assert failure.value.error_code == errors.REDIRECTED
+        deadline = time.monotonic() + 10
+        while not written and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert written
+        assert written[0] < total // 2
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -602,12 +602,16 @@ class ApiClient:
 
 def _redirected(where: str, response: requests.Response) -> errors.TransportError:
     location = response.headers.get("Location") or ""
-    target = urlsplit(location)
-    goes_to = (
-        f" to {target.hostname}{':' + str(target.port) if target.port else ''}" if target.hostname else ""
-    )
-    if location and not target.hostname:
-        goes_to = " to another path on the same host"
+    try:  # the server's text: a bad port or bracket must not turn the answer into a ValueError
+        target = urlsplit(location)
+        goes_to = (
+            f" to {target.hostname}{':' + str(target.port) if target.port else ''}" if target.hostname else ""
+        )
+    except ValueError:
+        goes_to = " to an address that is not a valid URL"
+    else:
+        if location and not target.hostname:
+            goes_to = " to another path on the same host"
     return errors.TransportError(
         f"{where} was answered with a redirect (HTTP {response.status_code}){goes_to}, which is not "
         "followed: check the endpoint address",
@@ -754,12 +758,24 @@ def _error_code(response: requests.Response) -> str | None:
     return str(body.get("error_code")) if isinstance(body, dict) else None
 
 
+class _NoRedirectSession(requests.Session):
+    """A session that never even prepares a redirect.
+
+    With ``allow_redirects=False`` requests still walks ``resolve_redirects`` once to keep the
+    next request in ``response.next``: that reads the whole 3xx body (past ``MAX_BODY_BYTES``),
+    copies the headers for the ``Location`` and raises ValueError for a malformed one.
+    """
+
+    def resolve_redirects(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        return iter(())
+
+
 def new_http_session(*, pool_size: int = 16, verify: Verify = True) -> requests.Session:
     """A pooled session that retries, redirects and reads the environment never (see the module doc).
 
     ``verify`` is True (the system's CA bundle from certifi) or a CA bundle path.
     """
-    http = requests.Session()
+    http = _NoRedirectSession()
     http.trust_env = False  # no ~/.netrc, no REQUESTS_CA_BUNDLE, no environment proxies by surprise
     adapter = _Adapter(
         pool_connections=4, pool_maxsize=pool_size, max_retries=Retry(0, read=False, redirect=False)
