@@ -185,3 +185,72 @@ def test_a_redirect_with_a_huge_body_is_not_read_past_the_cap() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _answering(status: int, body: bytes, headers: dict[str, str] | None = None) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def _answer(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(status)
+            for key, value in {"Content-Type": "application/json", **(headers or {})}.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_DELETE = _answer
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.mark.parametrize("status", [200, 401, 429, 500])
+def test_a_deeply_nested_answer_is_a_bad_answer_not_a_recursion_error(status: int) -> None:
+    server = _answering(status, b"[" * 200_000)
+    try:
+        session = Session(
+            access_key="ak",
+            secret_key="sk",
+            project_id="p",
+            region_name="r",
+            modelarts_endpoint=f"http://127.0.0.1:{server.server_port}",
+            environ={},
+            backoff_factor=0.01,
+            max_retries=1,
+        )
+        listed = Estimator.get_job_configs_list(session)
+        assert listed["is_success"] is False
+        assert listed["error_code"] in (errors.BAD_RESPONSE, f"HTTP.{status}")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [(401, b"[" * 200_000), (401, b'{"error": "denied"}'), (201, b"[" * 200_000), (201, b'{"token": "x"}')],
+)
+def test_odd_iam_answers_to_a_login_are_handled(status: int, body: bytes) -> None:
+    server = _answering(status, body, {"X-Subject-Token": "tok"} if status == 201 else {})
+    endpoint = f"http://127.0.0.1:{server.server_port}"
+    try:
+        if status == 201:  # a token without readable details: used, renewed after a 401
+            session = Session(
+                username="u", password="pw", project_id="p", region_name="r", environ={},
+                modelarts_endpoint=endpoint, iam_endpoint=endpoint,
+            )  # fmt: skip
+            assert session.credentials_kind == "IAM token"
+        else:
+            with pytest.raises(errors.AuthenticationError) as refused:
+                Session(
+                    username="u", password="pw", project_id="p", region_name="r", environ={},
+                    modelarts_endpoint=endpoint, iam_endpoint=endpoint,
+                )  # fmt: skip
+            assert refused.value.status == 401
+    finally:
+        server.shutdown()
+        server.server_close()

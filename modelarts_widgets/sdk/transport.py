@@ -143,7 +143,7 @@ def parse_response(response: requests.Response, *, envelope: bool = True) -> dic
     body: Any = None
     if raw.strip():
         try:
-            body = json.loads(raw)
+            body = _loads(raw)
         except ValueError:
             body = None
             content_type = response.headers.get("Content-Type", "unknown type")
@@ -750,9 +750,22 @@ def _json_bytes(value: Mapping[str, Any]) -> bytes:
         raise ValueError(f"The request body cannot be sent as JSON: {exc} (nothing was sent)") from None
 
 
+def _loads(raw: bytes) -> Any:
+    """``json.loads``, with a nesting too deep for it (``[[[[…``) a ValueError like any bad JSON."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ValueError("The JSON is nested too deeply") from None
+
+
+def decoded_json(response: requests.Response) -> Any:
+    """The answer's JSON; ValueError when it is not JSON (too deeply nested included)."""
+    return _loads(response.content)
+
+
 def _error_code(response: requests.Response) -> str | None:
     try:
-        body = response.json()
+        body = decoded_json(response)
     except ValueError:
         return None
     return str(body.get("error_code")) if isinstance(body, dict) else None
