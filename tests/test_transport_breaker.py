@@ -254,3 +254,29 @@ def test_odd_iam_answers_to_a_login_are_handled(status: int, body: bytes) -> Non
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_huge_max_retry_wait_is_refused_at_session(emulator: Emulator) -> None:
+    with pytest.raises(ValueError, match="max_retry_wait"):
+        Session(environ=emulator.env(), max_retry_wait=1e300)
+
+
+def test_many_resends_without_retry_after_never_overflow() -> None:
+    """More than 1,024 resends of a 503 without Retry-After: 2 ** 1024 must not reach a float."""
+    server = _answering(503, b'{"error_msg": "busy"}')
+    try:
+        session = Session(
+            access_key="ak",
+            secret_key="sk",
+            project_id="p",
+            region_name="r",
+            modelarts_endpoint=f"http://127.0.0.1:{server.server_port}",
+            environ={},
+            backoff_factor=0.0,
+            max_retries=1100,
+        )
+        listed = Estimator.get_job_configs_list(session)
+        assert listed["error_code"] == "HTTP.503"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -46,6 +46,7 @@ DEFAULT_TIMEOUT = (5.0, 30.0)
 DEFAULT_MAX_RETRIES = 5
 DEFAULT_BACKOFF = 0.5
 DEFAULT_MAX_RETRY_WAIT = 60.0
+MAX_RETRY_WAIT_LIMIT = 86400.0  # a day
 BACKOFF_MAX = 20.0
 MAX_BODY_BYTES = 16 * 1024 * 1024
 READ_ATTEMPTS = 3
@@ -77,12 +78,17 @@ class RetryPolicy:
             raise ValueError(f"max_retries must be 0 or more, not {self.max_retries}")
         if not (math.isfinite(self.backoff) and self.backoff >= 0):
             raise ValueError(f"backoff_factor must be a finite number >= 0, not {self.backoff}")
-        if not (math.isfinite(self.max_retry_wait) and self.max_retry_wait >= 0):
-            raise ValueError(f"max_retry_wait must be a finite number >= 0, not {self.max_retry_wait}")
+        # Bounded: a wait of 1e300 s is an OverflowError in time.sleep and Event.wait.
+        if not (math.isfinite(self.max_retry_wait) and 0 <= self.max_retry_wait <= MAX_RETRY_WAIT_LIMIT):
+            raise ValueError(
+                f"max_retry_wait must be a number of seconds from 0 to {MAX_RETRY_WAIT_LIMIT:g}, "
+                f"not {self.max_retry_wait}"
+            )
 
     def backoff_delay(self, retry: int) -> float:
         """Seconds to wait before resend number ``retry`` (1-based) when the server gave no Retry-After."""
-        return float(min(self.backoff * (2 ** (retry - 1)), BACKOFF_MAX, self.max_retry_wait))
+        # The exponent is capped: 2 ** 1024 is too large for a float, however many resends are allowed.
+        return float(min(self.backoff * (2 ** min(retry - 1, 32)), BACKOFF_MAX, self.max_retry_wait))
 
 
 def default_retry(total: int = DEFAULT_MAX_RETRIES, backoff: float = DEFAULT_BACKOFF) -> RetryPolicy:
