@@ -280,3 +280,9 @@ def test_many_resends_without_retry_after_never_overflow() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.parametrize("timeout", [(1e300, 1e300), (5.0, 1e12), 1e10])
+def test_a_huge_timeout_is_refused_at_session(emulator: Emulator, timeout: Any) -> None:
+    with pytest.raises(ValueError, match="timeout"):
+        Session(environ=emulator.env(), timeout=timeout)

@@ -31,6 +31,7 @@ from .transport import (
 log = logging.getLogger("modelarts_widgets")
 
 DEFAULT_POOL_SIZE = 16
+MAX_TIMEOUT = 86400.0  # a day
 PROXY_VARIABLES = frozenset({"http_proxy", "https_proxy", "all_proxy", "no_proxy"})
 
 
@@ -109,8 +110,12 @@ class Session:
         self._retry = RetryPolicy(max_retries, backoff_factor, max_retry_wait)
         if isinstance(timeout, (int, float)):
             timeout = (float(timeout), float(timeout))
-        if not (len(timeout) == 2 and all(math.isfinite(t) and t > 0 for t in timeout)):
-            raise ValueError(f"timeout must be (connect, read) in seconds, both > 0, not {timeout!r}")
+        # Bounded: sockets, sleeps and the deadline watchdog overflow on values like 1e12.
+        if not (len(timeout) == 2 and all(math.isfinite(t) and 0 < t <= MAX_TIMEOUT for t in timeout)):
+            raise ValueError(
+                f"timeout must be (connect, read) in seconds, both > 0 and at most {MAX_TIMEOUT:g}, "
+                f"not {timeout!r}"
+            )
         if verify is None:
             # The project's own CA first: requests would otherwise let REQUESTS_CA_BUNDLE win.
             verify = first(env, "MODELARTS_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE") or True

@@ -256,7 +256,7 @@ class _Watchdog:
                 deadline, _, exchange = self._heap[0]
                 wait = deadline - time.monotonic()
                 if wait > 0:
-                    self._cond.wait(wait)
+                    self._cond.wait(min(wait, 60.0))  # a far deadline must not overflow the wait
                     continue
                 heapq.heappop(self._heap)
             exchange.expire()
