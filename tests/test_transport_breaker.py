@@ -8,12 +8,14 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from modelarts_widgets.emulator import Emulator, expiring_token
 from modelarts_widgets.sdk import BulkDelete, Estimator, Session, TransportError, errors
+from tests.test_transport_trust import _private_ca
 
 
 class _ThrottlingIam:
@@ -286,3 +288,26 @@ def test_many_resends_without_retry_after_never_overflow() -> None:
 def test_a_huge_timeout_is_refused_at_session(emulator: Emulator, timeout: Any) -> None:
     with pytest.raises(ValueError, match="timeout"):
         Session(environ=emulator.env(), timeout=timeout)
+
+
+@pytest.mark.parametrize("bundle", ["", "   ", "/nonexistent/ca.pem"])
+def test_a_ca_bundle_that_is_not_there_is_refused_at_session(
+    emulator: Emulator, tmp_path: Path, bundle: str
+) -> None:
+    """verify="" turned verification off (requests reads it as false) while the repr named a bundle."""
+    _, context = _private_ca(tmp_path)
+    with Emulator(configs=2, ssl_context=context) as tls:
+        with pytest.raises(ValueError, match="CA bundle"):
+            Session(environ=tls.env(), verify=bundle)
+        if bundle.strip():
+            with pytest.raises(ValueError, match="MODELARTS_CA_BUNDLE"):
+                Session(environ={**tls.env(), "MODELARTS_CA_BUNDLE": bundle})
+
+
+def test_a_stale_requests_ca_bundle_fails_the_call_not_the_caller(emulator: Emulator, tmp_path: Path) -> None:
+    _, context = _private_ca(tmp_path)
+    with Emulator(configs=2, ssl_context=context) as tls:
+        session = Session(environ={**tls.env(), "REQUESTS_CA_BUNDLE": "/nonexistent/ca.pem"})
+        listed = Estimator.get_job_configs_list(session)
+        assert listed["error_code"] == errors.CONNECTION
+        assert "not sent" in listed["error_msg"]

@@ -35,6 +35,13 @@ MAX_TIMEOUT = 86400.0  # a day
 PROXY_VARIABLES = frozenset({"http_proxy", "https_proxy", "all_proxy", "no_proxy"})
 
 
+def _check_ca_bundle(path: str, what: str) -> None:
+    """Refuse a CA bundle that is not there: requests reads "" as "do not verify", and a missing
+    path as an OSError from every call."""
+    if not path.strip() or not os.path.exists(path):
+        raise ValueError(f"{what} must be True, False or the path of a CA bundle that exists, not {path!r}")
+
+
 class Session:
     """Authenticated access to one ModelArts project.
 
@@ -47,7 +54,8 @@ class Session:
     * ``Session(username=, password=, region_name=, project_id=)``: account password, and
       ``Session(account=, username=, password=, ...)`` for an IAM user.
 
-    ``verify`` is True (default) or a CA bundle path; ``verify=False`` warns on every session.
+    ``verify`` is True (default) or the path of a CA bundle that exists; ``verify=False`` warns
+    on every session.
     Without it, the CA bundle is ``MODELARTS_CA_BUNDLE``, else ``REQUESTS_CA_BUNDLE``, else
     ``CURL_CA_BUNDLE``, else certifi's. ``max_retries`` and ``backoff_factor`` tune the resends
     of refused (429/503) and failed requests; a ``Retry-After`` is honoured up to
@@ -116,9 +124,14 @@ class Session:
                 f"timeout must be (connect, read) in seconds, both > 0 and at most {MAX_TIMEOUT:g}, "
                 f"not {timeout!r}"
             )
-        if verify is None:
+        if isinstance(verify, str):
+            _check_ca_bundle(verify, "verify")
+        elif verify is None:
+            project_ca = first(env, "MODELARTS_CA_BUNDLE")
+            if project_ca:
+                _check_ca_bundle(project_ca, "MODELARTS_CA_BUNDLE")
             # The project's own CA first: requests would otherwise let REQUESTS_CA_BUNDLE win.
-            verify = first(env, "MODELARTS_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE") or True
+            verify = project_ca or first(env, "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE") or True
         if verify is False:
             warnings.warn(
                 "TLS certificate verification is off for this ModelArts session",

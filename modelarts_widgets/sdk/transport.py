@@ -664,6 +664,11 @@ def send(
             response.close()
         cut = exchange.finish()
         raise _failure(exc, where, cut, connect + read, proxies or {}) from None
+    except OSError as exc:  # raised by requests before sending, e.g. a CA bundle that is not there
+        exchange.finish()
+        raise errors.TransportError(
+            f"{where} was not sent: {exc.strerror or exc}", errors.CONNECTION
+        ) from None
     finally:
         _current.exchange = None
     if exchange.finish():
