@@ -23,6 +23,7 @@ from .transport import (
     OnUnreachable,
     RetryPolicy,
     Verify,
+    check_ca_bundle,
     check_endpoint,
     environment_proxies,
     new_http_session,
@@ -33,13 +34,6 @@ log = logging.getLogger("modelarts_widgets")
 DEFAULT_POOL_SIZE = 16
 MAX_TIMEOUT = 86400.0  # a day
 PROXY_VARIABLES = frozenset({"http_proxy", "https_proxy", "all_proxy", "no_proxy"})
-
-
-def _check_ca_bundle(path: str, what: str) -> None:
-    """Refuse a CA bundle that is not there: requests reads "" as "do not verify", and a missing
-    path as an OSError from every call."""
-    if not path.strip() or not os.path.exists(path):
-        raise ValueError(f"{what} must be True, False or the path of a CA bundle that exists, not {path!r}")
 
 
 class Session:
@@ -125,11 +119,11 @@ class Session:
                 f"not {timeout!r}"
             )
         if isinstance(verify, str):
-            _check_ca_bundle(verify, "verify")
+            check_ca_bundle(verify, "verify")
         elif verify is None:
             project_ca = first(env, "MODELARTS_CA_BUNDLE")
             if project_ca:
-                _check_ca_bundle(project_ca, "MODELARTS_CA_BUNDLE")
+                check_ca_bundle(project_ca, "MODELARTS_CA_BUNDLE")
             # The project's own CA first: requests would otherwise let REQUESTS_CA_BUNDLE win.
             verify = project_ca or first(env, "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE") or True
         if verify is False:

@@ -362,6 +362,13 @@ def _without_userinfo(url: str) -> str:
     return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
 
 
+def check_ca_bundle(path: str, what: str) -> None:
+    """Refuse a CA bundle that is not there: requests reads "" as "do not verify", and a missing
+    path as an OSError from every call."""
+    if not path.strip() or not os.path.exists(path):
+        raise ValueError(f"{what} must be True, False or the path of a CA bundle that exists, not {path!r}")
+
+
 def check_endpoint(url: str, what: str = "the endpoint") -> str:
     """``url`` without a trailing slash; refuses user info, other schemes and a missing host.
 
