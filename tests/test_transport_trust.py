@@ -255,6 +255,7 @@ def test_ctrl_c_in_the_magic_during_long_retry_after(
     elapsed = time.monotonic() - started
     assert elapsed < 1.5 + 2
     assert "nothing more is sent" in capsys.readouterr().err
+    assert "nothing more was sent" in repr(report)
     sent = emulator.count("DELETE")
     time.sleep(1)
     assert emulator.count("DELETE") == sent

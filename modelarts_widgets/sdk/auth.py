@@ -32,7 +32,7 @@ from .credentials import (
     Token,
 )
 from .endpoints import first
-from .transport import ApiClient, new_http_session, send
+from .transport import ApiClient, decoded_json, new_http_session, send
 
 NOTEBOOK_SDK_DIRS = (
     "/modelarts/tools/sdk",
@@ -85,18 +85,25 @@ def fetch_token(
     )
     if response.status_code != 201 or not response.headers.get("X-Subject-Token"):
         try:
-            body = response.json()
+            body = decoded_json(response)
         except ValueError:
             body = {}
         err = body.get("error", body) if isinstance(body, dict) else {}
+        err = err if isinstance(err, dict) else {"message": str(err)}
         message = str(err.get("message") or err.get("error_msg") or t("credentials.iam_refused"))
         code = str(err.get("code") or err.get("error_code") or f"HTTP.{response.status_code}")
         raise errors.AuthenticationError(message, code, status=response.status_code)
-    token_body = response.json().get("token", {})
+    try:
+        body = decoded_json(response)
+    except ValueError:  # the token is in the header; its details are optional
+        body = None
+    token_body = body.get("token") if isinstance(body, dict) else None
+    token_body = token_body if isinstance(token_body, dict) else {}
+    project = token_body.get("project")
     return Token(
         value=response.headers["X-Subject-Token"],
         expires_at=_parse_time(token_body.get("expires_at")),
-        project_id=(token_body.get("project") or {}).get("id"),
+        project_id=project.get("id") if isinstance(project, dict) else None,
     )
 
 
@@ -298,7 +305,7 @@ def from_metadata(env: Mapping[str, str]) -> Found:
         if response.status_code != 200:
             raise NotApplicable(t("credentials.reason.metadata_http", status=response.status_code))
         try:
-            return _parse_security_key(response.json())
+            return _parse_security_key(decoded_json(response))
         except ValueError:
             raise NotApplicable(t("credentials.reason.metadata_json")) from None
 
@@ -307,7 +314,7 @@ def from_metadata(env: Mapping[str, str]) -> Found:
     try:
         meta = _metadata_get(http, base, "/openstack/latest/meta_data.json", token())
         if meta.status_code == 200:
-            info = meta.json()
+            info = decoded_json(meta)
             project_id = project_id or info.get("project_id")
             region = info.get("region_id")
     except (errors.ModelArtsError, ValueError, AttributeError):

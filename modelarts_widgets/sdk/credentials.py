@@ -5,6 +5,8 @@ Secrets live in private attributes and never appear in a repr, a log record or a
 
 from __future__ import annotations
 
+import copy
+import math
 import threading
 import time
 from collections.abc import Mapping
@@ -41,6 +43,33 @@ def _check_key(key: TemporaryKey) -> TemporaryKey:
     check_header_safe(key.secret, t("credentials.what.secret_key"))
     check_header_safe(key.security_token, t("credentials.what.security_token"))
     return key
+
+
+class _SingleFlight:
+    """Fetching under a lock, failures included: the threads that waited while a fetch failed
+    get that failure instead of each fetching again (a password changed meanwhile would otherwise
+    be tried once per waiting request, and IAM locks an account after a few wrong ones).
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.renewed_at = time.monotonic()
+        self._failed: tuple[float, errors.ModelArtsError] | None = None
+
+    def run(self, fetch: Callable[[], None], since: float) -> None:
+        """Call ``fetch`` (the lock held), unless one that began after ``since`` failed: raise that."""
+        failed = self._failed
+        if failed is not None and failed[0] > since:
+            raise copy.copy(failed[1]).with_traceback(None)
+        began = time.monotonic()
+        try:
+            fetch()
+        except errors.ModelArtsError as exc:
+            if exc.error_code != errors.CANCELLED:  # a stopped run's renewal is not a failure
+                self._failed = (began, exc)
+            raise
+        self.renewed_at = time.monotonic()
+        self._failed = None
 
 
 @dataclass(frozen=True)
@@ -110,25 +139,26 @@ class RefreshingAccessKeyCredentials(AccessKeyCredentials):
     def __init__(self, fetch: Callable[[], TemporaryKey], *, margin: float = 300.0) -> None:
         self._fetch = fetch
         self._margin = margin
-        self._lock = threading.Lock()
         self._key = _check_key(fetch())
-        self._renewed_at = time.monotonic()
+        self._flight = _SingleFlight()
         self.kind = "temporary AK/SK" if self._key.security_token else "AK/SK"
 
+    def _refetch(self) -> None:
+        self._key = _check_key(self._fetch())
+
     def _current(self) -> TemporaryKey:
-        with self._lock:
+        since = time.monotonic()
+        with self._flight.lock:
             expires = self._key.expires_at
             if expires is not None and expires - time.time() < self._margin:
-                self._key = _check_key(self._fetch())
-                self._renewed_at = time.monotonic()
+                self._flight.run(self._refetch, since)
             return self._key
 
     def renew(self, since: float | None = None) -> bool:
         # Single flight: the threads refused together wait here, and only the first one fetches.
-        with self._lock:
-            if since is None or self._renewed_at <= since:
-                self._key = _check_key(self._fetch())
-                self._renewed_at = time.monotonic()
+        with self._flight.lock:
+            if since is None or self._flight.renewed_at <= since:
+                self._flight.run(self._refetch, math.inf if since is None else since)
         return True
 
 
@@ -147,9 +177,11 @@ class TokenCredentials:
     def __init__(self, fetch: Callable[[], Token], *, margin: float = 600.0) -> None:
         self._fetch = fetch
         self._margin = margin
-        self._lock = threading.Lock()
         self._token = self._checked(fetch())
-        self._renewed_at = time.monotonic()
+        self._flight = _SingleFlight()
+
+    def _refetch(self) -> None:
+        self._token = self._checked(self._fetch())
 
     @staticmethod
     def _checked(token: Token) -> Token:
@@ -163,20 +195,19 @@ class TokenCredentials:
     def auth_headers(
         self, method: str, host: str, path: str, query: str, headers: Mapping[str, str], body: bytes | None
     ) -> dict[str, str]:
-        with self._lock:
+        since = time.monotonic()
+        with self._flight.lock:
             expires = self._token.expires_at
             if expires is not None and expires - time.time() < self._margin:
-                self._token = self._checked(self._fetch())
-                self._renewed_at = time.monotonic()
+                self._flight.run(self._refetch, since)
             token = self._token.value
         return {**headers, "X-Auth-Token": token}
 
     def renew(self, since: float | None = None) -> bool:
         # Single flight: the threads refused together wait here, and only the first one logs in.
-        with self._lock:
-            if since is None or self._renewed_at <= since:
-                self._token = self._checked(self._fetch())
-                self._renewed_at = time.monotonic()
+        with self._flight.lock:
+            if since is None or self._flight.renewed_at <= since:
+                self._flight.run(self._refetch, math.inf if since is None else since)
         return True
 
     def __repr__(self) -> str:

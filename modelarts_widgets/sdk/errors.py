@@ -22,6 +22,7 @@ UNREACHABLE = "Client.Unreachable"
 THROTTLED = "Client.Throttled"
 BAD_ENDPOINT = "Client.BadEndpoint"
 BAD_CREDENTIALS = "Client.BadCredentials"
+RENEWAL_FAILED = "Client.RenewalFailed"
 
 # Failures that every later request would meet too: the credentials or the account, not the config.
 CREDENTIAL_CODES = frozenset(
@@ -40,6 +41,7 @@ CREDENTIAL_CODES = frozenset(
         "ModelArts.6201",
         "ModelArts.6203",
         AUTH,
+        RENEWAL_FAILED,
     }
 )
 

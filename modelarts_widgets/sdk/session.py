@@ -23,6 +23,7 @@ from .transport import (
     OnUnreachable,
     RetryPolicy,
     Verify,
+    check_ca_bundle,
     check_endpoint,
     environment_proxies,
     new_http_session,
@@ -31,6 +32,7 @@ from .transport import (
 log = logging.getLogger("modelarts_widgets")
 
 DEFAULT_POOL_SIZE = 16
+MAX_TIMEOUT = 86400.0  # a day
 PROXY_VARIABLES = frozenset({"http_proxy", "https_proxy", "all_proxy", "no_proxy"})
 
 
@@ -46,7 +48,8 @@ class Session:
     * ``Session(username=, password=, region_name=, project_id=)``: account password, and
       ``Session(account=, username=, password=, ...)`` for an IAM user.
 
-    ``verify`` is True (default) or a CA bundle path; ``verify=False`` warns on every session.
+    ``verify`` is True (default) or the path of a CA bundle that exists; ``verify=False`` warns
+    on every session.
     Without it, the CA bundle is ``MODELARTS_CA_BUNDLE``, else ``REQUESTS_CA_BUNDLE``, else
     ``CURL_CA_BUNDLE``, else certifi's. ``max_retries`` and ``backoff_factor`` tune the resends
     of refused (429/503) and failed requests; a ``Retry-After`` is honoured up to
@@ -109,11 +112,17 @@ class Session:
         self._retry = RetryPolicy(max_retries, backoff_factor, max_retry_wait)
         if isinstance(timeout, (int, float)):
             timeout = (float(timeout), float(timeout))
-        if not (len(timeout) == 2 and all(math.isfinite(t) and t > 0 for t in timeout)):
-            raise ValueError(t("transport.session_timeout", value=repr(timeout)))
-        if verify is None:
+        # Bounded: sockets, sleeps and the deadline watchdog overflow on values like 1e12.
+        if not (len(timeout) == 2 and all(math.isfinite(t) and 0 < t <= MAX_TIMEOUT for t in timeout)):
+            raise ValueError(t("transport.session_timeout", value=repr(timeout), limit=f"{MAX_TIMEOUT:g}"))
+        if isinstance(verify, str):
+            check_ca_bundle(verify, "verify")
+        elif verify is None:
+            project_ca = first(env, "MODELARTS_CA_BUNDLE")
+            if project_ca:
+                check_ca_bundle(project_ca, "MODELARTS_CA_BUNDLE")
             # The project's own CA first: requests would otherwise let REQUESTS_CA_BUNDLE win.
-            verify = first(env, "MODELARTS_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE") or True
+            verify = project_ca or first(env, "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE") or True
         if verify is False:
             warnings.warn(
                 "TLS certificate verification is off for this ModelArts session",

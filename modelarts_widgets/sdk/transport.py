@@ -24,7 +24,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Callable, Union
 from urllib.parse import urlsplit
@@ -48,6 +48,7 @@ DEFAULT_TIMEOUT = (5.0, 30.0)
 DEFAULT_MAX_RETRIES = 5
 DEFAULT_BACKOFF = 0.5
 DEFAULT_MAX_RETRY_WAIT = 60.0
+MAX_RETRY_WAIT_LIMIT = 86400.0  # a day
 BACKOFF_MAX = 20.0
 MAX_BODY_BYTES = 16 * 1024 * 1024
 READ_ATTEMPTS = 3
@@ -79,12 +80,16 @@ class RetryPolicy:
             raise ValueError(t("transport.max_retries", value=self.max_retries))
         if not (math.isfinite(self.backoff) and self.backoff >= 0):
             raise ValueError(t("transport.backoff", value=self.backoff))
-        if not (math.isfinite(self.max_retry_wait) and self.max_retry_wait >= 0):
-            raise ValueError(t("transport.max_retry_wait", value=self.max_retry_wait))
+        # Bounded: a wait of 1e300 s is an OverflowError in time.sleep and Event.wait.
+        if not (math.isfinite(self.max_retry_wait) and 0 <= self.max_retry_wait <= MAX_RETRY_WAIT_LIMIT):
+            raise ValueError(
+                t("transport.max_retry_wait", value=self.max_retry_wait, limit=f"{MAX_RETRY_WAIT_LIMIT:g}")
+            )
 
     def backoff_delay(self, retry: int) -> float:
         """Seconds to wait before resend number ``retry`` (1-based) when the server gave no Retry-After."""
-        return float(min(self.backoff * (2 ** (retry - 1)), BACKOFF_MAX, self.max_retry_wait))
+        # The exponent is capped: 2 ** 1024 is too large for a float, however many resends are allowed.
+        return float(min(self.backoff * (2 ** min(retry - 1, 32)), BACKOFF_MAX, self.max_retry_wait))
 
 
 def default_retry(total: int = DEFAULT_MAX_RETRIES, backoff: float = DEFAULT_BACKOFF) -> RetryPolicy:
@@ -145,7 +150,7 @@ def parse_response(response: requests.Response, *, envelope: bool = True) -> dic
     body: Any = None
     if raw.strip():
         try:
-            body = json.loads(raw)
+            body = _loads(raw)
         except ValueError:
             body = None
             content_type = response.headers.get("Content-Type", t("transport.unknown_type"))
@@ -251,7 +256,7 @@ class _Watchdog:
                 deadline, _, exchange = self._heap[0]
                 wait = deadline - time.monotonic()
                 if wait > 0:
-                    self._cond.wait(wait)
+                    self._cond.wait(min(wait, 60.0))  # a far deadline must not overflow the wait
                     continue
                 heapq.heappop(self._heap)
             exchange.expire()
@@ -357,6 +362,13 @@ def _without_userinfo(url: str) -> str:
     return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
 
 
+def check_ca_bundle(path: str, what: str) -> None:
+    """Refuse a CA bundle that is not there: requests reads "" as "do not verify", and a missing
+    path as an OSError from every call."""
+    if not path.strip() or not os.path.exists(path):
+        raise ValueError(t("transport.bad_ca_bundle", what=what, path=repr(path)))
+
+
 def check_endpoint(url: str, what: str | None = None) -> str:
     """``url`` without a trailing slash; refuses user info, other schemes and a missing host.
 
@@ -429,15 +441,42 @@ class ApiClient:
         clone.on_unreachable = on_unreachable
         return clone
 
+    def _cancel_event(self) -> threading.Event | None:
+        # A client without its own event (the IAM login) takes the one of the call it works for:
+        # a renewal waiting out IAM's Retry-After must end when that call's run is stopped.
+        return self.cancel if self.cancel is not None else getattr(_current, "cancel", None)
+
     def _check_cancel(self) -> None:
-        if self.cancel is not None and self.cancel.is_set():
+        cancel = self._cancel_event()
+        if cancel is not None and cancel.is_set():
             raise Cancelled()
 
     def _wait(self, seconds: float) -> None:
-        if self.cancel is None:
+        cancel = self._cancel_event()
+        if cancel is None:
             time.sleep(seconds)
-        elif self.cancel.wait(seconds):
+        elif cancel.wait(seconds):
             raise Cancelled(t("transport.cancelled_wait"))
+
+    @contextlib.contextmanager
+    def _on_behalf(self) -> Iterator[None]:
+        """Calls made meanwhile on this thread (a token renewal) are stopped by this call's cancel."""
+        outer = getattr(_current, "cancel", None)
+        _current.cancel = self._cancel_event()
+        try:
+            yield
+        except errors.AuthenticationError as exc:
+            if exc.error_code in errors.CREDENTIAL_CODES:
+                raise
+            # IAM refused the renewal (a password changed meanwhile): every later request needs
+            # it too, so it is a credentials failure, which stops a bulk run.
+            raise errors.AuthenticationError(
+                t("transport.renewal_failed", message=exc.error_msg, code=exc.error_code),
+                errors.RENEWAL_FAILED,
+                status=exc.status,
+            ) from None
+        finally:
+            _current.cancel = outer
 
     def request(
         self,
@@ -469,9 +508,10 @@ class ApiClient:
             base_headers = {"Content-Type": "application/json", "Host": self._host, **(headers or {})}
             signed_at = time.monotonic()
             if self.credentials is not None:
-                sent_headers = self.credentials.auth_headers(
-                    method, self._host, full_path, query_string, base_headers, body
-                )
+                with self._on_behalf():
+                    sent_headers = self.credentials.auth_headers(
+                        method, self._host, full_path, query_string, base_headers, body
+                    )
             else:
                 sent_headers = base_headers
             self._check_cancel()  # signing may have waited for a renewal
@@ -506,7 +546,7 @@ class ApiClient:
                 and not renewed
                 and self.credentials is not None
                 and _error_code(response) in RENEWABLE_CODES
-                and self.credentials.renew(since=signed_at)
+                and self._renew(signed_at)
             ):
                 renewed = True
                 log.info("Credentials renewed after HTTP 401; resending %s", where)
@@ -518,6 +558,11 @@ class ApiClient:
             delay = self._delay(response, retries, where)
             log.info("%s answered HTTP %s; resending in %.2f s", where, status, delay)
             self._wait(delay)
+
+    def _renew(self, signed_at: float) -> bool:
+        assert self.credentials is not None
+        with self._on_behalf():
+            return self.credentials.renew(since=signed_at)
 
     def _delay(self, response: requests.Response, retry: int, where: str) -> float:
         """Seconds before the next attempt; raises ``Client.Throttled`` when asked to wait past the cap."""
@@ -573,14 +618,15 @@ class ApiClient:
 
 def _redirected(where: str, response: requests.Response) -> errors.TransportError:
     location = response.headers.get("Location") or ""
-    target = urlsplit(location)
-    goes_to = (
-        t("transport.redirect_host", host=f"{target.hostname}{':' + str(target.port) if target.port else ''}")
-        if target.hostname
-        else ""
-    )
-    if location and not target.hostname:
-        goes_to = t("transport.redirect_same_host")
+    try:  # the server's text: a bad port or bracket must not turn the answer into a ValueError
+        target = urlsplit(location)
+        host = f"{target.hostname}{':' + str(target.port) if target.port else ''}"
+        goes_to = t("transport.redirect_host", host=host) if target.hostname else ""
+    except ValueError:
+        goes_to = t("transport.redirect_bad_url")
+    else:
+        if location and not target.hostname:
+            goes_to = t("transport.redirect_same_host")
     return errors.TransportError(
         t("transport.redirected", where=where, status=response.status_code, goes_to=goes_to),
         errors.REDIRECTED,
@@ -626,6 +672,11 @@ def send(
             response.close()
         cut = exchange.finish()
         raise _failure(exc, where, cut, connect + read, proxies or {}) from None
+    except OSError as exc:  # raised by requests before sending, e.g. a CA bundle that is not there
+        exchange.finish()
+        raise errors.TransportError(
+            t("transport.not_sent", where=where, reason=exc.strerror or exc), errors.CONNECTION
+        ) from None
     finally:
         _current.exchange = None
     if exchange.finish():
@@ -724,12 +775,37 @@ def _json_bytes(value: Mapping[str, Any]) -> bytes:
         raise ValueError(t("transport.json_body", error=exc)) from None
 
 
+def _loads(raw: bytes) -> Any:
+    """``json.loads``, with a nesting too deep for it (``[[[[…``) a ValueError like any bad JSON."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ValueError(t("transport.json_too_deep")) from None
+
+
+def decoded_json(response: requests.Response) -> Any:
+    """The answer's JSON; ValueError when it is not JSON (too deeply nested included)."""
+    return _loads(response.content)
+
+
 def _error_code(response: requests.Response) -> str | None:
     try:
-        body = response.json()
+        body = decoded_json(response)
     except ValueError:
         return None
     return str(body.get("error_code")) if isinstance(body, dict) else None
+
+
+class _NoRedirectSession(requests.Session):
+    """A session that never even prepares a redirect.
+
+    With ``allow_redirects=False`` requests still walks ``resolve_redirects`` once to keep the
+    next request in ``response.next``: that reads the whole 3xx body (past ``MAX_BODY_BYTES``),
+    copies the headers for the ``Location`` and raises ValueError for a malformed one.
+    """
+
+    def resolve_redirects(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        return iter(())
 
 
 def new_http_session(*, pool_size: int = 16, verify: Verify = True) -> requests.Session:
@@ -737,7 +813,7 @@ def new_http_session(*, pool_size: int = 16, verify: Verify = True) -> requests.
 
     ``verify`` is True (the system's CA bundle from certifi) or a CA bundle path.
     """
-    http = requests.Session()
+    http = _NoRedirectSession()
     http.trust_env = False  # no ~/.netrc, no REQUESTS_CA_BUNDLE, no environment proxies by surprise
     adapter = _Adapter(
         pool_connections=4, pool_maxsize=pool_size, max_retries=Retry(0, read=False, redirect=False)
