@@ -311,3 +311,23 @@ def test_a_stale_requests_ca_bundle_fails_the_call_not_the_caller(emulator: Emul
         listed = Estimator.get_job_configs_list(session)
         assert listed["error_code"] == errors.CONNECTION
         assert "not sent" in listed["error_msg"]
+
+
+@pytest.mark.parametrize("region", ["x.evil.com#", "cn-north-4/..", "evil.com?", "a@b", "CN North"])
+def test_a_region_that_could_move_the_host_is_refused(region: str) -> None:
+    from modelarts_widgets.sdk import endpoints
+
+    with pytest.raises(ValueError, match="is not a region name"):
+        endpoints.modelarts_endpoint(region)
+    with pytest.raises(ValueError, match="is not a region name"):
+        endpoints.iam_endpoint(region)
+    assert (
+        endpoints.modelarts_endpoint("ap-southeast-1") == "https://modelarts.ap-southeast-1.myhuaweicloud.cn"
+    )
+    assert endpoints.iam_endpoint("cn-north-4") == "https://iam.cn-north-4.myhuaweicloud.com"
+
+
+@pytest.mark.parametrize("size", [0, -1, 1.5, True, "8"])
+def test_a_pool_size_that_is_no_count_is_refused(emulator: Emulator, size: object) -> None:
+    with pytest.raises(ValueError, match="pool_size must be a whole number"):
+        Session(environ=emulator.env(), pool_size=size)  # type: ignore[arg-type]

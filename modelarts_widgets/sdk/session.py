@@ -129,6 +129,8 @@ class Session:
                 stacklevel=2,
             )
         self.verify = verify
+        if isinstance(pool_size, bool) or not isinstance(pool_size, int) or pool_size < 1:
+            raise ValueError(t("session.bad_pool_size", value=repr(pool_size)))
         self._pool_lock = threading.Lock()
         self._http = new_http_session(pool_size=pool_size, verify=verify)
         self._timeout = timeout
