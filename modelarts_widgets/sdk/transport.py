@@ -503,6 +503,9 @@ class ApiClient:
         where = t("transport.where", method=method, path=full_path, host=self._host)
         renewed = False
         retries = 0
+        # The call's deadline: its exchanges together may take connect + read seconds (the waits
+        # a server asks for between them not counted), so trickled refusals cannot stretch it.
+        budget, spent = sum(self.timeout), 0.0
         while True:
             self._check_cancel()
             base_headers = {"Content-Type": "application/json", "Host": self._host, **(headers or {})}
@@ -515,6 +518,9 @@ class ApiClient:
             else:
                 sent_headers = base_headers
             self._check_cancel()  # signing may have waited for a renewal
+            sent_at = time.monotonic()
+            remaining = budget - spent
+            connect = min(self.timeout[0], remaining)
             try:
                 response = send(
                     self.http,
@@ -522,21 +528,23 @@ class ApiClient:
                     url,
                     headers=sent_headers,
                     data=body,
-                    timeout=self.timeout,
+                    timeout=(connect, max(remaining - connect, 0.05)),
                     proxies=self.proxies,
                     where=where,
                 )
             except errors.TransportError as exc:
+                spent += time.monotonic() - sent_at
                 if exc.error_code == errors.UNREACHABLE and self.on_unreachable is not None:
                     self.on_unreachable(f"{exc.error_code}: {exc.error_msg}")
                 retryable = exc.error_code == errors.CONNECTION and method in SAFE_METHODS
-                if not retryable or retries >= self.retry.max_retries:
+                if not retryable or retries >= self.retry.max_retries or spent >= budget:
                     raise
                 retries += 1
                 delay = self.retry.backoff_delay(retries)
                 log.info("%s failed (%s); resending in %.2f s", where, exc.error_code, delay)
                 self._wait(delay)
                 continue
+            spent += time.monotonic() - sent_at
             status = response.status_code
             log.debug("%s -> %s in %.0f ms", where, status, (time.monotonic() - signed_at) * 1000)
             if 300 <= status < 400:
@@ -552,7 +560,7 @@ class ApiClient:
                 log.info("Credentials renewed after HTTP 401; resending %s", where)
                 continue
             resend = status in REFUSED_STATUSES or (status in UNCERTAIN_STATUSES and method in SAFE_METHODS)
-            if not resend or retries >= self.retry.max_retries:
+            if not resend or retries >= self.retry.max_retries or spent >= budget:
                 return response
             retries += 1
             delay = self._delay(response, retries, where)
