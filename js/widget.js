@@ -148,6 +148,7 @@ export function viewRows(rows, { filter = "", sortKey = "name", sortDir = "asc" 
   return shown;
 }
 
+// The states are spelled in modelarts_widgets/sdk/states.py; tests/test_states.py checks these lists.
 const UNFINISHED = ["queued", "backing up", "backed up", "deleting", "restoring"];
 
 /** How many names of the current run have reached a final state. */

@@ -15,20 +15,14 @@ import traitlets
 
 from . import i18n
 from .choose import protect_patterns, protected_reason, protecting_pattern
-from .sdk.bulk import (
-    ALREADY_GONE,
-    DEFAULT_DELETE_CONCURRENCY,
-    DELETED,
-    FAILED,
-    QUEUED,
-    BulkDelete,
-    iter_config_pages,
-)
+from .sdk import errors
+from .sdk.bulk import DEFAULT_DELETE_CONCURRENCY, BulkDelete, iter_config_pages
 from .sdk.errors import CANCELLED as CANCELLED_CODE
 from .sdk.errors import ModelArtsError, hint_for
 from .sdk.estimator import Status
 from .sdk.restore import BulkRestore
 from .sdk.session import Session
+from .sdk.states import FAILED, GONE_STATES, QUEUED, RESTORING, StatusEntry
 from .sdk.trash import OTHER_PROJECT, BackupFile, BackupInfo, Trash, trash_for
 
 log = logging.getLogger("modelarts_widgets")
@@ -45,10 +39,6 @@ def _asset(name: str) -> Path:
 # Per-row statuses reach the page at most this often (seconds), batched into one message.
 FLUSH_INTERVAL = 0.15
 TRASH_FILES_SHOWN = 20
-RESTORING, RESTORED = "restoring", "restored"
-CANCELLED_STATE = "cancelled"
-# States after which a name is not there to delete again.
-_GONE_STATES = (DELETED, ALREADY_GONE)
 # The one synced trait the page may write; any other write from the page is refused and reverted.
 PAGE_WRITABLE = frozenset({"selected"})
 _OPTIONS = ("session", "protect", "concurrency", "backup", "selected", "autoload", "language")
@@ -86,10 +76,10 @@ def _row(config: Mapping[str, Any], patterns: list[str], language: str | None = 
     return row
 
 
-def _status_entry(state: str, result: Status | None) -> list[str]:
+def _status_entry(state: str, result: Status | None) -> StatusEntry:
     if result is None or result.get("is_success"):
-        return [state, "", ""]
-    return [state, str(result.get("error_code") or ""), str(result.get("error_msg") or "")]
+        return StatusEntry(state)
+    return StatusEntry(state, str(result.get("error_code") or ""), str(result.get("error_msg") or ""))
 
 
 class JobConfigTable(anywidget.AnyWidget):
@@ -149,8 +139,8 @@ class JobConfigTable(anywidget.AnyWidget):
         self._lock = threading.RLock()
         self._names: set[str] = set()
         self._complete = False
-        self._statuses: dict[str, list[str]] = {}
-        self._pending: dict[str, list[str]] = {}
+        self._statuses: dict[str, StatusEntry] = {}
+        self._pending: dict[str, StatusEntry] = {}
         self._run: BulkDelete | None = None
         self._busy = False  # a job holds the table; `running` mirrors it for the page
         self._trash = trash_for(backup)
@@ -183,7 +173,7 @@ class JobConfigTable(anywidget.AnyWidget):
                 continue
             if self._complete and name not in self._names:
                 continue
-            if self._statuses.get(name, [""])[0] in _GONE_STATES:
+            if self._statuses.get(name, [""])[0] in GONE_STATES:
                 continue
             kept.append(name)
         return kept
@@ -277,7 +267,7 @@ class JobConfigTable(anywidget.AnyWidget):
             log.exception("Loading configs failed")
             if current():
                 message = i18n.t("error.unexpected", lang=self._lang, error=f"{type(exc).__name__}: {exc}")
-                self._fail(ModelArtsError(message, "Client.Error"))
+                self._fail(ModelArtsError(message, errors.UNEXPECTED))
 
     def _stopped_loading(self, cancel: threading.Event, rows: list[dict[str, Any]]) -> None:
         """Stop pressed during a load: keep what arrived, and say the list is incomplete."""
@@ -408,7 +398,7 @@ class JobConfigTable(anywidget.AnyWidget):
             backup = BackupFile.load(info.path)
             names = sorted([*backup.configs, *backup.problems])
         except ValueError as exc:
-            self.error = {"code": "Client.BadBackupFile", "message": str(exc), "hint": ""}
+            self.error = {"code": errors.BAD_BACKUP_FILE, "message": str(exc), "hint": ""}
             names = []
         self._trash_names[file] = names
         self.trash_files = [dict(f, names=names) if f["file"] == file else f for f in self.trash_files]
@@ -459,7 +449,7 @@ class JobConfigTable(anywidget.AnyWidget):
             for n in dict.fromkeys(names)
             if n in self._names
             and not protected_reason(n, self._patterns)
-            and self._statuses.get(n, [""])[0] not in _GONE_STATES
+            and self._statuses.get(n, [""])[0] not in GONE_STATES
         ]
 
     def _begin(self, names: list[str], state: str) -> None:
@@ -468,7 +458,7 @@ class JobConfigTable(anywidget.AnyWidget):
         self._retry_names = []
         self._job = list(names)
         for name in names:
-            self._statuses[name] = [state, "", ""]
+            self._statuses[name] = StatusEntry(state)
         self._pending = {}
         self._finished = threading.Event()
         self.running = True
@@ -554,7 +544,7 @@ class JobConfigTable(anywidget.AnyWidget):
         except (ModelArtsError, ValueError) as exc:
             other = "allow_other_project" in str(exc)
             self.error = {
-                "code": OTHER_PROJECT if other else "Client.RestoreRefused",
+                "code": OTHER_PROJECT if other else errors.RESTORE_REFUSED,
                 "message": str(exc),
                 "hint": hint_for(OTHER_PROJECT, language=self._lang) if other else "",
             }
@@ -564,7 +554,7 @@ class JobConfigTable(anywidget.AnyWidget):
             claimed = self._claim(job.finished, lambda: self._end_restore(job.results))
             if not claimed:
                 return None
-            if self.error.get("code") in (OTHER_PROJECT, "Client.RestoreRefused", "Client.BadBackupFile"):
+            if self.error.get("code") in (OTHER_PROJECT, errors.RESTORE_REFUSED, errors.BAD_BACKUP_FILE):
                 self.error = {}
             self._restore_job = job
             with self._lock:
@@ -727,7 +717,7 @@ class JobConfigTable(anywidget.AnyWidget):
         except Exception as exc:
             log.debug("Trash view action failed: %s", exc)
             if not self.error:
-                self.error = {"code": "Client.TrashError", "message": str(exc), "hint": ""}
+                self.error = {"code": errors.TRASH_ERROR, "message": str(exc), "hint": ""}
 
     def _job_counts(self) -> dict[str, int]:
         return dict(Counter(self._statuses.get(n, [""])[0] for n in self._job))

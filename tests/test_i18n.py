@@ -19,7 +19,8 @@ from modelarts_widgets.emulator import Emulator
 from modelarts_widgets.sdk import Session
 from modelarts_widgets.sdk.bulk import ALREADY_GONE, CANCELLED, DELETED, FAILED, QUEUED, SKIPPED
 from modelarts_widgets.sdk.errors import ModelArtsError, hint_for
-from modelarts_widgets.widget import RESTORED, RESTORING, JobConfigTable
+from modelarts_widgets.sdk.states import RESTORED, RESTORING
+from modelarts_widgets.widget import JobConfigTable
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "modelarts_widgets"

@@ -69,7 +69,7 @@ UPDATE_REQUIRED = ("worker_server_num", "app_url", "boot_file_url", "model_id", 
 # No config-specific "not found" code is documented; 404 always counts, plus these codes.
 DEFAULT_NOT_FOUND_CODES = ("ModelArts.0015",)
 RESEND_ATTEMPTS = 3
-INCOMPLETE = "Client.IncompleteConfig"
+INCOMPLETE = errors.INCOMPLETE  # defined in .errors; importable from here too
 
 
 def not_found_codes() -> frozenset[str]:

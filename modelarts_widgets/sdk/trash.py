@@ -46,9 +46,11 @@ except ImportError:  # Windows: no advisory locks; retention may then remove a f
 from modelarts_widgets.i18n import t
 
 from . import configs as contract
+from . import errors
 from .configs import Status
 from .names import is_valid_config_name
 from .session import Session
+from .states import RESTORE_FINAL_STATES
 
 log = logging.getLogger("modelarts_widgets")
 
@@ -64,15 +66,17 @@ SUFFIXES = (".jsonl", ".json")
 MAX_BACKUP_BYTES = 64 * 2**20  # a bigger file is refused before it is read
 HEADER_MAX_BYTES = 64 * 2**10  # what listing reads of each file
 DEFAULT_RESTORE_CONCURRENCY = 8
-RESTORE_FINAL = frozenset({"restored", "failed", "skipped", "cancelled"})
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
-EXISTS = "Client.Exists"
-BACKUP_FAILED = "Client.BackupFailed"
-BAD_ENTRY = "Client.BadBackupEntry"
-NOT_IN_BACKUP = "Client.NotInBackup"
-OTHER_PROJECT = "Client.OtherProject"
+# Defined in .errors; importable from here too.
+EXISTS, BACKUP_FAILED, BAD_ENTRY, NOT_IN_BACKUP, OTHER_PROJECT = (
+    errors.EXISTS,
+    errors.BACKUP_FAILED,
+    errors.BAD_ENTRY,
+    errors.NOT_IN_BACKUP,
+    errors.OTHER_PROJECT,
+)
 
 
 def create_body(details: Mapping[str, Any]) -> dict[str, Any]:
@@ -719,7 +723,7 @@ def restore(
     from .restore import BulkRestore
 
     def on_status(name: str, state: str, result: Status | None) -> None:
-        if on_result is not None and result is not None and state in RESTORE_FINAL:
+        if on_result is not None and result is not None and state in RESTORE_FINAL_STATES:
             on_result(name, result)
 
     job = BulkRestore(
