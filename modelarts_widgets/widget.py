@@ -8,7 +8,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Literal, TypedDict, cast
 
 import anywidget
 import traitlets
@@ -34,6 +34,69 @@ def _asset(name: str) -> Path:
     """The installed copy in ``static/``, or the repository's ``js/`` in a checkout."""
     installed = _HERE / "static" / name
     return installed if installed.is_file() else _HERE.parent / "js" / name
+
+
+# -- the contract between this model and js/widget.js -------------------------------------------
+#
+# Synced traits (kernel -> page; the page may write `selected` only, see PAGE_WRITABLE):
+#   rows                list[Row]        the configs shown, see _row()
+#   selected            list[str]        the ticked names (written by both sides)
+#   phase               str              "loading" | "ready" | "error"
+#   project             str              the project shown in messages
+#   error               dict             {"code", "message", "hint"} of the banner; {} for none
+#   running             bool             a delete or restore job holds the table
+#   undo_count          int              how many configs Undo would re-create
+#   backups             bool             deletes save a backup first (Undo and Trash work)
+#   trash_files         list[dict]       the Trash view's backup files (list_trash())
+#   trash_all_projects  bool             the Trash view lists every project's backups
+#   trash_scope         str              "project p1 (r1)": whose backups the view lists
+#   language            str              "" (follow the page), "en" or "zh-CN"
+#   _catalogs           dict             the page's catalog keys (page.*, hint.*), every language
+#
+# Custom messages, page -> kernel (PageRequest): {"type": ...} and
+#   hello                                      -> a StatusesMessage with reset=True
+#   refresh | stop | undo                      no answer (the traits change)
+#   retry                {"id"}                -> a ReplyMessage
+#   delete               {"id", "names", "token"}: exactly the names the confirmation showed;
+#                                                 a token acts once -> a ReplyMessage
+#   restore              {"id", "file", "names", "token", "allow_other_project"?} -> a ReplyMessage
+#   trash                {"all_projects"?}     lists the trash into trash_files
+#   trash_open           {"file"}              reads one file's names into trash_files
+# Custom messages, kernel -> page: StatusesMessage (as a job runs) and ReplyMessage (below).
+# The state words are those of sdk/states.py; tests/test_states.py checks the page's lists.
+
+
+class StatusesMessage(TypedDict, total=False):
+    """Per-row statuses of the current job, only what changed since the last one."""
+
+    type: Literal["statuses"]
+    updates: dict[str, StatusEntry]  # name -> [state, code, message] (a JSON list)
+    counts: dict[str, int]  # state -> how many names of the job are in it
+    total: int  # names in the job
+    reset: bool  # forget earlier statuses first
+
+
+class ReplyMessage(TypedDict, total=False):
+    """The answer to one page request that can be refused (delete, restore, retry)."""
+
+    type: Literal["reply"]
+    id: str | None  # the request's "id", as sent (None when it had none)
+    request: str  # the request's "type"
+    ok: bool  # the job started
+    reason: str  # when refused: "busy" | "changed" | "restore" | "retry" (page.rejected.<reason>)
+    rejected: str  # when refused: why, in the kernel's language
+
+
+class PageRequest(TypedDict, total=False):
+    """A custom message from the page (see the table above)."""
+
+    type: str
+    id: str
+    names: list[str]
+    token: str
+    file: str
+    all_projects: bool
+    allow_other_project: bool
 
 
 # Per-row statuses reach the page at most this often (seconds), batched into one message.
@@ -227,7 +290,7 @@ class JobConfigTable(anywidget.AnyWidget):
             self._loader = threading.Thread(
                 target=self._load, args=(cancel,), name="modelarts-widget-load", daemon=True
             )
-        self.send({"type": "statuses", "reset": True, "updates": {}, "counts": {}, "total": 0})
+        self._send_statuses({"type": "statuses", "reset": True, "updates": {}, "counts": {}, "total": 0})
         self._loader.start()
 
     def wait_loaded(self, timeout: float | None = None) -> None:
@@ -596,7 +659,23 @@ class JobConfigTable(anywidget.AnyWidget):
                 updates, self._pending = self._pending, {}
             counts = self._job_counts()
         if updates:
-            self.send({"type": "statuses", "updates": updates, "counts": counts, "total": len(job)})
+            self._send_statuses({"type": "statuses", "updates": updates, "counts": counts, "total": len(job)})
+
+    def _send_statuses(self, message: StatusesMessage) -> None:
+        self.send(message)
+
+    def _reply(self, request: PageRequest, ok: bool, why: str = "") -> None:
+        """Answer ``request`` (its ``id``): started, or refused with the reason ``why``."""
+        reply: ReplyMessage = {
+            "type": "reply",
+            "id": request.get("id"),
+            "request": request.get("type", ""),
+            "ok": ok,
+        }
+        if not ok:
+            reply["reason"] = why
+            reply["rejected"] = i18n.t(f"table.rejected.{why}", lang=self._lang)
+        self.send(reply)
 
     def _track(self, finished: threading.Event, on_end: Callable[[], None]) -> None:
         """Batch per-row statuses into one message every FLUSH_INTERVAL until the job ends."""
@@ -621,11 +700,12 @@ class JobConfigTable(anywidget.AnyWidget):
     def _on_front_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if not isinstance(content, dict):
             return
+        request = cast(PageRequest, content)  # unchecked: each field is checked where it is used
         kind = content.get("type")
         if kind == "hello":
             with self._lock:
                 statuses, counts, total = dict(self._statuses), self._job_counts(), len(self._job)
-            self.send(
+            self._send_statuses(
                 {"type": "statuses", "reset": True, "updates": statuses, "counts": counts, "total": total}
             )
         elif kind == "refresh":
@@ -634,14 +714,8 @@ class JobConfigTable(anywidget.AnyWidget):
         elif kind == "stop":
             self.stop()
         elif kind == "retry":
-            if self._start_delete(self._failed_deletes()) is None:
-                self.send(
-                    {
-                        "type": "statuses",
-                        "rejected": i18n.t("table.rejected.retry", lang=self._lang),
-                        "reason": "retry",
-                    }
-                )
+            started = self._start_delete(self._failed_deletes()) is not None
+            self._reply(request, started, "retry")
         elif kind == "undo":
             self.undo()
         elif kind == "trash":
@@ -682,33 +756,21 @@ class JobConfigTable(anywidget.AnyWidget):
                 allow = content.get("allow_other_project") is True
                 threading.Thread(
                     target=self._restore_from_page,
-                    args=(str(content.get("file")), names, allow),
+                    args=(request, str(content.get("file")), names, allow),
                     name="modelarts-widget-restore",
                     daemon=True,
                 ).start()
                 return
-            if not started:
-                self.send(
-                    {
-                        "type": "statuses",
-                        "rejected": i18n.t(f"table.rejected.{why}", lang=self._lang),
-                        "reason": why,
-                    }
-                )
+            self._reply(request, started, why)
 
-    def _restore_from_page(self, file: str, names: list[str], allow_other_project: bool) -> None:
+    def _restore_from_page(
+        self, request: PageRequest, file: str, names: list[str], allow_other_project: bool
+    ) -> None:
         try:
             started = self._start_restore(self._trash_path(file), names, allow_other_project) is not None
         except ValueError:
             started = False
-        if not started:
-            self.send(
-                {
-                    "type": "statuses",
-                    "rejected": i18n.t("table.rejected.restore", lang=self._lang),
-                    "reason": "restore",
-                }
-            )
+        self._reply(request, started, "restore")
 
     def _in_background(self, action: Callable[..., Any], *args: Any) -> None:
         """Run a Trash-view action off the comm thread; its failure shows in the banner."""

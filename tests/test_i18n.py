@@ -101,7 +101,7 @@ def _used_keys() -> set[str]:
         "page.state.${state}": [*states, CANCELLED],
         "page.column.${column.key}": ["name", "desc", "engine", "created"],
         "page.rejected.${msg.reason}": ["busy", "changed", "restore", "retry"],
-        "table.rejected.{why}": ["busy", "changed"],
+        "table.rejected.{why}": ["busy", "changed", "restore", "retry"],
         "credentials.source.{name}": ["environment", "profile", "notebook", "metadata", "legacy"],
         "report.head.{h}": ["outcome", "name", "created", "details"],
     }
