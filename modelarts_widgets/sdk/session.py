@@ -13,7 +13,7 @@ from typing import Any, Callable, ClassVar
 
 from modelarts_widgets.i18n import t
 
-from . import auth, endpoints, errors
+from . import auth, endpoints, errors, settings
 from .credentials import AccessKeyCredentials, Credentials, TokenCredentials
 from .endpoints import first
 from .transport import (
@@ -91,18 +91,16 @@ class Session:
 
         self._proxies_for = proxies_for
         if config_file is not None:
-            env["MODELARTS_CONFIG_FILE"] = config_file
-        self.region_name = region_name or self._overrides.get("region_name") or first(env, "MODELARTS_REGION")
+            env[settings.CONFIG_FILE] = config_file
+        self.region_name = region_name or self._overrides.get("region_name") or first(env, settings.REGION)
         self._iam_override = (
-            iam_endpoint or self._overrides.get("iam_endpoint") or first(env, "HUAWEICLOUD_SDK_IAM_ENDPOINT")
+            iam_endpoint or self._overrides.get("iam_endpoint") or first(env, settings.IAM_ENDPOINT)
         )
         # Checked before anything is sent: a password in an endpoint URL would go out with every call.
         if self._iam_override:
             self._iam_override = check_endpoint(self._iam_override, "The IAM endpoint")
         given_endpoint = (
-            modelarts_endpoint
-            or self._overrides.get("modelarts_endpoint")
-            or first(env, "MODELARTS_ENDPOINT")
+            modelarts_endpoint or self._overrides.get("modelarts_endpoint") or first(env, settings.ENDPOINT)
         )
         if given_endpoint:
             given_endpoint = check_endpoint(given_endpoint, "The ModelArts endpoint (MODELARTS_ENDPOINT)")
@@ -113,7 +111,9 @@ class Session:
             raise ValueError(f"timeout must be (connect, read) in seconds, both > 0, not {timeout!r}")
         if verify is None:
             # The project's own CA first: requests would otherwise let REQUESTS_CA_BUNDLE win.
-            verify = first(env, "MODELARTS_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE") or True
+            verify = (
+                first(env, settings.CA_BUNDLE, settings.REQUESTS_CA_BUNDLE, settings.CURL_CA_BUNDLE) or True
+            )
         if verify is False:
             warnings.warn(
                 "TLS certificate verification is off for this ModelArts session",
@@ -219,7 +219,7 @@ class Session:
         if username or password:
             if not (username and password):
                 raise errors.AuthenticationError(t("credentials.both_password"), errors.AUTH)
-            project = first(env, "HUAWEICLOUD_SDK_PROJECT_ID", "PROJECT_ID")
+            project = first(env, settings.PROJECT_ID, settings.NOTEBOOK_PROJECT_ID)
             return self._password_login("arguments (password)", account, username, password, project)
         return self._auto(env)
 
@@ -232,7 +232,7 @@ class Session:
                 data.get("account"),
                 str(data["username"]),
                 str(data["password"]),
-                data.get("project_id") or first(env, "PROJECT_ID"),
+                data.get("project_id") or first(env, settings.NOTEBOOK_PROJECT_ID),
             )
 
         chain: Iterable[tuple[str, Callable[[Mapping[str, str]], auth.Found]]] = (

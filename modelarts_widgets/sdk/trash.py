@@ -46,7 +46,7 @@ except ImportError:  # Windows: no advisory locks; retention may then remove a f
 from modelarts_widgets.i18n import t
 
 from . import configs as contract
-from . import errors
+from . import errors, settings
 from .configs import Status
 from .names import is_valid_config_name
 from .session import Session
@@ -54,9 +54,9 @@ from .states import RESTORE_FINAL_STATES
 
 log = logging.getLogger("modelarts_widgets")
 
-TRASH_ENV = "MODELARTS_TRASH_DIR"
-KEEP_DAYS_ENV = "MODELARTS_TRASH_KEEP_DAYS"
-KEEP_FILES_ENV = "MODELARTS_TRASH_KEEP_FILES"
+TRASH_ENV = settings.TRASH_DIR
+KEEP_DAYS_ENV = settings.TRASH_KEEP_DAYS
+KEEP_FILES_ENV = settings.TRASH_KEEP_FILES
 DEFAULT_KEEP_DAYS = 30.0
 DEFAULT_KEEP_FILES = 100
 FORMAT = "modelarts-widgets/config-backup@1"  # one JSON object per run (still restored)
@@ -425,9 +425,8 @@ class Trash:
         keep_days: float | None = None,
         keep_files: int | None = None,
     ) -> None:
-        env = os.environ
         self.folder = Path(
-            folder or env.get(TRASH_ENV) or Path.home() / ".modelarts_widgets" / "trash"
+            folder or settings.get(TRASH_ENV) or Path.home() / ".modelarts_widgets" / "trash"
         ).expanduser()
         if keep_days is None:
             keep_days = _setting(KEEP_DAYS_ENV, DEFAULT_KEEP_DAYS, float)
@@ -671,7 +670,7 @@ def _fsync_folder(folder: Path) -> None:
 
 def _setting(name: str, default: Any, kind: Callable[[str], Any]) -> Any:
     """A retention setting from the environment; ``ValueError`` naming it when it is no count."""
-    raw = os.environ.get(name, "").strip()
+    raw = (settings.get(name) or "").strip()
     if not raw:
         return default
     try:
