@@ -12,7 +12,7 @@ from modelarts_widgets.emulator import Emulator
 from modelarts_widgets.sdk import Session
 from modelarts_widgets.sdk.trash import Trash
 
-from .test_widget import Recorder, front, wait_until
+from .conftest import Recorder, front, wait_until
 
 
 @pytest.fixture
