@@ -536,6 +536,11 @@ function draw({ model, el }) {
     deleteButton.textContent = t("page.delete", { count: n });
     deleteButton.disabled = n === 0 || model.get("running") || ui.sent || ui.confirming;
     refreshButton.disabled = model.get("running");
+    drawConfirmation();
+  }
+
+  /** The confirmation bar: how many configs, how many the filter hides, a preview of the names. */
+  function drawConfirmation() {
     confirmBar.hidden = !ui.confirming;
     if (ui.confirming) {
       const names = ui.confirmNames;

@@ -3,8 +3,10 @@ not by a field riding on the statuses messages."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import anywidget
 import pytest
 
 from modelarts_widgets import JobConfigTable
@@ -64,3 +66,19 @@ def test_retry_and_restore_from_the_page_are_answered_too(emulator: Emulator, ta
     assert replies["q-10"]["ok"] is False
     assert replies["q-10"]["reason"] == "restore"
     assert emulator.count("POST") == 0
+
+
+def _own_synced_traits() -> set[str]:
+    base = set(anywidget.AnyWidget.class_traits(sync=True))
+    return set(JobConfigTable.class_traits(sync=True)) - base
+
+
+def test_the_contract_in_widget_py_and_the_page_types_name_every_synced_trait() -> None:
+    root = Path(__file__).resolve().parents[1]
+    source = (root / "modelarts_widgets" / "widget.py").read_text(encoding="utf-8")
+    block = source[source.index("# Synced traits") : source.index("# Custom messages")]
+    documented = set(re.findall(r"^#   (\w+)\s{2,}", block, re.MULTILINE))
+    assert documented == _own_synced_traits()
+    js = (root / "js" / "widget.js").read_text(encoding="utf-8")
+    traits = js[js.index("* The synced traits.") : js.index("}} Traits")]
+    assert set(re.findall(r"(\w+): ", traits)) == _own_synced_traits()
