@@ -1,14 +1,72 @@
+// @ts-check
 // JobConfigTable front end: a plain ES module for anywidget (no bundler, no dependencies).
 //
-// State from Python (synced traits): rows, selected, phase, project, error, running, run_id.
-// Per-row delete statuses arrive as custom messages {type: "statuses"} carrying only what
-// changed, so a 1,000-name run costs a few dozen small messages instead of full re-syncs.
+// The contract with Python (the synced traits, and the custom messages both ways) is written
+// down in one place, modelarts_widgets/widget.py; the types below mirror it. Per-row statuses
+// arrive as custom messages {type: "statuses"} carrying only what changed, so a 1,000-name run
+// costs a few dozen small messages instead of full re-syncs. A request that Python can refuse
+// (delete, restore, retry) carries an id, and its answer is a {type: "reply"} with that id.
 // All config text is set with textContent: it is never parsed as HTML.
 //
 // Every word the page shows comes from the catalogs in modelarts_widgets/locales/*.json, which
 // Python syncs as the `_catalogs` trait (one source for kernel and page; see i18n.py for why JSON).
 // The language: the `language` trait when set (JobConfigTable(language=...)), else the page's
 // <html lang> (JupyterLab and Notebook 7 set it from the chosen language pack), else the browser's.
+
+/**
+ * A config as a table row (widget.py's _row).
+ * @typedef {{name: string, desc?: string, engine?: string, version?: string, created?: unknown,
+ *   lock?: string, lock_pattern?: string}} Row
+ */
+/**
+ * A backup file of the Trash view (widget.py's list_trash).
+ * @typedef {{file: string, created?: string, project?: string, region?: string, other?: boolean,
+ *   names?: string[] | null}} TrashFile
+ */
+/** @typedef {{code?: string, message?: string, hint?: string}} ErrorBanner */
+/**
+ * The synced traits.
+ * @typedef {{rows: Row[], selected: string[], phase: string, project: string, error: ErrorBanner,
+ *   running: boolean, undo_count: number, backups: boolean, trash_files: TrashFile[],
+ *   trash_all_projects: boolean, trash_scope: string, language: string,
+ *   _catalogs: Record<string, Catalog>}} Traits
+ */
+/** @typedef {Record<string, string | Record<string, string>>} Catalog */
+/** [state, code, message]: a state of sdk/states.py, and the error's code and message ("" if none). */
+/** @typedef {[string, string, string]} StatusEntry */
+/**
+ * @typedef {{type: "statuses", updates?: Record<string, StatusEntry>, counts?: Record<string, number>,
+ *   total?: number, reset?: boolean}} StatusesMessage
+ */
+/**
+ * @typedef {{type: "reply", id: string | null, request?: string, ok: boolean, reason?: string,
+ *   rejected?: string}} ReplyMessage
+ */
+/** @typedef {StatusesMessage | ReplyMessage} KernelMessage */
+/**
+ * @typedef {{type: "refresh" | "stop" | "undo"}
+ *   | {type: "hello", language: string}
+ *   | {type: "retry", id: string}
+ *   | {type: "delete", id: string, names: string[], token: string}
+ *   | {type: "restore", id: string, file: string, names: string[], token: string, allow_other_project?: boolean}
+ *   | {type: "trash", all_projects?: boolean}
+ *   | {type: "trash_open", file: string}} PageRequest
+ */
+/**
+ * The part of anywidget's model this page uses.
+ * @typedef {{
+ *   get<K extends keyof Traits>(key: K): Traits[K],
+ *   set<K extends keyof Traits>(key: K, value: Traits[K]): void,
+ *   save_changes(): void,
+ *   send(content: PageRequest): void,
+ *   on(event: string, fn: (...args: any[]) => void): void,
+ *   off(event: string, fn: (...args: any[]) => void): void,
+ * }} Model
+ */
+/**
+ * t(key, params): a catalog text; t.has(key): whether a catalog has the key.
+ * @typedef {((key: string, params?: Record<string, unknown>) => string) & {has: (key: string) => boolean}} Translate
+ */
 
 const ROW_HEIGHT = 32; // the first estimate; drawBody measures the real height
 const OVERSCAN = 20;
@@ -17,15 +75,26 @@ const PREVIEW_NAMES = 3;
 const COLUMNS = ["name", "desc", "engine", "created"].map((key) => ({ key }));
 const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
-/** The catalog language a tag names ("zh_CN", "zh-Hans" -> "zh-CN"; "en-GB" -> "en"), or null. */
+/**
+ * The catalog language a tag names ("zh_CN", "zh-Hans" -> "zh-CN"; "en-GB" -> "en"), or null.
+ * @param {string | null | undefined} tag
+ * @returns {"en" | "zh-CN" | null}
+ */
 export function supportedLanguage(tag) {
-  const base = String(tag || "").trim().split(/[-_.@]/)[0].toLowerCase();
+  const base = String(tag || "")
+    .trim()
+    .split(/[-_.@]/)[0]
+    .toLowerCase();
   return base === "zh" ? "zh-CN" : base === "en" ? "en" : null;
 }
 
 /**
  * [catalog language, locale for dates]: the forced language, else the first supported of the
  * page's lang and the browser's languages, else English.
+ * @param {string | null | undefined} forced
+ * @param {string | null | undefined} documentLang
+ * @param {(string | null | undefined)[]} [browserLangs]
+ * @returns {[string, string]}
  */
 export function chooseLanguage(forced, documentLang, browserLangs = []) {
   const tags = forced ? [forced] : [documentLang, ...browserLangs];
@@ -46,10 +115,15 @@ function englishLocale(tag) {
   }
 }
 
-/** t(key, params): the text of `key` in `language`, plural form by params.count, placeholders filled. */
+/**
+ * t(key, params): the text of `key` in `language`, plural form by params.count, placeholders filled.
+ * @param {Record<string, Catalog> | null | undefined} catalogs
+ * @param {string} language
+ * @returns {Translate}
+ */
 export function translator(catalogs, language) {
-  const catalog = (catalogs && catalogs[language]) || {};
-  const english = (catalogs && catalogs.en) || {};
+  const catalog = catalogs?.[language] || {};
+  const english = catalogs?.en || {};
   const plurals = new Intl.PluralRules(language);
   const t = (key, params = {}) => {
     let entry = catalog[key] ?? english[key] ?? key;
@@ -67,7 +141,14 @@ function hintKey(catalog, code) {
   return code.startsWith("HTTP.5") ? "hint.HTTP.5xx" : null;
 }
 
-/** Create an element with a class, text and attributes. */
+/**
+ * Create an element with a class, text and attributes.
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {{cls?: string, text?: string, attrs?: Record<string, string>}} [options]
+ * @param {(Node | string)[]} [children]
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 function h(tag, { cls, text, attrs } = {}, children = []) {
   const node = document.createElement(tag);
   if (cls) node.className = cls;
@@ -82,7 +163,13 @@ const SVG = "http://www.w3.org/2000/svg";
 /** A padlock drawn in SVG (no emoji font needed), labelled with the protection reason. */
 function lockIcon(reason, t) {
   const svg = document.createElementNS(SVG, "svg");
-  for (const [name, value] of Object.entries({ viewBox: "0 0 16 16", width: "12", height: "12", role: "img", "aria-label": t("page.protected", { reason }) })) {
+  for (const [name, value] of Object.entries({
+    viewBox: "0 0 16 16",
+    width: "12",
+    height: "12",
+    role: "img",
+    "aria-label": t("page.protected", { reason }),
+  })) {
     svg.setAttribute(name, value);
   }
   const title = document.createElementNS(SVG, "title");
@@ -101,7 +188,14 @@ function lockIcon(reason, t) {
 
 /** Date formatters for a locale: short for the column, full for its tooltip. */
 function dateFormats(locale) {
-  const short = new Intl.DateTimeFormat(locale, { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  const short = new Intl.DateTimeFormat(locale, {
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  });
   const full = new Intl.DateTimeFormat(locale, { dateStyle: "full", timeStyle: "short", hourCycle: "h23" });
   return { short, full };
 }
@@ -130,7 +224,10 @@ export function formatCreated(ms, t, dates = null) {
   return [local, t("page.created.full", { date: long, zone: zoneText(date), ms })];
 }
 
-/** What the Engine column shows: the version (it names the engine too), else the engine. */
+/**
+ * What the Engine column shows: the version (it names the engine too), else the engine.
+ * @param {Row} row
+ */
 export function engineText(row) {
   return String(row.version || row.engine || "");
 }
@@ -141,6 +238,7 @@ function compareBy(key) {
   if (key === "created") return (a, b) => createdNumber(a) - createdNumber(b) || a.name.localeCompare(b.name);
   if (key === "engine") {
     // By the text in the cell, with numbers compared as numbers (PyTorch-1.8 before PyTorch-1.10).
+    /** @type {Intl.CollatorOptions} */
     const opts = { numeric: true, sensitivity: "base" };
     return (a, b) => engineText(a).localeCompare(engineText(b), undefined, opts) || a.name.localeCompare(b.name);
   }
@@ -148,16 +246,28 @@ function compareBy(key) {
 }
 
 /** Rows in view order: filtered by a case-insensitive substring of name or description, then sorted. */
+/**
+ * @param {Row[]} rows
+ * @param {{filter?: string, sortKey?: string, sortDir?: "asc" | "desc"}} [order]
+ * @returns {Row[]}
+ */
 export function viewRows(rows, { filter = "", sortKey = "name", sortDir = "asc" } = {}) {
   const needle = filter.trim().toLowerCase();
   const shown = needle
-    ? rows.filter((r) => r.name.toLowerCase().includes(needle) || String(r.desc ?? "").toLowerCase().includes(needle))
+    ? rows.filter(
+        (r) =>
+          r.name.toLowerCase().includes(needle) ||
+          String(r.desc ?? "")
+            .toLowerCase()
+            .includes(needle),
+      )
     : rows.slice();
   shown.sort(compareBy(sortKey));
   if (sortDir === "desc") shown.reverse();
   return shown;
 }
 
+// The states are spelled in modelarts_widgets/sdk/states.py; tests/test_states.py checks these lists.
 const UNFINISHED = ["queued", "backing up", "backed up", "deleting", "restoring"];
 
 /** How many names of the current run have reached a final state. */
@@ -171,6 +281,11 @@ function stateClass(state) {
 }
 
 /** A readable summary of the current run's counts, in the language of `t` (from translator()). */
+/**
+ * @param {Record<string, number>} counts state -> names of the run in it
+ * @param {number} total names in the run
+ * @param {Translate} t
+ */
 export function summarize(counts, total, t) {
   if (!total) return "";
   const done = finishedCount(counts, total);
@@ -189,33 +304,55 @@ export function summarize(counts, total, t) {
   return parts.join(t("page.summary.separator"));
 }
 
+/**
+ * Build the widget in `el` and keep it in step with `model`; returns the clean-up.
+ * @param {{model: Model, el: HTMLElement}} view
+ * @returns {() => void}
+ */
 function draw({ model, el }) {
-  const [language, locale] = chooseLanguage(
-    model.get("language"),
-    document.documentElement?.lang,
-    globalThis.navigator?.languages || [globalThis.navigator?.language],
-  );
+  const [language, locale] = chooseLanguage(model.get("language"), document.documentElement?.lang, [
+    ...(globalThis.navigator?.languages || [globalThis.navigator?.language]),
+  ]);
   const catalogs = model.get("_catalogs") || {};
   const t = translator(catalogs, language);
   const dates = dateFormats(locale);
   const stateText = (state) => (t.has(`page.state.${state}`) ? t(`page.state.${state}`) : state);
+  /** The view's own state (not synced). */
   const ui = {
     filter: "",
     sortKey: "name",
+    /** @type {"asc" | "desc"} */
     sortDir: "asc",
     confirming: false,
+    /** @type {string[]} */
     confirmNames: [], // exactly the names the open confirmation shows
     confirmToken: 0,
-    lastClicked: null,
+    /** @type {number | null} */
+    lastClicked: null, // the row index last ticked (shift-click ticks the range)
+    /** @type {Map<string, StatusEntry>} */
     statuses: new Map(), // name -> [state, code, message]
+    /** @type {Set<string>} */
     expanded: new Set(), // names whose error detail is open
+    /** @type {Record<string, number>} */
     counts: {},
     total: 0,
+    /** @type {Row[]} */
     view: [],
     sent: false, // a delete was sent and `running` has not flipped yet
     rowHeight: ROW_HEIGHT,
   };
   let selected = new Set(model.get("selected"));
+  const awaiting = new Set(); // ids of this view's requests that wait for their reply
+  let requests = 0;
+  const nextId = () => {
+    requests += 1;
+    return `${Date.now()}-q${requests}`;
+  };
+  /** Send a request that Python answers with a reply carrying its id. @param {PageRequest & {id: string}} request */
+  const ask = (request) => {
+    awaiting.add(request.id);
+    model.send(request);
+  };
 
   // -- skeleton ------------------------------------------------------------------------------
   const root = h("div", {
@@ -410,13 +547,19 @@ function draw({ model, el }) {
     deleteButton.textContent = t("page.delete", { count: n });
     deleteButton.disabled = n === 0 || model.get("running") || ui.sent || ui.confirming;
     refreshButton.disabled = model.get("running");
+    drawConfirmation();
+  }
+
+  /** The confirmation bar: how many configs, how many the filter hides, a preview of the names. */
+  function drawConfirmation() {
     confirmBar.hidden = !ui.confirming;
     if (ui.confirming) {
       const names = ui.confirmNames;
       const shown = new Set(ui.view.map((r) => r.name));
       const hidden = names.filter((name) => !shown.has(name)).length;
       const listed = names.slice(0, PREVIEW_NAMES).join(t("page.list.separator"));
-      const preview = names.length > PREVIEW_NAMES ? t("page.confirm.more", { names: listed, count: names.length - PREVIEW_NAMES }) : listed;
+      const preview =
+        names.length > PREVIEW_NAMES ? t("page.confirm.more", { names: listed, count: names.length - PREVIEW_NAMES }) : listed;
       const hiddenText = hidden ? t("page.confirm.hidden", { count: hidden }) : "";
       const after = t(model.get("backups") ? "page.confirm.backup" : "page.confirm.no_backup", { count: names.length });
       confirmText.textContent = t("page.confirm.text", { count: names.length, hidden: hiddenText, preview, after });
@@ -448,10 +591,7 @@ function draw({ model, el }) {
     const scopeBox = h("input", { attrs: { type: "checkbox" } });
     scopeBox.checked = everything;
     scopeBox.addEventListener("change", () => model.send({ type: "trash", all_projects: scopeBox.checked }));
-    const scope = h("label", { cls: "maw-trash-scope" }, [
-      scopeBox,
-      h("span", { text: ` ${t("page.trash.all_projects", { here })}` }),
-    ]);
+    const scope = h("label", { cls: "maw-trash-scope" }, [scopeBox, h("span", { text: ` ${t("page.trash.all_projects", { here })}` })]);
     const blocks = files.map((file) => {
       const picked = trashChoice.get(file.file) || new Set();
       const names = Array.isArray(file.names) ? file.names : null;
@@ -493,9 +633,11 @@ function draw({ model, el }) {
       restore.disabled = running || picked.size === 0 || Boolean(file.other && !trashAllowed.has(file.file));
       restore.addEventListener("click", () => {
         ui.confirmToken += 1;
-        const request = { type: "restore", file: file.file, names: [...picked], token: `${Date.now()}-r${ui.confirmToken}` };
+        const token = `${Date.now()}-r${ui.confirmToken}`;
+        /** @type {PageRequest} */
+        const request = { type: "restore", id: nextId(), file: file.file, names: [...picked], token };
         if (file.other) request.allow_other_project = trashAllowed.has(file.file);
-        model.send(request);
+        ask(request);
         trashChoice.set(file.file, new Set());
         restore.disabled = true;
       });
@@ -506,13 +648,11 @@ function draw({ model, el }) {
       if (names) head.push(h("span", { cls: "maw-count", text: ` · ${t("page.trash.configs", { count: names.length })}` }));
       if (file.other) head.push(h("span", { cls: "maw-trash-origin", text: ` · ${t("page.trash.origin", { origin })}` }));
       head.push(h("span", { cls: "maw-spacer" }), restore);
+      /** @type {HTMLElement[]} */
       const body = [h("div", { cls: "maw-trash-head" }, head)];
       if (allow) {
         body.push(
-          h("label", { cls: "maw-trash-allow" }, [
-            allow,
-            h("span", { text: ` ${t("page.trash.allow_other", { here, origin })}` }),
-          ]),
+          h("label", { cls: "maw-trash-allow" }, [allow, h("span", { text: ` ${t("page.trash.allow_other", { here, origin })}` })]),
         );
       }
       if (names) body.push(h("ul", { cls: "maw-trash-list" }, items));
@@ -646,7 +786,7 @@ function draw({ model, el }) {
     ui.confirmNames = [];
     ui.sent = true;
     ui.confirmToken += 1;
-    model.send({ type: "delete", names, token: `${Date.now()}-${ui.confirmToken}` });
+    ask({ type: "delete", id: nextId(), names, token: `${Date.now()}-${ui.confirmToken}` });
     announce(t("page.announce.deleting", { count: names.length }));
     drawToolbar();
   }
@@ -674,6 +814,7 @@ function draw({ model, el }) {
     });
   }
 
+  /** @type {[EventTarget, string, EventListener][]} */
   const domListeners = [
     [filterBox, "input", onFilter],
     [tbody, "click", onBodyClick],
@@ -683,7 +824,7 @@ function draw({ model, el }) {
     [cancelButton, "click", onCancel],
     [refreshButton, "click", () => model.send({ type: "refresh" })],
     [stopButton, "click", () => model.send({ type: "stop" })],
-    [retryButton, "click", () => model.send({ type: "retry" })],
+    [retryButton, "click", () => ask({ type: "retry", id: nextId() })],
     [undoButton, "click", () => model.send({ type: "undo" })],
     [trashButton, "click", onTrash],
     [scroller, "scroll", onScroll],
@@ -713,14 +854,20 @@ function draw({ model, el }) {
     drawAll();
   }
 
+  /** @param {ReplyMessage} msg */
+  function onReply(msg) {
+    // Another view of the same model asked: its answer is not for this one.
+    if (!awaiting.delete(String(msg.id))) return;
+    if (msg.ok) return; // `running` turns true and redraws
+    ui.sent = false;
+    showNotice(msg.reason && t.has(`page.rejected.${msg.reason}`) ? t(`page.rejected.${msg.reason}`) : msg.rejected || "");
+    drawToolbar();
+  }
+
+  /** @param {KernelMessage} msg */
   function onCustom(msg) {
-    if (!msg || msg.type !== "statuses") return;
-    if (msg.rejected) {
-      ui.sent = false;
-      showNotice(msg.reason ? t(`page.rejected.${msg.reason}`) : msg.rejected);
-      drawToolbar();
-      return;
-    }
+    if (msg?.type === "reply") onReply(msg);
+    if (msg?.type !== "statuses") return;
     if (msg.reset) ui.statuses = new Map();
     for (const [name, status] of Object.entries(msg.updates || {})) ui.statuses.set(name, status);
     ui.counts = msg.counts || {};
@@ -729,6 +876,7 @@ function draw({ model, el }) {
     drawAll();
   }
 
+  /** @type {[string, (...args: any[]) => void][]} */
   const modelListeners = [
     ["change:rows", onRows],
     ["change:selected", onSelected],
@@ -756,7 +904,10 @@ function draw({ model, el }) {
   };
 }
 
-/** Draw the widget; a new `language` from Python redraws it in that language. */
+/**
+ * Draw the widget; a new `language` from Python redraws it in that language.
+ * @param {{model: Model, el: HTMLElement}} view
+ */
 function render({ model, el }) {
   let cleanup = draw({ model, el });
   const redraw = () => {

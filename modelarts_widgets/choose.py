@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import fnmatch
 import math
-import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .i18n import t
+from .sdk import settings
 
-PROTECT_ENV = "MODELARTS_PROTECT"
+PROTECT_ENV = settings.PROTECT
 
 
 def protect_patterns(protect: Iterable[str] | str | None = None) -> list[str]:
@@ -21,7 +21,7 @@ def protect_patterns(protect: Iterable[str] | str | None = None) -> list[str]:
     The variable holds comma-separated globs, e.g. ``prod-*,baseline``.
     """
     if protect is None:
-        protect = os.environ.get(PROTECT_ENV, "")
+        protect = settings.get(PROTECT_ENV) or ""
     if isinstance(protect, str):
         protect = protect.split(",")
     return [p.strip() for p in protect if p and p.strip()]

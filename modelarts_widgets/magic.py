@@ -20,9 +20,9 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from .choose import choose_configs, protect_patterns, protected_names
 from .i18n import ljust, t, width
-from .report import NOT_FOUND_CODE, DeletionReport, RestoreReport
-from .sdk import errors
-from .sdk.bulk import DEFAULT_DELETE_CONCURRENCY, DELETING, FINAL_STATES, BulkDelete, list_all_configs
+from .report import DeletionReport, RestoreReport
+from .sdk import errors, states
+from .sdk.bulk import DEFAULT_DELETE_CONCURRENCY, BulkDelete, list_all_configs
 from .sdk.configs import config_exists
 from .sdk.errors import ModelArtsError
 from .sdk.estimator import Status
@@ -34,11 +34,11 @@ from .sdk.trash import Trash
 
 # Catalog keys of the marks (literal, so the catalog test sees each one used).
 _MARK_KEYS = {
-    "deleted": "magic.mark.deleted",
-    "already gone": "magic.mark.already_gone",
-    "failed": "magic.mark.failed",
-    "cancelled": "magic.mark.cancelled",
-    "skipped": "magic.mark.skipped",
+    states.DELETED: "magic.mark.deleted",
+    states.ALREADY_GONE: "magic.mark.already_gone",
+    states.FAILED: "magic.mark.failed",
+    states.CANCELLED: "magic.mark.cancelled",
+    states.SKIPPED: "magic.mark.skipped",
 }
 
 # argparse words its errors in English only: each shape it uses here, as a catalog key.
@@ -241,7 +241,7 @@ class DeleteMagics(Magics):
                     report.results[name] = errors.failure(errors.PROTECTED, reason)
                 for name in not_found:
                     message = t("magic.not_found", name=name, project=session.project_id)
-                    report.results[name] = errors.failure(NOT_FOUND_CODE, message)
+                    report.results[name] = errors.failure(errors.NOT_FOUND, message)
                 self._store(args.output, report)
         return self._store(args.output, report)
 
@@ -294,7 +294,7 @@ class DeleteMagics(Magics):
         finished: queue.SimpleQueue[tuple[str, str, Status | None]] = queue.SimpleQueue()
 
         def on_status(name: str, state: str, result: Status | None) -> None:
-            if state in FINAL_STATES:
+            if state in states.DELETE_FINAL_STATES:
                 finished.put((name, state, result))
 
         run = BulkDelete(session, names, concurrency=concurrency, on_status=on_status, backup=trash or False)
@@ -331,8 +331,8 @@ class DeleteMagics(Magics):
             for name in names:
                 if name in run.results:
                     results[name] = run.results[name]
-                elif run.states.get(name) == DELETING:
-                    results[name] = errors.failure("Client.Interrupted", t("magic.in_flight_interrupted"))
+                elif run.states.get(name) == states.DELETING:
+                    results[name] = errors.failure(errors.INTERRUPTED, t("magic.in_flight_interrupted"))
                 else:
                     results[name] = errors.failure(errors.CANCELLED, t("magic.not_sent_interrupted"))
             report.results = {**results, **report.results}

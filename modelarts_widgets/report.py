@@ -10,22 +10,23 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .i18n import ljust, t, width
-from .sdk import errors
+from .sdk import errors, states
+from .sdk.errors import EXISTS
 from .sdk.estimator import Status
 from .sdk.text import visible
-from .sdk.trash import EXISTS
 
-# The one bucket each name of a real run ends in, in the order the summary counts them.
+# The one bucket each name of a real run ends in (spelled in .sdk.states), in summary order.
 DELETED, GONE, FAILED, NOT_SENT, PROTECTED, NOT_FOUND = (
-    "deleted",
-    "already gone",
-    "failed",
-    "not sent",
-    "protected",
-    "not found",
+    states.DELETED,
+    states.ALREADY_GONE,
+    states.FAILED,
+    states.NOT_SENT,
+    states.PROTECTED,
+    states.NOT_FOUND,
 )
+# A dry run's buckets: they exist only in the report.
 WOULD_DELETE, AGE_UNKNOWN, SEARCH_ONLY = "would delete", "age unknown", "search only"
-NOT_FOUND_CODE = "Client.NotFound"
+NOT_FOUND_CODE = errors.NOT_FOUND
 # Catalog keys of the headings over configs a filter could not confirm.
 AGE_UNKNOWN_HEADING = "report.heading.age_unknown"
 SEARCH_ONLY_HEADING = "report.heading.search_only"

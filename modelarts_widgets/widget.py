@@ -8,27 +8,21 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Literal, TypedDict, cast
 
 import anywidget
 import traitlets
 
 from . import i18n
 from .choose import protect_patterns, protected_reason, protecting_pattern
-from .sdk.bulk import (
-    ALREADY_GONE,
-    DEFAULT_DELETE_CONCURRENCY,
-    DELETED,
-    FAILED,
-    QUEUED,
-    BulkDelete,
-    iter_config_pages,
-)
+from .sdk import errors
+from .sdk.bulk import DEFAULT_DELETE_CONCURRENCY, BulkDelete, iter_config_pages
 from .sdk.errors import CANCELLED as CANCELLED_CODE
 from .sdk.errors import ModelArtsError, hint_for
 from .sdk.estimator import Status
 from .sdk.restore import BulkRestore
 from .sdk.session import Session
+from .sdk.states import FAILED, GONE_STATES, QUEUED, RESTORING, StatusEntry
 from .sdk.trash import OTHER_PROJECT, BackupFile, BackupInfo, Trash, trash_for
 
 log = logging.getLogger("modelarts_widgets")
@@ -42,13 +36,73 @@ def _asset(name: str) -> Path:
     return installed if installed.is_file() else _HERE.parent / "js" / name
 
 
+# -- the contract between this model and js/widget.js -------------------------------------------
+#
+# Synced traits (kernel -> page; the page may write `selected` only, see PAGE_WRITABLE):
+#   rows                list[Row]        the configs shown, see _row()
+#   selected            list[str]        the ticked names (written by both sides)
+#   phase               str              "loading" | "ready" | "error"
+#   project             str              the project shown in messages
+#   error               dict             {"code", "message", "hint"} of the banner; {} for none
+#   running             bool             a delete or restore job holds the table
+#   undo_count          int              how many configs Undo would re-create
+#   backups             bool             deletes save a backup first (Undo and Trash work)
+#   trash_files         list[dict]       the Trash view's backup files (list_trash())
+#   trash_all_projects  bool             the Trash view lists every project's backups
+#   trash_scope         str              "project p1 (r1)": whose backups the view lists
+#   language            str              "" (follow the page), "en" or "zh-CN"
+#   _catalogs           dict             the page's catalog keys (page.*, hint.*), every language
+#
+# Custom messages, page -> kernel (PageRequest): {"type": ...} and
+#   hello                {"language"}          -> a StatusesMessage with reset=True; the kernel words
+#                                                 its texts for this page in that language
+#   refresh | stop | undo                      no answer (the traits change)
+#   retry                {"id"}                -> a ReplyMessage
+#   delete               {"id", "names", "token"}: exactly the names the confirmation showed;
+#                                                 a token acts once -> a ReplyMessage
+#   restore              {"id", "file", "names", "token", "allow_other_project"?} -> a ReplyMessage
+#   trash                {"all_projects"?}     lists the trash into trash_files
+#   trash_open           {"file"}              reads one file's names into trash_files
+# Custom messages, kernel -> page: StatusesMessage (as a job runs) and ReplyMessage (below).
+# The state words are those of sdk/states.py; tests/test_states.py checks the page's lists.
+
+
+class StatusesMessage(TypedDict, total=False):
+    """Per-row statuses of the current job, only what changed since the last one."""
+
+    type: Literal["statuses"]
+    updates: dict[str, StatusEntry]  # name -> [state, code, message] (a JSON list)
+    counts: dict[str, int]  # state -> how many names of the job are in it
+    total: int  # names in the job
+    reset: bool  # forget earlier statuses first
+
+
+class ReplyMessage(TypedDict, total=False):
+    """The answer to one page request that can be refused (delete, restore, retry)."""
+
+    type: Literal["reply"]
+    id: str | None  # the request's "id", as sent (None when it had none)
+    request: str  # the request's "type"
+    ok: bool  # the job started
+    reason: str  # when refused: "busy" | "changed" | "restore" | "retry" (page.rejected.<reason>)
+    rejected: str  # when refused: why, in the kernel's language
+
+
+class PageRequest(TypedDict, total=False):
+    """A custom message from the page (see the table above)."""
+
+    type: str
+    id: str
+    names: list[str]
+    token: str
+    file: str
+    all_projects: bool
+    allow_other_project: bool
+
+
 # Per-row statuses reach the page at most this often (seconds), batched into one message.
 FLUSH_INTERVAL = 0.15
 TRASH_FILES_SHOWN = 20
-RESTORING, RESTORED = "restoring", "restored"
-CANCELLED_STATE = "cancelled"
-# States after which a name is not there to delete again.
-_GONE_STATES = (DELETED, ALREADY_GONE)
 # The one synced trait the page may write; any other write from the page is refused and reverted.
 PAGE_WRITABLE = frozenset({"selected"})
 _OPTIONS = ("session", "protect", "concurrency", "backup", "selected", "autoload", "language")
@@ -86,10 +140,10 @@ def _row(config: Mapping[str, Any], patterns: list[str], language: str | None = 
     return row
 
 
-def _status_entry(state: str, result: Status | None) -> list[str]:
+def _status_entry(state: str, result: Status | None) -> StatusEntry:
     if result is None or result.get("is_success"):
-        return [state, "", ""]
-    return [state, str(result.get("error_code") or ""), str(result.get("error_msg") or "")]
+        return StatusEntry(state)
+    return StatusEntry(state, str(result.get("error_code") or ""), str(result.get("error_msg") or ""))
 
 
 class JobConfigTable(anywidget.AnyWidget):
@@ -149,8 +203,8 @@ class JobConfigTable(anywidget.AnyWidget):
         self._lock = threading.RLock()
         self._names: set[str] = set()
         self._complete = False
-        self._statuses: dict[str, list[str]] = {}
-        self._pending: dict[str, list[str]] = {}
+        self._statuses: dict[str, StatusEntry] = {}
+        self._pending: dict[str, StatusEntry] = {}
         self._run: BulkDelete | None = None
         self._busy = False  # a job holds the table; `running` mirrors it for the page
         self._trash = trash_for(backup)
@@ -184,7 +238,7 @@ class JobConfigTable(anywidget.AnyWidget):
                 continue
             if self._complete and name not in self._names:
                 continue
-            if self._statuses.get(name, [""])[0] in _GONE_STATES:
+            if self._statuses.get(name, [""])[0] in GONE_STATES:
                 continue
             kept.append(name)
         return kept
@@ -238,7 +292,7 @@ class JobConfigTable(anywidget.AnyWidget):
             self._loader = threading.Thread(
                 target=self._load, args=(cancel,), name="modelarts-widget-load", daemon=True
             )
-        self.send({"type": "statuses", "reset": True, "updates": {}, "counts": {}, "total": 0})
+        self._send_statuses({"type": "statuses", "reset": True, "updates": {}, "counts": {}, "total": 0})
         self._loader.start()
 
     def wait_loaded(self, timeout: float | None = None) -> None:
@@ -282,7 +336,7 @@ class JobConfigTable(anywidget.AnyWidget):
             log.exception("Loading configs failed")
             if current():
                 message = i18n.t("error.unexpected", lang=self._lang, error=f"{type(exc).__name__}: {exc}")
-                self._fail(ModelArtsError(message, "Client.Error"))
+                self._fail(ModelArtsError(message, errors.UNEXPECTED))
 
     def _stopped_loading(self, cancel: threading.Event, rows: list[dict[str, Any]]) -> None:
         """Stop pressed during a load: keep what arrived, and say the list is incomplete."""
@@ -415,7 +469,7 @@ class JobConfigTable(anywidget.AnyWidget):
                 backup = BackupFile.load(info.path)
             names = sorted([*backup.configs, *backup.problems])
         except ValueError as exc:
-            self.error = {"code": "Client.BadBackupFile", "message": str(exc), "hint": ""}
+            self.error = {"code": errors.BAD_BACKUP_FILE, "message": str(exc), "hint": ""}
             names = []
         self._trash_names[file] = names
         self.trash_files = [dict(f, names=names) if f["file"] == file else f for f in self.trash_files]
@@ -466,7 +520,7 @@ class JobConfigTable(anywidget.AnyWidget):
             for n in dict.fromkeys(names)
             if n in self._names
             and not protected_reason(n, self._patterns)
-            and self._statuses.get(n, [""])[0] not in _GONE_STATES
+            and self._statuses.get(n, [""])[0] not in GONE_STATES
         ]
 
     def _begin(self, names: list[str], state: str) -> None:
@@ -475,7 +529,7 @@ class JobConfigTable(anywidget.AnyWidget):
         self._retry_names = []
         self._job = list(names)
         for name in names:
-            self._statuses[name] = [state, "", ""]
+            self._statuses[name] = StatusEntry(state)
         self._pending = {}
         self._finished = threading.Event()
         self.running = True
@@ -571,7 +625,7 @@ class JobConfigTable(anywidget.AnyWidget):
         except (ModelArtsError, ValueError) as exc:
             other = "allow_other_project" in str(exc)
             self.error = {
-                "code": OTHER_PROJECT if other else "Client.RestoreRefused",
+                "code": OTHER_PROJECT if other else errors.RESTORE_REFUSED,
                 "message": str(exc),
                 "hint": hint_for(OTHER_PROJECT, language=self._lang) if other else "",
             }
@@ -581,7 +635,7 @@ class JobConfigTable(anywidget.AnyWidget):
             claimed = self._claim(job.finished, lambda: self._end_restore(job.results))
             if not claimed:
                 return None
-            if self.error.get("code") in (OTHER_PROJECT, "Client.RestoreRefused", "Client.BadBackupFile"):
+            if self.error.get("code") in (OTHER_PROJECT, errors.RESTORE_REFUSED, errors.BAD_BACKUP_FILE):
                 self.error = {}
             self._restore_job = job
             with self._lock:
@@ -623,7 +677,23 @@ class JobConfigTable(anywidget.AnyWidget):
                 updates, self._pending = self._pending, {}
             counts = self._job_counts()
         if updates:
-            self.send({"type": "statuses", "updates": updates, "counts": counts, "total": len(job)})
+            self._send_statuses({"type": "statuses", "updates": updates, "counts": counts, "total": len(job)})
+
+    def _send_statuses(self, message: StatusesMessage) -> None:
+        self.send(message)
+
+    def _reply(self, request: PageRequest, ok: bool, why: str = "") -> None:
+        """Answer ``request`` (its ``id``): started, or refused with the reason ``why``."""
+        reply: ReplyMessage = {
+            "type": "reply",
+            "id": request.get("id"),
+            "request": request.get("type", ""),
+            "ok": ok,
+        }
+        if not ok:
+            reply["reason"] = why
+            reply["rejected"] = i18n.t(f"table.rejected.{why}", lang=self._lang)
+        self.send(reply)
 
     def _track(self, finished: threading.Event, on_end: Callable[[], None]) -> None:
         """Batch per-row statuses into one message every FLUSH_INTERVAL until the job ends."""
@@ -648,6 +718,7 @@ class JobConfigTable(anywidget.AnyWidget):
     def _on_front_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if not isinstance(content, dict):
             return
+        request = cast(PageRequest, content)  # unchecked: each field is checked where it is used
         kind = content.get("type")
         if kind == "hello":
             # The page's own choice (<html lang>, the browser) when no language= forces one.
@@ -656,7 +727,7 @@ class JobConfigTable(anywidget.AnyWidget):
                 self._page_language = page
             with self._lock:
                 statuses, counts, total = dict(self._statuses), self._job_counts(), len(self._job)
-            self.send(
+            self._send_statuses(
                 {"type": "statuses", "reset": True, "updates": statuses, "counts": counts, "total": total}
             )
         elif kind == "refresh":
@@ -665,14 +736,8 @@ class JobConfigTable(anywidget.AnyWidget):
         elif kind == "stop":
             self.stop()
         elif kind == "retry":
-            if self._start_delete(self._failed_deletes()) is None:
-                self.send(
-                    {
-                        "type": "statuses",
-                        "rejected": i18n.t("table.rejected.retry", lang=self._lang),
-                        "reason": "retry",
-                    }
-                )
+            started = self._start_delete(self._failed_deletes()) is not None
+            self._reply(request, started, "retry")
         elif kind == "undo":
             self.undo()
         elif kind == "trash":
@@ -713,33 +778,21 @@ class JobConfigTable(anywidget.AnyWidget):
                 allow = content.get("allow_other_project") is True
                 threading.Thread(
                     target=self._restore_from_page,
-                    args=(str(content.get("file")), names, allow),
+                    args=(request, str(content.get("file")), names, allow),
                     name="modelarts-widget-restore",
                     daemon=True,
                 ).start()
                 return
-            if not started:
-                self.send(
-                    {
-                        "type": "statuses",
-                        "rejected": i18n.t(f"table.rejected.{why}", lang=self._lang),
-                        "reason": why,
-                    }
-                )
+            self._reply(request, started, why)
 
-    def _restore_from_page(self, file: str, names: list[str], allow_other_project: bool) -> None:
+    def _restore_from_page(
+        self, request: PageRequest, file: str, names: list[str], allow_other_project: bool
+    ) -> None:
         try:
             started = self._start_restore(self._trash_path(file), names, allow_other_project) is not None
         except ValueError:
             started = False
-        if not started:
-            self.send(
-                {
-                    "type": "statuses",
-                    "rejected": i18n.t("table.rejected.restore", lang=self._lang),
-                    "reason": "restore",
-                }
-            )
+        self._reply(request, started, "restore")
 
     def _in_background(self, action: Callable[..., Any], *args: Any) -> None:
         """Run a Trash-view action off the comm thread; its failure shows in the banner."""
@@ -749,7 +802,7 @@ class JobConfigTable(anywidget.AnyWidget):
         except Exception as exc:
             log.debug("Trash view action failed: %s", exc)
             if not self.error:
-                self.error = {"code": "Client.TrashError", "message": str(exc), "hint": ""}
+                self.error = {"code": errors.TRASH_ERROR, "message": str(exc), "hint": ""}
 
     def _job_counts(self) -> dict[str, int]:
         return dict(Counter(self._statuses.get(n, [""])[0] for n in self._job))

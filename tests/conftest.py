@@ -1,14 +1,18 @@
-"""Shared fixtures: an isolated environment and a live emulator on loopback."""
+"""Shared fixtures and helpers: an isolated environment, a live emulator on loopback, and the
+widget helpers (wait for a condition, record what the widget sends, play the page)."""
 
 from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, Callable
 
 import pytest
 
+from modelarts_widgets import JobConfigTable
 from modelarts_widgets.emulator import DEFAULT_AK, DEFAULT_SK, Emulator
 from modelarts_widgets.sdk import Session
 
@@ -80,3 +84,34 @@ def emulator_env(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> dict[st
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return env
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Poll ``predicate`` until it holds; ``AssertionError`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.02)
+
+
+class Recorder:
+    """Keeps what the widget sends to the page (its comm has no front end here)."""
+
+    def __init__(self, widget: JobConfigTable) -> None:
+        self.messages: list[dict[str, Any]] = []
+        original = widget.send
+
+        def send(content: dict[str, Any], buffers: Any = None) -> None:
+            self.messages.append(content)
+            original(content, buffers)
+
+        widget.send = send  # type: ignore[method-assign]
+
+
+def front(widget: JobConfigTable, content: dict[str, Any]) -> None:
+    """Deliver a message as the page's ``model.send`` would."""
+    widget._handle_custom_msg(content, [])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 from modelarts_widgets.emulator import Emulator
 from modelarts_widgets.sdk import BulkDelete, Session, delete_job_configs
@@ -80,12 +79,13 @@ def test_dropped_before_the_work_is_resent_after_a_check(emulator: Emulator, ses
 
 
 def test_cancel_stops_what_was_not_sent(emulator: Emulator, session: Session) -> None:
-    emulator.faults.latency = 0.2
+    emulator.hold("delete")  # the first two DELETEs stay in flight until released
     before = emulator.store.names()
     chosen = sorted(before)
     bulk = BulkDelete(session, chosen, concurrency=2, backup=False).start()
-    time.sleep(0.3)
+    emulator.wait_held(2)
     bulk.cancel()
+    emulator.release()
     results = bulk.wait(10)
     assert bulk.done
     cancelled = {n for n, r in results.items() if r.get("error_code") == "Client.Cancelled"}
@@ -94,9 +94,8 @@ def test_cancel_stops_what_was_not_sent(emulator: Emulator, session: Session) ->
     assert deleted
     assert deleted | cancelled == set(chosen)
     assert emulator.store.names() == before - deleted
-    sent = emulator.count("DELETE")
-    time.sleep(0.5)
-    assert emulator.count("DELETE") == sent  # nothing after cancel returned
+    # Only the two in flight were sent, and they finished: nothing was sent after cancel().
+    assert emulator.count("DELETE") == len(deleted) == 2
 
 
 def test_skipped_names_are_never_sent(emulator: Emulator, session: Session) -> None:

@@ -19,7 +19,8 @@ from modelarts_widgets.emulator import Emulator
 from modelarts_widgets.sdk import Session
 from modelarts_widgets.sdk.bulk import ALREADY_GONE, CANCELLED, DELETED, FAILED, QUEUED, SKIPPED
 from modelarts_widgets.sdk.errors import ModelArtsError, hint_for
-from modelarts_widgets.widget import RESTORED, RESTORING, JobConfigTable
+from modelarts_widgets.sdk.states import RESTORED, RESTORING
+from modelarts_widgets.widget import JobConfigTable
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "modelarts_widgets"
@@ -101,7 +102,7 @@ def _used_keys() -> set[str]:
         "page.state.${state}": [*states, CANCELLED],
         "page.column.${column.key}": ["name", "desc", "engine", "created"],
         "page.rejected.${msg.reason}": ["busy", "changed", "restore", "retry"],
-        "table.rejected.{why}": ["busy", "changed"],
+        "table.rejected.{why}": ["busy", "changed", "restore", "retry"],
         "credentials.source.{name}": ["environment", "profile", "notebook", "metadata", "legacy"],
         "report.head.{h}": ["outcome", "name", "created", "details"],
     }
@@ -150,6 +151,9 @@ NOT_YET: set[str] = set()
 # The emulator is a test double whose texts are the fake server's; i18n's one error is about
 # choosing the language itself.
 SKIP = {"emulator", "i18n.py"}
+# The settings table's descriptions document each variable for the README and its test; no
+# code shows them to people.
+DOCS_ONLY = {"sdk/settings.py"}
 # Literal sentences that are not for people to read as messages, each with its reason.
 NOT_MESSAGES = {
     ", TLS verification OFF",  # Session's repr, for programmers
@@ -232,7 +236,7 @@ def test_kernel_texts_for_people_come_from_the_catalogs() -> None:
     stray = []
     for path in sorted(PACKAGE.rglob("*.py")):
         relative = path.relative_to(PACKAGE).as_posix()
-        if relative in NOT_YET or relative.split("/")[0] in SKIP:
+        if relative in NOT_YET or relative in DOCS_ONLY or relative.split("/")[0] in SKIP:
             continue
         stray += _sentences_for_people(path)
     assert stray == []

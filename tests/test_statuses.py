@@ -24,6 +24,8 @@ from modelarts_widgets.sdk import BulkDelete, Estimator, Session, delete_job_con
 from modelarts_widgets.sdk.text import visible
 from modelarts_widgets.sdk.trash import Trash
 
+from .conftest import wait_until
+
 GONE = {"is_success": True, "already_gone": True}
 NOW_MS = int(time.time() * 1000)
 DAY_MS = 86_400_000
@@ -446,8 +448,8 @@ def test_a_second_ctrl_c_still_returns_and_stores_a_report(
     assert len(unknown) == 2  # the two in flight: neither claimed deleted nor claimed not sent
     assert unknown | not_sent == set(report)
     assert "unknown" in report[next(iter(unknown))]["error_msg"]
-    time.sleep(2)  # the two in flight land; nothing else is ever sent
-    assert emulator.count("DELETE") == 2
+    wait_until(lambda: len(emulator.store.names()) == 8)  # the two in flight land
+    assert emulator.count("DELETE") == 2  # nothing else is ever sent
     assert not_sent <= emulator.store.names()
 
 
@@ -516,7 +518,8 @@ def test_ctrl_c_as_the_run_starts_still_gives_true_statuses(
     assert ip.user_ns["r"] is report
     assert report.interrupted
     assert set(report) == {f"cfg-{i:02d}" for i in range(6)}
-    time.sleep(0.3)
+    deleted = set(report.deleted)
+    wait_until(lambda: not deleted & emulator.store.names())  # what it reports deleted has landed
     for name, which in report.buckets().items():
         assert which in ("deleted", "not sent")
         assert (name in emulator.store.names()) == (which == "not sent")

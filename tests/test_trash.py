@@ -178,11 +178,12 @@ def test_backups_are_fetched_concurrently(emulator: Emulator, session: Session) 
 def test_stop_during_the_pipelined_backups_leaves_every_deleted_config_in_the_backup(
     emulator: Emulator, session: Session
 ) -> None:
-    emulator.faults.latency = 0.2
+    emulator.hold("delete")  # the first two DELETEs stay in flight, their backups written
     names = sorted(emulator.store.names())
     run = BulkDelete(session, names, concurrency=2).start()
-    time.sleep(0.3)
+    emulator.wait_held(2)
     run.cancel()
+    emulator.release()
     results = run.wait(20)
     deleted = {n for n, r in results.items() if r["is_success"]}
     cancelled = {n for n, r in results.items() if r.get("error_code") == "Client.Cancelled"}
@@ -190,6 +191,7 @@ def test_stop_during_the_pipelined_backups_leaves_every_deleted_config_in_the_ba
     assert len(cancelled) > len(names) // 2
     assert emulator.count("DELETE") == len(deleted)
     assert emulator.store.names() == set(names) - deleted
+    assert len(deleted) == 2
     if deleted:
         assert run.backup_path is not None
         assert deleted <= set(BackupFile.load(run.backup_path).configs)

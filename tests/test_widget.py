@@ -3,41 +3,17 @@
 from __future__ import annotations
 
 import json
-import time
-from typing import Any, Callable
 
 import pytest
 
 from modelarts_widgets import JobConfigTable
 from modelarts_widgets.emulator import Emulator
 from modelarts_widgets.sdk import Session
+from modelarts_widgets.sdk.bulk import DEFAULT_DELETE_CONCURRENCY
 
+from .conftest import Recorder, front, wait_until
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.02)
-
-
-class Recorder:
-    """Keeps what the widget sends to the page (its comm has no front end here)."""
-
-    def __init__(self, widget: JobConfigTable) -> None:
-        self.messages: list[dict[str, Any]] = []
-        original = widget.send
-
-        def send(content: dict[str, Any], buffers: Any = None) -> None:
-            self.messages.append(content)
-            original(content, buffers)
-
-        widget.send = send  # type: ignore[method-assign]
-
-
-def front(widget: JobConfigTable, content: dict[str, Any]) -> None:
-    """Deliver a message as the page's ``model.send`` would."""
-    widget._handle_custom_msg(content, [])
+__all__ = ["Recorder", "front", "wait_until"]  # imported from here by older test files
 
 
 @pytest.fixture
@@ -147,12 +123,13 @@ def test_statuses_reach_the_page_in_batches(emulator: Emulator, session: Session
 def test_stop_keeps_what_was_not_sent(emulator: Emulator, session: Session) -> None:
     table = JobConfigTable(session=session, protect=["prod-*"], backup=False)
     table.wait_loaded(10)
-    emulator.faults.latency = 0.15
+    emulator.hold("delete")  # the first DELETEs stay in flight until released
     names = sorted(n for n in emulator.store.names() if not n.startswith("prod-"))
     table.selected = names
     table.delete_selected(wait=False)
-    time.sleep(0.25)
+    emulator.wait_held(DEFAULT_DELETE_CONCURRENCY)
     front(table, {"type": "stop"})
+    emulator.release()
     wait_until(lambda: not table.running, 15)
     deleted = {n for n, r in table.results.items() if r["is_success"]}
     cancelled = {n for n, r in table.results.items() if r.get("error_code") == "Client.Cancelled"}
@@ -161,9 +138,8 @@ def test_stop_keeps_what_was_not_sent(emulator: Emulator, session: Session) -> N
     assert deleted | cancelled == set(names)
     assert emulator.store.names() >= cancelled
     assert not deleted & emulator.store.names()
-    sent = emulator.count("DELETE")
-    time.sleep(0.4)
-    assert emulator.count("DELETE") == sent  # nothing is sent after the run has ended
+    # Only those in flight at Stop were sent: nothing is sent after it.
+    assert emulator.count("DELETE") == len(deleted) == DEFAULT_DELETE_CONCURRENCY
 
 
 def test_refresh_clears_marks_and_drops_vanished_names(emulator: Emulator, table: JobConfigTable) -> None:

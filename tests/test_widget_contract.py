@@ -92,7 +92,7 @@ def test_a_page_writing_running_false_cannot_start_a_second_run(
     emulator: Emulator, table: JobConfigTable
 ) -> None:
     first, second = _plain(emulator, 1), _plain(emulator, 2)[1:]
-    emulator.faults.latency = 0.5
+    emulator.hold("get", "delete")  # the first run stays in flight until released
     table.selected = first
     front(table, {"type": "delete", "names": first, "token": "r-1"})
     assert table.running
@@ -101,6 +101,7 @@ def test_a_page_writing_running_false_cannot_start_a_second_run(
     table.selected = first + second  # the page may still tick
     front(table, {"type": "delete", "names": first + second, "token": "r-2"})
     assert table.delete_selected(wait=False) == {}
+    emulator.release()
     wait_until(lambda: not table.running, timeout=20)
     assert set(table.results) == set(first)
     assert emulator.count("DELETE", second[0]) == 0

@@ -1,11 +1,12 @@
 // The page in English and Simplified Chinese: the language choice, and that every word it shows
 // comes from the catalogs (modelarts_widgets/locales/*.json).
-import { after, before, beforeEach, describe, test } from "node:test";
+
 import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, test } from "node:test";
 import { Window } from "happy-dom";
 
 import widget, { chooseLanguage, supportedLanguage, translator } from "../widget.js";
-import { CATALOGS, FakeModel, baseState, makeRows } from "./lib/fake-model.js";
+import { baseState, CATALOGS, FakeModel, makeRows } from "./lib/fake-model.js";
 
 let window;
 before(() => {
@@ -76,9 +77,15 @@ function everything(language) {
   const deleteButton = [...el.querySelectorAll("button")].find((b) => b.classList.contains("maw-danger"));
   deleteButton.click(); // Delete: the confirmation, with its list of names
   snap();
-  model.set("selected", rows.slice(0, 4).map((r) => r.name)); // withdraws the confirmation
+  model.set(
+    "selected",
+    rows.slice(0, 4).map((r) => r.name),
+  ); // withdraws the confirmation
   snap();
-  model.set("selected", rows.slice(0, 5).map((r) => r.name));
+  model.set(
+    "selected",
+    rows.slice(0, 5).map((r) => r.name),
+  );
   const filterBox = q(el, "input[type=search]");
   filterBox.value = rows[0].name;
   filterBox.dispatchEvent(new window.Event("input"));
@@ -86,7 +93,19 @@ function everything(language) {
   snap();
   filterBox.value = "";
   filterBox.dispatchEvent(new window.Event("input"));
-  const states = ["queued", "backing up", "backed up", "restoring", "restored", "deleting", "deleted", "already gone", "failed", "skipped", "cancelled"];
+  const states = [
+    "queued",
+    "backing up",
+    "backed up",
+    "restoring",
+    "restored",
+    "deleting",
+    "deleted",
+    "already gone",
+    "failed",
+    "skipped",
+    "cancelled",
+  ];
   const updates = {};
   states.forEach((state, i) => {
     updates[rows[i].name] = [state, state === "failed" ? SERVER.code : "", state === "failed" ? SERVER.message : ""];
@@ -97,10 +116,18 @@ function everything(language) {
   model.receive({ type: "statuses", updates, counts, total: states.length });
   snap();
   model.set("running", false);
-  model.receive({ type: "statuses", updates, counts: { deleted: 2, "already gone": 1, failed: 1, skipped: 1, cancelled: 1, queued: 1 }, total: 7 });
-  model.receive({ type: "statuses", rejected: "A job is running: nothing was deleted", reason: "busy" });
+  model.receive({
+    type: "statuses",
+    updates,
+    counts: { deleted: 2, "already gone": 1, failed: 1, skipped: 1, cancelled: 1, queued: 1 },
+    total: 7,
+  });
+  const retryButton = el.querySelectorAll(".maw-run button")[1];
+  retryButton.click(); // a request Python answers
+  model.reply({ ok: false, rejected: "A job is running: nothing was deleted", reason: "busy" });
   snap();
-  model.receive({ type: "statuses", rejected: "The selection changed", reason: "changed" });
+  retryButton.click();
+  model.reply({ ok: false, rejected: "The selection changed", reason: "changed" });
   snap();
   q(el, "button[aria-expanded]").click(); // Trash
   model.set("trash_scope", language === "zh-CN" ? "项目 p1（r1）" : "project p1 (r1)"); // the kernel's words
@@ -162,7 +189,10 @@ describe("language choice", () => {
   });
 
   test("a protected row's tooltip quotes its pattern in both languages, as the kernel does", () => {
-    for (const [language, expected] of [["en", "Protected by the pattern 'prod-*'"], ["zh-CN", "受保护（匹配规则 'prod-*'）"]]) {
+    for (const [language, expected] of [
+      ["en", "Protected by the pattern 'prod-*'"],
+      ["zh-CN", "受保护（匹配规则 'prod-*'）"],
+    ]) {
       const rows = [{ ...makeRows(1)[0], name: "prod-main", lock: "x", lock_pattern: "prod-*" }];
       const { el } = mount({ ...baseState(rows), language });
       assert.equal(q(el, ".maw-lock").title, expected);
@@ -194,20 +224,46 @@ describe("every word from the catalogs", () => {
   test("in zh-CN no English word of ours is shown, anywhere, in any state", () => {
     const { texts, data } = everything("zh-CN");
     // Latin words the Chinese catalog itself uses (product names, API names, "AI").
-    const allowed = new Set(Object.values(CATALOGS["zh-CN"]).flatMap((v) => (typeof v === "string" ? [v] : Object.values(v))).flatMap((v) => v.match(/[A-Za-z][A-Za-z_:.-]*/g) || []));
+    const allowed = new Set(
+      Object.values(CATALOGS["zh-CN"])
+        .flatMap((v) => (typeof v === "string" ? [v] : Object.values(v)))
+        .flatMap((v) => v.match(/[A-Za-z][A-Za-z_:.-]*/g) || []),
+    );
     const stray = ourWords(texts, data)
       .flatMap((text) => text.match(/[A-Za-z][A-Za-z_:.-]*/g) || [])
       .filter((word) => !allowed.has(word));
     assert.deepEqual([...new Set(stray)], []);
-    assert.ok(texts.some((text) => text.includes("确定删除 5 个训练作业参数")), "the confirmation is Chinese");
-    for (const piece of ["其中 4 个被筛选隐藏", "显示全部 5 个名称", "所选内容已变化，确认已撤回", "有任务正在运行", "同时显示其他项目的备份", "恢复到 项目 p1（r1），尽管此备份来自项目 p2（r2）", "显示训练作业参数", "无效的时间", "已不存在 1 个"]) {
-      assert.ok(texts.some((text) => text.includes(piece)), piece);
+    assert.ok(
+      texts.some((text) => text.includes("确定删除 5 个训练作业参数")),
+      "the confirmation is Chinese",
+    );
+    for (const piece of [
+      "其中 4 个被筛选隐藏",
+      "显示全部 5 个名称",
+      "所选内容已变化，确认已撤回",
+      "有任务正在运行",
+      "同时显示其他项目的备份",
+      "恢复到 项目 p1（r1），尽管此备份来自项目 p2（r2）",
+      "显示训练作业参数",
+      "无效的时间",
+      "已不存在 1 个",
+    ]) {
+      assert.ok(
+        texts.some((text) => text.includes(piece)),
+        piece,
+      );
     }
     for (const state of ["排队中", "备份中…", "已备份", "恢复中…", "已恢复", "删除中…", "已删除", "已不存在", "失败", "已跳过", "未发送"]) {
       assert.ok(texts.includes(state), state);
     }
-    assert.ok(texts.some((text) => text.includes("当前 IAM 用户缺少训练作业参数的权限")), "the hint is Chinese");
-    assert.ok(texts.some((text) => text.includes(SERVER.message)), "the server's message is shown as sent");
+    assert.ok(
+      texts.some((text) => text.includes("当前 IAM 用户缺少训练作业参数的权限")),
+      "the hint is Chinese",
+    );
+    assert.ok(
+      texts.some((text) => text.includes(SERVER.message)),
+      "the server's message is shown as sent",
+    );
     assert.ok(
       texts.some((text) => text.startsWith(`${SERVER.code}: ${SERVER.message}\n当前 IAM 用户`)),
       "a failed row's tooltip: the server's message, then our hint in Chinese",
@@ -219,10 +275,16 @@ describe("every word from the catalogs", () => {
     const english = Object.values(CATALOGS.en).flatMap((v) => (typeof v === "string" ? [v] : Object.values(v)));
     const words = english.map((v) => v.split(/\{[A-Za-z_]+\}/)[0].trim()).filter((v) => v.length > 3);
     const zh = everything("zh-CN").texts.join("\n");
-    assert.deepEqual(words.filter((w) => zh.includes(w)), []);
+    assert.deepEqual(
+      words.filter((w) => zh.includes(w)),
+      [],
+    );
     document.body.replaceChildren();
     const en = everything("en");
-    assert.deepEqual(ourWords(en.texts, en.data).filter((text) => /[\u3000-\u9fff\uff00-\uffef]/.test(text)), []);
+    assert.deepEqual(
+      ourWords(en.texts, en.data).filter((text) => /[\u3000-\u9fff\uff00-\uffef]/.test(text)),
+      [],
+    );
   });
 
   test("the page follows <html lang> and redraws when Python sets the language", () => {

@@ -1,12 +1,13 @@
 // Readable in every state: long errors stay two lines with the full text at hand, and the
 // Engine column sorts by what it shows.
-import { after, before, beforeEach, describe, test } from "node:test";
+
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { after, before, beforeEach, describe, test } from "node:test";
 import { Window } from "happy-dom";
 
 import widget, { engineText, viewRows } from "../widget.js";
-import { FakeModel, baseState, makeRows } from "./lib/fake-model.js";
+import { baseState, FakeModel, makeRows } from "./lib/fake-model.js";
 
 let window;
 before(() => {
@@ -94,7 +95,10 @@ describe("the Engine column", () => {
       "PyTorch-1.10.0-python3.8",
       "TF-2.1.0-python3.6",
     ]);
-    assert.deepEqual(viewRows(rows, { sortKey: "engine", sortDir: "desc" }).map((r) => r.name), ["f", "c", "d", "b", "a", "e"]);
+    assert.deepEqual(
+      viewRows(rows, { sortKey: "engine", sortDir: "desc" }).map((r) => r.name),
+      ["f", "c", "d", "b", "a", "e"],
+    );
   });
 
   test("the page's cells read in sorted order after clicking the header", () => {

@@ -1,10 +1,11 @@
 // Issue 12 in the page: the confirmation is the contract, "Already gone", times with their zone.
-import { after, before, beforeEach, describe, test } from "node:test";
+
 import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, test } from "node:test";
 import { Window } from "happy-dom";
 
 import widget, { formatCreated, summarize, translator, zoneText } from "../widget.js";
-import { CATALOGS, FakeModel, baseState, makeRows } from "./lib/fake-model.js";
+import { baseState, CATALOGS, FakeModel, makeRows } from "./lib/fake-model.js";
 
 const t = translator(CATALOGS, "en");
 
@@ -50,7 +51,10 @@ describe("the confirmation is the contract", () => {
     // Asked again, it names the new selection.
     button(el, "Delete 1 selected").click();
     button(el, "Confirm").click();
-    assert.deepEqual(deletes(model).map((m) => m.names), [["cfg-00003"]]);
+    assert.deepEqual(
+      deletes(model).map((m) => m.names),
+      [["cfg-00003"]],
+    );
   });
 
   test("ticking another row while the confirmation is open withdraws it", () => {
@@ -86,16 +90,35 @@ describe("the confirmation is the contract", () => {
     assert.match(text, /^Delete 7 configs — 6 of them hidden by the filter \(cfg-00000, cfg-00001, cfg-00002 \+4 more\)\?/);
     const details = q(el, "details.maw-confirm-names");
     assert.equal(q(el, "details.maw-confirm-names summary").textContent, "Show all 7 names");
-    assert.deepEqual([...details.querySelectorAll("li")].map((li) => li.textContent), names);
+    assert.deepEqual(
+      [...details.querySelectorAll("li")].map((li) => li.textContent),
+      names,
+    );
     filter(el, "");
     assert.doesNotMatch(q(el, ".maw-confirm-text").textContent, /hidden/);
   });
 
   test("a refusal from Python is shown, not only announced", () => {
     const { el, model } = mount({ ...baseState(makeRows(2)), selected: ["cfg-00000"] });
-    model.receive({ type: "statuses", rejected: "The selection changed since the confirmation was shown" });
+    button(el, "Delete 1 selected").click();
+    button(el, "Confirm").click();
+    model.reply({ ok: false, rejected: "The selection changed since the confirmation was shown" });
     assert.equal(q(el, ".maw-notice").hidden, false);
     assert.match(q(el, ".maw-notice").textContent, /selection changed/);
+  });
+
+  test("a reply answers its own request only: another view's refusal is not shown here", () => {
+    const { el, model } = mount({ ...baseState(makeRows(2)), selected: ["cfg-00000"] });
+    button(el, "Delete 1 selected").click();
+    button(el, "Confirm").click();
+    const [sent] = deletes(model);
+    assert.equal(typeof sent.id, "string");
+    model.receive({ type: "reply", id: "another-view-1", request: "delete", ok: false, reason: "changed" });
+    assert.equal(q(el, ".maw-notice").hidden, true);
+    assert.equal(button(el, "Delete 1 selected").disabled, true); // still waiting for its answer
+    model.receive({ type: "reply", id: sent.id, request: "delete", ok: false, reason: "changed" });
+    assert.equal(q(el, ".maw-notice").hidden, false);
+    assert.equal(button(el, "Delete 1 selected").disabled, false);
   });
 });
 

@@ -1,9 +1,9 @@
-import { after, before, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, test } from "node:test";
 import { Window } from "happy-dom";
 
 import widget, { summarize, translator, viewRows } from "../widget.js";
-import { CATALOGS, FakeModel, baseState, makeRows } from "./lib/fake-model.js";
+import { baseState, CATALOGS, FakeModel, makeRows } from "./lib/fake-model.js";
 
 let window;
 before(() => {
@@ -54,7 +54,11 @@ describe("rendering", () => {
   });
 
   test("shows whole-widget errors in a banner with code and hint", () => {
-    const { el } = mount({ ...baseState([]), phase: "error", error: { code: "ModelArts.0108", message: "not authorized", hint: "grant it" } });
+    const { el } = mount({
+      ...baseState([]),
+      phase: "error",
+      error: { code: "ModelArts.0108", message: "not authorized", hint: "grant it" },
+    });
     const banner = q(el, ".maw-banner");
     assert.equal(banner.hidden, false);
     assert.match(banner.textContent, /ModelArts\.0108: not authorized/);
@@ -152,7 +156,10 @@ describe("deleting", () => {
     button(el, "Delete 5 selected").click();
     const confirm = q(el, ".maw-confirm");
     assert.equal(confirm.hidden, false);
-    assert.match(confirm.textContent, /Delete 5 configs \(cfg-00000, cfg-00001, cfg-00002 \+2 more\)\? Their details are saved to the trash first/);
+    assert.match(
+      confirm.textContent,
+      /Delete 5 configs \(cfg-00000, cfg-00001, cfg-00002 \+2 more\)\? Their details are saved to the trash first/,
+    );
     const confirmButton = button(el, "Confirm");
     confirmButton.click();
     confirmButton.click();
@@ -193,7 +200,10 @@ describe("deleting", () => {
     assert.equal(button(el, "Retry failed").hidden, false);
     button(el, "Retry failed").click();
     button(el, "Refresh").click();
-    assert.deepEqual(model.sent.slice(-2).map((m) => m.type), ["retry", "refresh"]);
+    assert.deepEqual(
+      model.sent.slice(-2).map((m) => m.type),
+      ["retry", "refresh"],
+    );
     assert.equal(box(el, "cfg-00000").disabled, true); // deleted rows cannot be chosen again
   });
 

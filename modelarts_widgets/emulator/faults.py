@@ -44,6 +44,9 @@ class Faults:
     total_count: int | None = None  # the config_total_count the list answers claim instead of the truth
     null_when_empty: bool = False  # an empty list page says "configs": null
     fault_methods: list[str] = field(default_factory=list)  # random faults only for these; [] = all
+    # Operations (see OPERATIONS) whose requests wait, once authenticated, until the test calls
+    # Emulator.release(): a request held in flight for as long as the test needs, no sleeps.
+    hold: list[str] = field(default_factory=list)
 
     def retry_after_header(self) -> str:
         if self.retry_after_value is not None:
@@ -86,6 +89,8 @@ class Faults:
             raise ValueError(f"drop_after_names must be a list of names, not {self.drop_after_names!r}")
         if not isinstance(self.deny, list) or not set(self.deny) <= set(OPERATIONS):
             raise ValueError(f"deny takes operations among {', '.join(OPERATIONS)}, not {self.deny!r}")
+        if not isinstance(self.hold, list) or not set(self.hold) <= set(OPERATIONS):
+            raise ValueError(f"hold takes operations among {', '.join(OPERATIONS)}, not {self.hold!r}")
         if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
             raise ValueError(f"seed must be an integer or null, not {self.seed!r}")
 
@@ -122,6 +127,9 @@ class FaultInjector:
         self._bucket_time = time.monotonic()
         self._bucket = 0.0
         self.injected: Counter[str] = Counter()  # kind -> how many times it was injected
+        self._gate = threading.Condition()
+        self._held = 0  # requests waiting at the gate now
+        self._releases = 0  # each release() lets through every request held before it
 
     def update(self, changes: dict[str, Any]) -> Faults:
         known = {f.name for f in fields(Faults)}
@@ -161,6 +169,46 @@ class FaultInjector:
             kind = self._rng.choice(self.faults.kinds)
             self.injected[kind] += 1
             return kind
+
+    # Longest a request waits for release(): a test that forgets it fails instead of hanging.
+    HOLD_LIMIT = 30.0
+
+    def hold_here(self) -> None:
+        """Wait until :meth:`release` (or HOLD_LIMIT seconds)."""
+        deadline = time.monotonic() + self.HOLD_LIMIT
+        with self._gate:
+            generation = self._releases
+            self._held += 1
+            self._gate.notify_all()
+            try:
+                while self._releases == generation and time.monotonic() < deadline:
+                    self._gate.wait(deadline - time.monotonic())
+            finally:
+                self._held -= 1
+                self._gate.notify_all()
+
+    def wait_held(self, count: int, timeout: float = 10.0) -> None:
+        """Block until ``count`` requests are held; ``TimeoutError`` after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._gate:
+            while self._held < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"{self._held} requests held, not {count}, after {timeout} s")
+                self._gate.wait(left)
+
+    @property
+    def held(self) -> int:
+        with self._gate:
+            return self._held
+
+    def release(self) -> None:
+        """Stop holding: the held requests go on, and later ones are not held."""
+        with self._lock:
+            self.faults.hold = []
+        with self._gate:
+            self._releases += 1
+            self._gate.notify_all()
 
     def take_drop_after(self, name: str) -> bool:
         with self._lock:

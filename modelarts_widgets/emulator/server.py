@@ -160,7 +160,21 @@ class Emulator:
         self._thread.start()
         return self
 
+    def hold(self, *operations: str) -> None:
+        """Hold every later request of ``operations`` ("delete", "get", "list", "create",
+        "update") in flight, authenticated but not yet performed, until :meth:`release`."""
+        self.injector.update({"hold": list(operations)})
+
+    def wait_held(self, count: int = 1, timeout: float = 10.0) -> None:
+        """Block until ``count`` requests are held (``TimeoutError`` after ``timeout`` seconds)."""
+        self.injector.wait_held(count, timeout)
+
+    def release(self) -> None:
+        """Let the held requests go on; hold nothing more."""
+        self.injector.release()
+
     def stop(self) -> None:
+        self.release()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -668,6 +682,8 @@ class _Handler(BaseHTTPRequestHandler):
             status, code, message = em.faults.fail_names[name]
             self._fail(int(status), str(code), str(message))
             return
+        if operation in em.faults.hold:
+            injector.hold_here()
         if operation == "create" and not name:
             name = _body_name(body)
         if fault == "drop_after" or (

@@ -23,7 +23,7 @@ import requests
 
 from modelarts_widgets.i18n import t
 
-from . import errors
+from . import errors, settings
 from .credentials import (
     AccessKeyCredentials,
     Credentials,
@@ -124,24 +124,22 @@ def _parse_time(value: object) -> float | None:
 
 
 def from_environment(env: Mapping[str, str]) -> Found:
-    ak, sk = first(env, "HUAWEICLOUD_SDK_AK"), first(env, "HUAWEICLOUD_SDK_SK")
+    ak, sk = first(env, settings.AK), first(env, settings.SK)
     if not ak and not sk:
         raise NotApplicable(t("credentials.reason.no_keys"))
     if not (ak and sk):
-        missing = "HUAWEICLOUD_SDK_SK" if ak else "HUAWEICLOUD_SDK_AK"
+        missing = settings.SK if ak else settings.AK
         raise NotApplicable(t("credentials.reason.one_key", missing=missing))
-    token = first(env, "HUAWEICLOUD_SDK_SECURITY_TOKEN")
+    token = first(env, settings.SECURITY_TOKEN)
     return Found(
         AccessKeyCredentials(ak, sk, token),
         "environment variables",
-        project_id=first(env, "HUAWEICLOUD_SDK_PROJECT_ID", "PROJECT_ID"),
+        project_id=first(env, settings.PROJECT_ID, settings.NOTEBOOK_PROJECT_ID),
     )
 
 
 def from_profile(env: Mapping[str, str]) -> Found:
-    path = Path(
-        first(env, "HUAWEICLOUD_SDK_CREDENTIALS_FILE") or Path.home() / ".huaweicloud" / "credentials"
-    )
+    path = Path(first(env, settings.CREDENTIALS_FILE) or Path.home() / ".huaweicloud" / "credentials")
     if not path.is_file():
         raise NotApplicable(t("credentials.reason.no_file", path=path))
     parser = configparser.ConfigParser(interpolation=None)
@@ -181,7 +179,7 @@ def _import_official_sdk(env: Mapping[str, str]) -> Any:
     working directory would otherwise be imported as a namespace package and hide the SDK. A
     failed import is forgotten (``sys.modules``), so a later ``Session()`` tries again.
     """
-    configured = first(env, "MODELARTS_SDK_PATHS")
+    configured = first(env, settings.SDK_PATHS)
     dirs = configured.split(os.pathsep) if configured else list(NOTEBOOK_SDK_DIRS)
     loaded = sys.modules.get("modelarts")
     if loaded is not None and getattr(loaded, "__file__", None):
@@ -232,7 +230,7 @@ def from_notebook(env: Mapping[str, str]) -> Found:
     return Found(
         RefreshingAccessKeyCredentials(fetch),
         "ModelArts notebook (official SDK session)",
-        project_id=getattr(first_session, "project_id", None) or first(env, "PROJECT_ID"),
+        project_id=getattr(first_session, "project_id", None) or first(env, settings.NOTEBOOK_PROJECT_ID),
         region=getattr(first_session, "region_name", None),
     )
 
@@ -279,9 +277,9 @@ def _parse_security_key(body: Any) -> TemporaryKey:
 
 
 def from_metadata(env: Mapping[str, str]) -> Found:
-    if first(env, "MODELARTS_METADATA_DISABLED") in ("1", "true", "yes"):
+    if first(env, settings.METADATA_DISABLED) in ("1", "true", "yes"):
         raise NotApplicable(t("credentials.reason.metadata_disabled"))
-    base = (first(env, "MODELARTS_METADATA_ENDPOINT") or METADATA_ENDPOINT).rstrip("/")
+    base = (first(env, settings.METADATA_ENDPOINT) or METADATA_ENDPOINT).rstrip("/")
     http = new_http_session(pool_size=2)
     # The hardened-mode session token lives for hours: ask once, and again only after a 401.
     session_token: list[str | None] = []
@@ -310,7 +308,7 @@ def from_metadata(env: Mapping[str, str]) -> Found:
             raise NotApplicable(t("credentials.reason.metadata_json")) from None
 
     credentials = RefreshingAccessKeyCredentials(fetch)
-    project_id, region = first(env, "PROJECT_ID"), None
+    project_id, region = first(env, settings.NOTEBOOK_PROJECT_ID), None
     try:
         meta = _metadata_get(http, base, "/openstack/latest/meta_data.json", token())
         if meta.status_code == 200:
@@ -323,7 +321,7 @@ def from_metadata(env: Mapping[str, str]) -> Found:
 
 
 def legacy_config_path(env: Mapping[str, str]) -> Path:
-    return Path(first(env, "MODELARTS_CONFIG_FILE") or Path.home() / ".modelarts" / "config.json")
+    return Path(first(env, settings.CONFIG_FILE) or Path.home() / ".modelarts" / "config.json")
 
 
 def read_legacy_config(env: Mapping[str, str]) -> dict[str, Any]:

@@ -21,11 +21,24 @@ from modelarts_widgets.i18n import t
 
 from . import errors
 from .configs import CONFIGS, LIST_FIELDS, Status, config_path, delete_config, is_not_found, list_query
+from .errors import BACKUP_FAILED
 from .names import is_valid_config_name
 from .session import Session
+from .states import (
+    ALREADY_GONE,
+    BACKED_UP,
+    BACKING_UP,
+    CANCELLED,
+    DELETE_FINAL_STATES,
+    DELETED,
+    DELETING,
+    FAILED,
+    QUEUED,
+    SKIPPED,
+)
 from .text import visible
 from .transport import Cancelled
-from .trash import BACKUP_FAILED, BackupWriter, Trash, entry_problem, trash_for
+from .trash import BackupWriter, Trash, entry_problem, trash_for
 
 log = logging.getLogger("modelarts_widgets")
 
@@ -36,20 +49,8 @@ DEFAULT_DELETE_CONCURRENCY = 8
 BACKUP_READS_PER_DELETE = 2  # at most this many backup GETs in flight per DELETE in flight
 READ_AHEAD_PER_DELETE = 4  # backed-up names waiting for a DELETE, per DELETE in flight
 
-# States a name goes through in a bulk delete; the last four are final.
-QUEUED, BACKING_UP, BACKED_UP, DELETING, DELETED, FAILED, SKIPPED, CANCELLED = (
-    "queued",
-    "backing up",
-    "backed up",
-    "deleting",
-    "deleted",
-    "failed",
-    "skipped",
-    "cancelled",
-)
-# Final too: the DELETE (or the backup read) was answered "not found"; the config is not there.
-ALREADY_GONE = "already gone"
-FINAL_STATES = frozenset({DELETED, FAILED, SKIPPED, CANCELLED, ALREADY_GONE})
+# The states a name goes through here (defined in .states; importable from here too).
+FINAL_STATES = DELETE_FINAL_STATES
 GONE: Status = {"is_success": True, "already_gone": True}
 
 Config = dict[str, Any]
@@ -431,7 +432,7 @@ class BulkDelete:
                 result = exc.as_status()
             except Exception as exc:  # a bug must not leave a name without a status
                 log.exception("Deleting %s failed unexpectedly", visible(name))
-                result = errors.failure("Client.Error", t("error.unexpected", error=type(exc).__name__))
+                result = errors.failure(errors.UNEXPECTED, t("error.unexpected", error=type(exc).__name__))
             if result.get("error_code") in (errors.CANCELLED, errors.UNREACHABLE):
                 # Refused before it left, or stopped while waiting to resend a refused DELETE:
                 # the config was not deleted. _finish gives it the run's reason.

@@ -15,7 +15,6 @@ bulk operations and the trash use it (spec §2, §2b):
 from __future__ import annotations
 
 import difflib
-import os
 import secrets
 import threading
 import weakref
@@ -25,7 +24,7 @@ from typing import Any
 
 from modelarts_widgets.i18n import t
 
-from . import errors
+from . import errors, settings
 from .names import check_config_name
 from .session import Session
 from .transport import UNCERTAIN_STATUSES
@@ -69,12 +68,12 @@ UPDATE_REQUIRED = ("worker_server_num", "app_url", "boot_file_url", "model_id", 
 # No config-specific "not found" code is documented; 404 always counts, plus these codes.
 DEFAULT_NOT_FOUND_CODES = ("ModelArts.0015",)
 RESEND_ATTEMPTS = 3
-INCOMPLETE = "Client.IncompleteConfig"
+INCOMPLETE = errors.INCOMPLETE  # defined in .errors; importable from here too
 
 
 def not_found_codes() -> frozenset[str]:
     """Codes counted as "no such config": ``MODELARTS_NOT_FOUND_CODES`` (comma-separated) or the default."""
-    configured = os.environ.get("MODELARTS_NOT_FOUND_CODES")
+    configured = settings.get(settings.NOT_FOUND_CODES)
     if configured is None:
         return frozenset(DEFAULT_NOT_FOUND_CODES)
     return frozenset(code.strip() for code in configured.split(",") if code.strip())

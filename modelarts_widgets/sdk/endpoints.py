@@ -18,7 +18,7 @@ _REGION = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 def _host_for(service: str, region: str) -> str:
     if not _REGION.fullmatch(region):
-        raise ValueError(t("endpoints.bad_region", region=repr(region)))
+        raise ValueError(t("transport.bad_region", region=repr(region)))
     return f"https://{service}.{region}.{_DOMAIN_EXCEPTIONS.get(region, DEFAULT_DOMAIN)}"
 
 

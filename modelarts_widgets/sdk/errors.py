@@ -23,6 +23,19 @@ THROTTLED = "Client.Throttled"
 BAD_ENDPOINT = "Client.BadEndpoint"
 BAD_CREDENTIALS = "Client.BadCredentials"
 RENEWAL_FAILED = "Client.RenewalFailed"
+UNEXPECTED = "Client.Error"  # a bug of this package; the name still gets a status
+INCOMPLETE = "Client.IncompleteConfig"  # a create body without the fields restore needs
+NOT_FOUND = "Client.NotFound"  # a name given to the magic that the project does not hold
+INTERRUPTED = "Client.Interrupted"  # in flight when a second Ctrl-C stopped the wait: unknown
+# The trash and restore.
+EXISTS = "Client.Exists"
+BACKUP_FAILED = "Client.BackupFailed"
+BAD_ENTRY = "Client.BadBackupEntry"
+NOT_IN_BACKUP = "Client.NotInBackup"
+OTHER_PROJECT = "Client.OtherProject"
+BAD_BACKUP_FILE = "Client.BadBackupFile"  # the widget's Trash view: the file cannot be read
+RESTORE_REFUSED = "Client.RestoreRefused"  # the widget's Trash view: the file is refused
+TRASH_ERROR = "Client.TrashError"  # the widget's Trash view: the trash folder cannot be listed
 
 # Failures that every later request would meet too: the credentials or the account, not the config.
 CREDENTIAL_CODES = frozenset(

@@ -18,14 +18,13 @@ from modelarts_widgets.i18n import t
 
 from . import errors
 from .configs import CONFIGS, RESEND_ATTEMPTS, Status, config_path, is_not_found, outcome_uncertain
+from .errors import BAD_ENTRY, EXISTS, NOT_IN_BACKUP
 from .names import is_valid_config_name
 from .session import Session
+from .states import CANCELLED, FAILED, QUEUED, RESTORE_FINAL_STATES, RESTORED, RESTORING, SKIPPED
 from .text import visible
 from .trash import (
-    BAD_ENTRY,
     DEFAULT_RESTORE_CONCURRENCY,
-    EXISTS,
-    NOT_IN_BACKUP,
     BackupFile,
     Trash,
     create_body,
@@ -33,16 +32,8 @@ from .trash import (
 
 log = logging.getLogger("modelarts_widgets")
 
-# States a name goes through in a restore; the last four are final.
-QUEUED, RESTORING, RESTORED, FAILED, SKIPPED, CANCELLED = (
-    "queued",
-    "restoring",
-    "restored",
-    "failed",
-    "skipped",
-    "cancelled",
-)
-FINAL_STATES = frozenset({RESTORED, FAILED, SKIPPED, CANCELLED})
+# The states a name goes through here (defined in .states; importable from here too).
+FINAL_STATES = RESTORE_FINAL_STATES
 
 OnStatus = Callable[[str, str, Optional[Status]], None]
 
@@ -223,7 +214,7 @@ class BulkRestore:
                 log.exception("Restoring %s failed unexpectedly", visible(name))
                 state, result = (
                     FAILED,
-                    errors.failure("Client.Error", t("error.unexpected", error=type(exc).__name__)),
+                    errors.failure(errors.UNEXPECTED, t("error.unexpected", error=type(exc).__name__)),
                 )
             if result.get("error_code") in (errors.CANCELLED, errors.UNREACHABLE):
                 continue  # refused before it left: not created; _finish gives the job's reason

@@ -13,7 +13,7 @@ from typing import Any, Callable, ClassVar
 
 from modelarts_widgets.i18n import t
 
-from . import auth, endpoints, errors
+from . import auth, endpoints, errors, settings
 from .credentials import AccessKeyCredentials, Credentials, TokenCredentials
 from .endpoints import first
 from .transport import (
@@ -94,18 +94,16 @@ class Session:
 
         self._proxies_for = proxies_for
         if config_file is not None:
-            env["MODELARTS_CONFIG_FILE"] = config_file
-        self.region_name = region_name or self._overrides.get("region_name") or first(env, "MODELARTS_REGION")
+            env[settings.CONFIG_FILE] = config_file
+        self.region_name = region_name or self._overrides.get("region_name") or first(env, settings.REGION)
         self._iam_override = (
-            iam_endpoint or self._overrides.get("iam_endpoint") or first(env, "HUAWEICLOUD_SDK_IAM_ENDPOINT")
+            iam_endpoint or self._overrides.get("iam_endpoint") or first(env, settings.IAM_ENDPOINT)
         )
         # Checked before anything is sent: a password in an endpoint URL would go out with every call.
         if self._iam_override:
             self._iam_override = check_endpoint(self._iam_override, t("transport.iam_endpoint"))
         given_endpoint = (
-            modelarts_endpoint
-            or self._overrides.get("modelarts_endpoint")
-            or first(env, "MODELARTS_ENDPOINT")
+            modelarts_endpoint or self._overrides.get("modelarts_endpoint") or first(env, settings.ENDPOINT)
         )
         if given_endpoint:
             given_endpoint = check_endpoint(given_endpoint, t("transport.modelarts_endpoint"))
@@ -118,11 +116,11 @@ class Session:
         if isinstance(verify, str):
             check_ca_bundle(verify, "verify")
         elif verify is None:
-            project_ca = first(env, "MODELARTS_CA_BUNDLE")
+            project_ca = first(env, settings.CA_BUNDLE)
             if project_ca:
-                check_ca_bundle(project_ca, "MODELARTS_CA_BUNDLE")
+                check_ca_bundle(project_ca, settings.CA_BUNDLE)
             # The project's own CA first: requests would otherwise let REQUESTS_CA_BUNDLE win.
-            verify = project_ca or first(env, "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE") or True
+            verify = project_ca or first(env, settings.REQUESTS_CA_BUNDLE, settings.CURL_CA_BUNDLE) or True
         if verify is False:
             warnings.warn(
                 "TLS certificate verification is off for this ModelArts session",
@@ -130,7 +128,7 @@ class Session:
             )
         self.verify = verify
         if isinstance(pool_size, bool) or not isinstance(pool_size, int) or pool_size < 1:
-            raise ValueError(t("session.bad_pool_size", value=repr(pool_size)))
+            raise ValueError(t("transport.bad_pool_size", value=repr(pool_size)))
         self._pool_lock = threading.Lock()
         self._http = new_http_session(pool_size=pool_size, verify=verify)
         self._timeout = timeout
@@ -230,7 +228,7 @@ class Session:
         if username or password:
             if not (username and password):
                 raise errors.AuthenticationError(t("credentials.both_password"), errors.AUTH)
-            project = first(env, "HUAWEICLOUD_SDK_PROJECT_ID", "PROJECT_ID")
+            project = first(env, settings.PROJECT_ID, settings.NOTEBOOK_PROJECT_ID)
             return self._password_login("arguments (password)", account, username, password, project)
         return self._auto(env)
 
@@ -243,7 +241,7 @@ class Session:
                 data.get("account"),
                 str(data["username"]),
                 str(data["password"]),
-                data.get("project_id") or first(env, "PROJECT_ID"),
+                data.get("project_id") or first(env, settings.NOTEBOOK_PROJECT_ID),
             )
 
         chain: Iterable[tuple[str, Callable[[Mapping[str, str]], auth.Found]]] = (

@@ -46,15 +46,17 @@ except ImportError:  # Windows: no advisory locks; retention may then remove a f
 from modelarts_widgets.i18n import t
 
 from . import configs as contract
+from . import errors, settings
 from .configs import Status
 from .names import is_valid_config_name
 from .session import Session
+from .states import RESTORE_FINAL_STATES
 
 log = logging.getLogger("modelarts_widgets")
 
-TRASH_ENV = "MODELARTS_TRASH_DIR"
-KEEP_DAYS_ENV = "MODELARTS_TRASH_KEEP_DAYS"
-KEEP_FILES_ENV = "MODELARTS_TRASH_KEEP_FILES"
+TRASH_ENV = settings.TRASH_DIR
+KEEP_DAYS_ENV = settings.TRASH_KEEP_DAYS
+KEEP_FILES_ENV = settings.TRASH_KEEP_FILES
 DEFAULT_KEEP_DAYS = 30.0
 DEFAULT_KEEP_FILES = 100
 FORMAT = "modelarts-widgets/config-backup@1"  # one JSON object per run (still restored)
@@ -64,15 +66,17 @@ SUFFIXES = (".jsonl", ".json")
 MAX_BACKUP_BYTES = 64 * 2**20  # a bigger file is refused before it is read
 HEADER_MAX_BYTES = 64 * 2**10  # what listing reads of each file
 DEFAULT_RESTORE_CONCURRENCY = 8
-RESTORE_FINAL = frozenset({"restored", "failed", "skipped", "cancelled"})
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
-EXISTS = "Client.Exists"
-BACKUP_FAILED = "Client.BackupFailed"
-BAD_ENTRY = "Client.BadBackupEntry"
-NOT_IN_BACKUP = "Client.NotInBackup"
-OTHER_PROJECT = "Client.OtherProject"
+# Defined in .errors; importable from here too.
+EXISTS, BACKUP_FAILED, BAD_ENTRY, NOT_IN_BACKUP, OTHER_PROJECT = (
+    errors.EXISTS,
+    errors.BACKUP_FAILED,
+    errors.BAD_ENTRY,
+    errors.NOT_IN_BACKUP,
+    errors.OTHER_PROJECT,
+)
 
 
 def create_body(details: Mapping[str, Any]) -> dict[str, Any]:
@@ -421,9 +425,8 @@ class Trash:
         keep_days: float | None = None,
         keep_files: int | None = None,
     ) -> None:
-        env = os.environ
         self.folder = Path(
-            folder or env.get(TRASH_ENV) or Path.home() / ".modelarts_widgets" / "trash"
+            folder or settings.get(TRASH_ENV) or Path.home() / ".modelarts_widgets" / "trash"
         ).expanduser()
         if keep_days is None:
             keep_days = _setting(KEEP_DAYS_ENV, DEFAULT_KEEP_DAYS, float)
@@ -667,7 +670,7 @@ def _fsync_folder(folder: Path) -> None:
 
 def _setting(name: str, default: Any, kind: Callable[[str], Any]) -> Any:
     """A retention setting from the environment; ``ValueError`` naming it when it is no count."""
-    raw = os.environ.get(name, "").strip()
+    raw = (settings.get(name) or "").strip()
     if not raw:
         return default
     try:
@@ -719,7 +722,7 @@ def restore(
     from .restore import BulkRestore
 
     def on_status(name: str, state: str, result: Status | None) -> None:
-        if on_result is not None and result is not None and state in RESTORE_FINAL:
+        if on_result is not None and result is not None and state in RESTORE_FINAL_STATES:
             on_result(name, result)
 
     job = BulkRestore(

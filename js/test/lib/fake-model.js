@@ -54,6 +54,12 @@ export class FakeModel {
   receive(content) {
     this.emit("msg:custom", content);
   }
+  /** Answer the last request sent with an id, as Python's _reply does. */
+  reply(fields) {
+    const request = this.sent.findLast((m) => m.id !== undefined);
+    if (!request) throw new Error("no request waits for a reply");
+    this.receive({ type: "reply", id: request.id, request: request.type, ...fields });
+  }
 }
 
 export function makeRows(n, extra = {}) {
