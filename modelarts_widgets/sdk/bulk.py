@@ -15,25 +15,24 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 from modelarts_widgets.i18n import t
 
 from . import errors
 from .configs import CONFIGS, LIST_FIELDS, Status, config_path, delete_config, is_not_found, list_query
 from .errors import BACKUP_FAILED
+from .jobs import Job, OnStatus
 from .names import is_valid_config_name
 from .session import Session
 from .states import (
     ALREADY_GONE,
     BACKED_UP,
     BACKING_UP,
-    CANCELLED,
     DELETE_FINAL_STATES,
     DELETED,
     DELETING,
     FAILED,
-    QUEUED,
     SKIPPED,
 )
 from .text import visible
@@ -156,15 +155,12 @@ def list_all_configs(session: Session, **options: Any) -> list[Config]:
     return [config for page in iter_config_pages(session, **options) for config in page]
 
 
-OnStatus = Callable[[str, str, Optional[Status]], None]
-
-
 def delete_tolerating_gone(session: Session, name: str) -> Status:
     """:func:`delete_config` for the bulk paths: "not found" counts as ``already_gone`` success."""
     return delete_config(session, name, gone_ok=True)
 
 
-class BulkDelete:
+class BulkDelete(Job):
     """Delete many configs with bounded concurrency; every name ends with exactly one result.
 
     Unless ``backup=False``, each config is pipelined: its details are read, appended to the
@@ -182,6 +178,11 @@ class BulkDelete:
     ``backed_up`` lists the names saved in ``backup_path``.
     """
 
+    FINAL_STATES = DELETE_FINAL_STATES
+    THREAD_NAME = "modelarts-bulk-delete"
+    STOPPED_KEY = "bulk.stopped"
+    STARTED_KEY = "bulk.started"
+
     def __init__(
         self,
         session: Session,
@@ -193,64 +194,14 @@ class BulkDelete:
         backup: Trash | bool = True,
         delete: Callable[[Session, str], Status] = delete_tolerating_gone,
     ) -> None:
-        ordered = list(dict.fromkeys(names))
-        if concurrency < 1:
-            raise ValueError(t("bulk.concurrency", value=concurrency))
-        self.session = session
-        self.names: list[str] = ordered
-        self.concurrency = concurrency
+        super().__init__(session, list(dict.fromkeys(names)), concurrency, on_status)
         # One connection per request in flight: the DELETEs, or the backup reads beside them.
         session.ensure_pool_size(concurrency * max(1, BACKUP_READS_PER_DELETE))
         self.trash = trash_for(backup)
         self.backup_path: Path | None = None
         self.backed_up: list[str] = []
-        self._on_status = on_status
         self._skip = dict(skip or {})
         self._delete = delete
-        self._cancel = threading.Event()
-        self._unreachable = ""
-        # Every call of the run goes through this view: cancel() cuts its waits short, and an
-        # unreachable endpoint stops the run instead of failing each name in turn.
-        self._calls = session.scoped(self._cancel, self._stop_unreachable)
-        self._lock = threading.Lock()
-        self._done = threading.Event()
-        self._coordinator: threading.Thread | None = None
-        self._stop_reason = ""
-        self.results: dict[str, Status] = {}
-        self.states: dict[str, str] = dict.fromkeys(ordered, QUEUED)
-
-    # -- reporting --------------------------------------------------------------------------
-
-    def _set(self, name: str, state: str, result: Status | None = None) -> None:
-        with self._lock:
-            if self.states.get(name) in FINAL_STATES:
-                return
-            self.states[name] = state
-            if result is not None:
-                self.results[name] = result
-        if self._on_status is not None:
-            try:
-                self._on_status(name, state, result)
-            except Exception:
-                log.exception("on_status callback failed for %s", visible(name))
-
-    # -- running ----------------------------------------------------------------------------
-
-    def start(self) -> BulkDelete:
-        """Start on a background thread and return at once."""
-        # A coordinator that never started (e.g. Ctrl-C inside Thread.start) may be started again.
-        if self._coordinator is not None and self._coordinator.ident is not None:
-            raise RuntimeError(t("bulk.started"))
-        if self._done.is_set():  # cancelled before it started: every name is final already
-            return self
-        self._coordinator = threading.Thread(
-            target=contextvars.copy_context().run,
-            args=(self._run,),
-            name="modelarts-bulk-delete",
-            daemon=True,
-        )
-        self._coordinator.start()
-        return self
 
     def _run(self) -> None:
         writer: BackupWriter | None = None
@@ -316,12 +267,6 @@ class BulkDelete:
         """Backup reads in flight: as many as the deletes, more when the connection pool has room."""
         room = self.session.pool_size - self.concurrency
         return max(1, min(BACKUP_READS_PER_DELETE * self.concurrency, max(room, self.concurrency)))
-
-    def _stop_unreachable(self, reason: str) -> None:
-        with self._lock:
-            if not self._unreachable:
-                self._unreachable = reason
-        self._cancel.set()
 
     def _open_backup(self, names: list[str]) -> BackupWriter | None:
         assert self.trash is not None
@@ -409,14 +354,6 @@ class BulkDelete:
             if not self._put(ready, name):
                 break
 
-    def _stop(self, result: Status) -> None:
-        """Every other request would be refused the same way: send nothing more."""
-        with self._lock:
-            if self._cancel.is_set():
-                return
-            self._stop_reason = f"{result.get('error_code')}: {result.get('error_msg', '')}"
-            self._cancel.set()
-
     def _work(self, ready: queue.Queue[str | None]) -> None:
         while not self._cancel.is_set():
             try:
@@ -444,54 +381,6 @@ class BulkDelete:
             self._set(name, state, result)
             if result.get("error_code") in errors.CREDENTIAL_CODES:
                 self._stop(result)
-
-    def _finish(self) -> None:
-        if self._stop_reason:
-            why = t("bulk.credentials_rejected", reason=self._stop_reason)
-        elif self._unreachable:
-            why = t("bulk.unreachable", reason=self._unreachable)
-        else:
-            why = t("bulk.stopped")
-        for name in self.names:
-            if self.states[name] not in FINAL_STATES:
-                self._set(name, CANCELLED, errors.failure(errors.CANCELLED, why))
-        self._done.set()
-
-    def cancel(self) -> None:
-        """Send nothing more; names not yet sent end as ``cancelled`` (at once if it never started)."""
-        self._cancel.set()
-        if self._coordinator is None or self._coordinator.ident is None:
-            self._finish()  # nothing was sent; a later start() only finds every name final
-
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
-
-    @property
-    def finished(self) -> threading.Event:
-        """Set once every name has its final status."""
-        return self._done
-
-    def wait(self, timeout: float | None = None) -> dict[str, Status]:
-        """Block until every name has its result (or ``timeout``); returns the results so far.
-
-        After :meth:`cancel`, this returns once the requests in flight have their answers (waits
-        between attempts end at once); nothing is sent after it returns.
-        """
-        if self._coordinator is None:
-            self.start()
-        self._done.wait(timeout)
-        return {name: self.results[name] for name in self.names if name in self.results}
-
-    def run(self) -> dict[str, Status]:
-        """Start, wait for the end, and cancel what is unsent on KeyboardInterrupt."""
-        self.start()
-        try:
-            return self.wait()
-        except KeyboardInterrupt:
-            self.cancel()
-            self.wait()
-            raise
 
 
 def delete_job_configs(

@@ -12,16 +12,17 @@ import queue
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from modelarts_widgets.i18n import t
 
 from . import errors
 from .configs import CONFIGS, RESEND_ATTEMPTS, Status, config_path, is_not_found, outcome_uncertain
 from .errors import BAD_ENTRY, EXISTS, NOT_IN_BACKUP
+from .jobs import Job, OnStatus
 from .names import is_valid_config_name
 from .session import Session
-from .states import CANCELLED, FAILED, QUEUED, RESTORE_FINAL_STATES, RESTORED, RESTORING, SKIPPED
+from .states import FAILED, RESTORE_FINAL_STATES, RESTORED, RESTORING, SKIPPED
 from .text import visible
 from .trash import (
     DEFAULT_RESTORE_CONCURRENCY,
@@ -34,8 +35,6 @@ log = logging.getLogger("modelarts_widgets")
 
 # The states a name goes through here (defined in .states; importable from here too).
 FINAL_STATES = RESTORE_FINAL_STATES
-
-OnStatus = Callable[[str, str, Optional[Status]], None]
 
 
 def load_backup(
@@ -80,7 +79,7 @@ def _same_fields(wanted: Mapping[str, Any], details: Mapping[str, Any]) -> bool:
     return all(found.get(key) == value for key, value in wanted.items())
 
 
-class BulkRestore:
+class BulkRestore(Job):
     """Re-create a backup file's configs with bounded concurrency; every name ends with one result.
 
     ``backup`` is a path, ``"latest"`` (the newest backup for ``session``'s project and region
@@ -95,6 +94,11 @@ class BulkRestore:
     (``restored``, ``failed``, ``skipped``, ``cancelled``). ``cancel()`` sends nothing more.
     """
 
+    FINAL_STATES = RESTORE_FINAL_STATES
+    THREAD_NAME = "modelarts-bulk-restore"
+    STOPPED_KEY = "restore.stopped"
+    STARTED_KEY = "restore.started"
+
     def __init__(
         self,
         session: Session,
@@ -106,64 +110,20 @@ class BulkRestore:
         allow_other_project: bool = False,
         trash: Trash | None = None,
     ) -> None:
-        if concurrency < 1:
-            raise ValueError(t("bulk.concurrency", value=concurrency))
         wanted = list(dict.fromkeys(names)) if names is not None else None
-        self.session = session
-        self.file = load_backup(session, backup, allow_other_project=allow_other_project, trash=trash)
+        file = load_backup(session, backup, allow_other_project=allow_other_project, trash=trash)
         if wanted is not None:
             # The file's unsound entries (listed by the Trash view) fail their name, like in a
             # restore of the whole file; any other invalid name is refused before anything is sent.
-            bad = [n for n in wanted if not is_valid_config_name(n) and n not in self.file.problems]
+            bad = [n for n in wanted if not is_valid_config_name(n) and n not in file.problems]
             if bad:
                 raise errors.InvalidConfigNameError(bad[0] if len(bad) == 1 else bad)
-        self.backup_path: Path = self.file.path
-        if wanted is None:
-            wanted = sorted([*self.file.configs, *self.file.problems])  # the file is in backup order
-        self.names: list[str] = wanted
-        self.concurrency = concurrency
-        self._on_status = on_status
-        self._cancel = threading.Event()
-        self._unreachable = ""
-        # Every call of the job goes through this view: cancel() cuts its waits short, and an
-        # unreachable endpoint stops the job instead of failing each name in turn.
-        self._calls = session.scoped(self._cancel, self._stop_unreachable)
+        else:
+            wanted = sorted([*file.configs, *file.problems])  # the file is in backup order
+        super().__init__(session, wanted, concurrency, on_status)
         session.ensure_pool_size(concurrency)
-        self._lock = threading.Lock()
-        self._done = threading.Event()
-        self._coordinator: threading.Thread | None = None
-        self._stop_reason = ""
-        self.results: dict[str, Status] = {}
-        self.states: dict[str, str] = dict.fromkeys(wanted, QUEUED)
-
-    def _set(self, name: str, state: str, result: Status | None = None) -> None:
-        with self._lock:
-            if self.states.get(name) in FINAL_STATES:
-                return
-            self.states[name] = state
-            if result is not None:
-                self.results[name] = result
-        if self._on_status is not None:
-            try:
-                self._on_status(name, state, result)
-            except Exception:
-                log.exception("on_status callback failed for %s", visible(name))
-
-    def start(self) -> BulkRestore:
-        """Start on a background thread and return at once."""
-        # A coordinator that never started (e.g. Ctrl-C inside Thread.start) may be started again.
-        if self._coordinator is not None and self._coordinator.ident is not None:
-            raise RuntimeError(t("restore.started"))
-        if self._done.is_set():  # cancelled before it started: every name is final already
-            return self
-        self._coordinator = threading.Thread(
-            target=contextvars.copy_context().run,
-            args=(self._run,),
-            name="modelarts-bulk-restore",
-            daemon=True,
-        )
-        self._coordinator.start()
-        return self
+        self.file = file
+        self.backup_path: Path = file.path
 
     def _run(self) -> None:
         try:
@@ -219,15 +179,8 @@ class BulkRestore:
             if result.get("error_code") in (errors.CANCELLED, errors.UNREACHABLE):
                 continue  # refused before it left: not created; _finish gives the job's reason
             self._set(name, state, result)
-            if result.get("error_code") in errors.CREDENTIAL_CODES and not self._cancel.is_set():
-                self._stop_reason = f"{result['error_code']}: {result.get('error_msg', '')}"
-                self._cancel.set()
-
-    def _stop_unreachable(self, reason: str) -> None:
-        with self._lock:
-            if not self._unreachable:
-                self._unreachable = reason
-        self._cancel.set()
+            if result.get("error_code") in errors.CREDENTIAL_CODES:
+                self._stop(result)
 
     def _lookup(self, name: str) -> dict[str, Any] | None:
         """The config's details now, or None when it does not exist."""
@@ -269,47 +222,3 @@ class BulkRestore:
         return FAILED, errors.failure(
             last.error_code or "", t("restore.not_created", error=last.error_msg, attempts=RESEND_ATTEMPTS)
         )
-
-    def _finish(self) -> None:
-        if self._stop_reason:
-            why = t("bulk.credentials_rejected", reason=self._stop_reason)
-        elif self._unreachable:
-            why = t("bulk.unreachable", reason=self._unreachable)
-        else:
-            why = t("restore.stopped")
-        for name in self.names:
-            if self.states[name] not in FINAL_STATES:
-                self._set(name, CANCELLED, errors.failure(errors.CANCELLED, why))
-        self._done.set()
-
-    def cancel(self) -> None:
-        """Send nothing more; names not yet sent end as ``cancelled`` (at once if it never started)."""
-        self._cancel.set()
-        if self._coordinator is None or self._coordinator.ident is None:
-            self._finish()  # nothing was sent; a later start() only finds every name final
-
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
-
-    @property
-    def finished(self) -> threading.Event:
-        """Set once every name has its final status."""
-        return self._done
-
-    def wait(self, timeout: float | None = None) -> dict[str, Status]:
-        """Block until every name has its result (or ``timeout``); returns the results so far."""
-        if self._coordinator is None:
-            self.start()
-        self._done.wait(timeout)
-        return {name: self.results[name] for name in self.names if name in self.results}
-
-    def run(self) -> dict[str, Status]:
-        """Start, wait for the end, and cancel what is unsent on KeyboardInterrupt."""
-        self.start()
-        try:
-            return self.wait()
-        except KeyboardInterrupt:
-            self.cancel()
-            self.wait()
-            raise
