@@ -17,9 +17,17 @@ from IPython.core.interactiveshell import InteractiveShell
 from modelarts_widgets import i18n
 from modelarts_widgets.emulator import Emulator
 from modelarts_widgets.sdk import Session
-from modelarts_widgets.sdk.states import ALREADY_GONE, CANCELLED, DELETED, FAILED, QUEUED, SKIPPED
 from modelarts_widgets.sdk.errors import ModelArtsError, hint_for
-from modelarts_widgets.sdk.states import RESTORED, RESTORING
+from modelarts_widgets.sdk.states import (
+    ALREADY_GONE,
+    CANCELLED,
+    DELETED,
+    FAILED,
+    QUEUED,
+    RESTORED,
+    RESTORING,
+    SKIPPED,
+)
 from modelarts_widgets.widget import JobConfigTable
 
 ROOT = Path(__file__).resolve().parents[1]
