@@ -1,12 +1,15 @@
 """Shared fixtures and helpers: an isolated environment, a live emulator on loopback, and the
-widget helpers (wait for a condition, record what the widget sends, play the page)."""
+widget helpers (wait for a condition, record what the widget sends, play the page), and a
+scripted HTTP server that records each request's headers."""
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
 
@@ -15,6 +18,7 @@ import pytest
 from modelarts_widgets import JobConfigTable
 from modelarts_widgets.emulator import DEFAULT_AK, DEFAULT_SK, Emulator
 from modelarts_widgets.sdk import Session
+from tests.helpers_transport import _Recorder
 
 _OUR_VARS = ("HUAWEICLOUD_", "MODELARTS_", "PROJECT_ID")
 
@@ -84,6 +88,18 @@ def emulator_env(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> dict[st
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return env
+
+
+@pytest.fixture
+def recorder() -> Iterator[tuple[str, list[tuple[int, dict[str, str]]], list[dict[str, str]]]]:
+    script: list[tuple[int, dict[str, str]]] = []
+    seen: list[dict[str, str]] = []
+    handler = type("Handler", (_Recorder,), {"script": script, "seen": seen})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", script, seen
+    server.shutdown()
+    server.server_close()
 
 
 # -- helpers ------------------------------------------------------------------------------------

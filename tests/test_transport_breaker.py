@@ -15,7 +15,7 @@ import pytest
 
 from modelarts_widgets.emulator import Emulator, expiring_token
 from modelarts_widgets.sdk import BulkDelete, Estimator, Session, TransportError, errors
-from tests.test_transport_trust import _private_ca
+from tests.helpers_transport import _private_ca
 
 
 class _ThrottlingIam:

@@ -1,0 +1,67 @@
+"""The emulator as an independent counterpart: its own fault settings and command line refuse bad values."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+import requests
+
+from modelarts_widgets.emulator import Emulator, Faults
+
+# -- the emulator's own settings --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"kinds": ["500", "teapot"]},
+        {"kinds": "500"},
+        {"kinds": [], "error_rate": 0.5},
+        {"error_rate": 1.5},
+        {"error_rate": -0.1},
+        {"error_rate": "x"},
+        {"latency": -1},
+        {"latency": "x"},
+        {"rate_limit": -5},
+        {"rate_limit": "x"},
+        {"retry_after": -3},
+        {"retry_after": float("inf")},
+        {"clock_offset": "x"},
+        {"fail_names": ["a"]},
+        {"fail_names": {"a": ["x"]}},
+        {"fail_names": {"a": [200, "ModelArts.0104", "not an error status"]}},
+        {"fail_names": {"a": [404, "ModelArts.0104", "the table pairs 0104 with 400"]}},
+        {"fail_names": {"a": ["400", "ModelArts.0104", "a status is a number"]}},
+        {"drop_after_names": "abc"},
+        {"drop_after_names": [1]},
+        {"deny": ["bogus"]},
+        {"deny": "delete"},
+        {"seed": "x"},
+    ],
+)
+def test_bad_fault_settings_are_refused_and_change_nothing(
+    emulator: Emulator, changes: dict[str, Any]
+) -> None:
+    before = emulator.faults.as_dict()
+    answer = requests.post(f"{emulator.endpoint}/_emulator/faults", data=json.dumps(changes), timeout=10)
+    assert answer.status_code == 400, answer.text
+    assert emulator.faults.as_dict() == before
+    with pytest.raises(ValueError):
+        Emulator(faults=Faults(**changes))
+
+
+def test_the_command_line_refuses_bad_settings() -> None:
+    for args in (["--fault-kinds", "500,teapot"], ["--error-rate", "2"], ["--iam-user", "nopassword"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "modelarts_widgets.emulator", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 2, args
+        assert "error:" in done.stderr
