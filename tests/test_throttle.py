@@ -41,10 +41,10 @@ def test_isolated_refusals_do_not_slow_the_session_down() -> None:
         throttle.wait_turn()(200)
     throttle.wait_turn()(429)
     assert throttle.rate() is None  # one refusal in 201 answers is no limit
-    for _ in range(10):
+    for _ in range(15):
         throttle.wait_turn()(429)
     rate = throttle.rate()
-    assert rate is not None  # a refused share of 5% is one
+    assert rate is not None  # 16 refused of 216 answers (7%) is one
 
 
 def test_a_paced_wait_ends_at_once_when_the_run_is_stopped(emulator: Emulator) -> None:
@@ -74,13 +74,15 @@ def test_bad_settings_are_refused(value: float) -> None:
 
 
 def test_turns_are_cancellable_without_a_server() -> None:
-    # Cut to 1% and slow to grow back: the slowest rate, one turn every 2 s.
+    # Cut to 1% and slow to grow back: about one turn a second.
     throttle = AdaptiveThrottle(beta=0.01, recovery=600)
-    answers = [throttle.wait_turn() for _ in range(6)]
+    answers = [throttle.wait_turn() for _ in range(25)]
     time.sleep(0.2)
     for answered in answers:
         answered(429)
-    assert throttle.rate() == 0.5
+    rate = throttle.rate()
+    assert rate is not None
+    assert rate < 2
     cancel = threading.Event()
     threading.Timer(0.2, cancel.set).start()
     started = time.monotonic()

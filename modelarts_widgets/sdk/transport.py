@@ -39,7 +39,7 @@ from urllib3.util.retry import Retry
 
 from . import errors, signer
 from .credentials import Credentials
-from .throttle import AdaptiveThrottle
+from .throttle import AdaptiveThrottle, Pacer
 
 log = logging.getLogger("modelarts_widgets")
 
@@ -409,7 +409,7 @@ class ApiClient:
         proxies: Mapping[str, str] | None = None,
         cancel: threading.Event | None = None,
         on_unreachable: OnUnreachable | None = None,
-        throttle: AdaptiveThrottle | None = None,
+        throttle: Pacer | None = None,
     ) -> None:
         self.base_url = check_endpoint(base_url)
         self.credentials = credentials
@@ -420,7 +420,7 @@ class ApiClient:
         self.cancel = cancel
         self.on_unreachable = on_unreachable
         # Paces every attempt to this endpoint once it throttles; scoped views share it.
-        self.throttle = throttle or AdaptiveThrottle()
+        self.throttle: Pacer = throttle or AdaptiveThrottle()
         self._host = urlsplit(self.base_url).netloc
         self._prefix = urlsplit(self.base_url).path.rstrip("/")
 
