@@ -23,6 +23,7 @@ from .configs import CONFIGS, LIST_FIELDS, Status, config_path, delete_config, i
 from .names import is_valid_config_name
 from .session import Session
 from .text import visible
+from .throttle import InFlightGate
 from .transport import Cancelled
 from .trash import BACKUP_FAILED, BackupWriter, Trash, entry_problem, trash_for
 
@@ -31,7 +32,7 @@ log = logging.getLogger("modelarts_widgets")
 MAX_PER_PAGE = 1000
 MAX_LIST_PAGES = 1000  # a million configs at 1,000 a page; a total beyond that is not believed
 DEFAULT_LIST_CONCURRENCY = 10
-DEFAULT_DELETE_CONCURRENCY = 8
+DEFAULT_DELETE_CONCURRENCY = 10  # DELETEs in flight; the adaptive throttle slows them for a gateway limit
 BACKUP_READS_PER_DELETE = 2  # at most this many backup GETs in flight per DELETE in flight
 READ_AHEAD_PER_DELETE = 4  # backed-up names waiting for a DELETE, per DELETE in flight
 
@@ -195,8 +196,9 @@ class BulkDelete:
         self.session = session
         self.names: list[str] = ordered
         self.concurrency = concurrency
-        # One connection per request in flight: the DELETEs, or the backup reads beside them.
-        session.ensure_pool_size(concurrency * max(1, BACKUP_READS_PER_DELETE))
+        # One connection per request in flight: the DELETEs and, beside them, the backup reads,
+        # which get twice as many so that a read waiting out a Retry-After never starves the DELETEs.
+        session.ensure_pool_size(concurrency * (1 + BACKUP_READS_PER_DELETE))
         self.trash = trash_for(backup)
         self.backup_path: Path | None = None
         self.backed_up: list[str] = []
@@ -205,9 +207,12 @@ class BulkDelete:
         self._delete = delete
         self._cancel = threading.Event()
         self._unreachable = ""
-        # Every call of the run goes through this view: cancel() cuts its waits short, and an
-        # unreachable endpoint stops the run instead of failing each name in turn.
-        self._calls = session.scoped(self._cancel, self._stop_unreachable)
+        # Every call of the run goes through these views: cancel() cuts their waits short, an
+        # unreachable endpoint stops the run instead of failing each name in turn, and each pool
+        # keeps its own number of requests in flight (a worker waiting out a Retry-After frees
+        # its slot for another, which is why each pool runs more workers than slots).
+        self._delete_gate, self._calls = self._gated(concurrency)
+        self._read_gate, self._read_calls = self._gated(self._read_concurrency())
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._coordinator: threading.Thread | None = None
@@ -279,11 +284,11 @@ class BulkDelete:
                         name=f"modelarts-backup-{i}",
                         daemon=True,
                     )
-                    for i in range(max(1, min(self._read_concurrency(), len(pending))))
+                    for i in range(max(1, min(self._read_concurrency() + self.concurrency, len(pending))))
                 ]
             deleters = [
                 threading.Thread(target=self._work, args=(ready,), name=f"modelarts-delete-{i}", daemon=True)
-                for i in range(max(1, min(self.concurrency, len(pending))))
+                for i in range(max(1, min(2 * self.concurrency, len(pending))))
             ]
             for worker in readers + deleters:
                 worker.start()
@@ -297,6 +302,24 @@ class BulkDelete:
             if writer is not None:
                 self._close_backup(writer)
             self._finish()
+
+    def _gated(self, limit: int) -> tuple[InFlightGate, Session]:
+        view = self.session.scoped(self._cancel, self._stop_unreachable)
+        gate = InFlightGate(view._api.throttle, limit)
+        view._api.throttle = gate
+        return gate, view
+
+    def _read(self, name: str) -> dict[str, Any]:
+        try:
+            return self._read_calls.call("GET", config_path(name))
+        finally:
+            self._read_gate.release()  # an attempt that ended without an answer kept its slot
+
+    def _delete_one(self, name: str) -> Status:
+        try:
+            return self._delete(self._calls, name)
+        finally:
+            self._delete_gate.release()
 
     def _read_concurrency(self) -> int:
         """Backup reads in flight: as many as the deletes, more when the connection pool has room."""
@@ -357,7 +380,7 @@ class BulkDelete:
                 break
             self._set(name, BACKING_UP)
             try:
-                details = self._calls.call("GET", config_path(name))
+                details = self._read(name)
             except errors.ModelArtsError as exc:
                 if exc.error_code in (errors.CANCELLED, errors.UNREACHABLE):
                     continue  # nothing reached the server for it: it ends as "not sent"
@@ -404,7 +427,8 @@ class BulkDelete:
             self._cancel.set()
 
     def _work(self, ready: queue.Queue[str | None]) -> None:
-        while not self._cancel.is_set():
+        # A slot is taken before a name: a name is "deleting" only once its DELETE can go.
+        while self._delete_gate.hold(self._cancel) and not self._cancel.is_set():
             try:
                 name = ready.get(timeout=0.05)
             except queue.Empty:
@@ -413,7 +437,7 @@ class BulkDelete:
                 break
             self._set(name, DELETING)
             try:
-                result = self._delete(self._calls, name)
+                result = self._delete_one(name)
             except errors.ModelArtsError as exc:
                 result = exc.as_status()
             except Exception as exc:  # a bug must not leave a name without a status
@@ -430,6 +454,7 @@ class BulkDelete:
             self._set(name, state, result)
             if result.get("error_code") in errors.CREDENTIAL_CODES:
                 self._stop(result)
+        self._delete_gate.release()
 
     def _finish(self) -> None:
         if self._stop_reason:
