@@ -284,11 +284,11 @@ class BulkDelete:
                         name=f"modelarts-backup-{i}",
                         daemon=True,
                     )
-                    for i in range(max(1, min(self._read_concurrency() + self.concurrency, len(pending))))
+                    for i in range(max(1, min(self._read_concurrency() + self._spares(), len(pending))))
                 ]
             deleters = [
                 threading.Thread(target=self._work, args=(ready,), name=f"modelarts-delete-{i}", daemon=True)
-                for i in range(max(1, min(2 * self.concurrency, len(pending))))
+                for i in range(max(1, min(self.concurrency + self._spares(), len(pending))))
             ]
             for worker in readers + deleters:
                 worker.start()
@@ -320,6 +320,10 @@ class BulkDelete:
             return self._delete(self._calls, name)
         finally:
             self._delete_gate.release()
+
+    def _spares(self) -> int:
+        """Workers beyond a pool's slots, to send while others wait out a Retry-After."""
+        return max(1, self.concurrency // 2)
 
     def _read_concurrency(self) -> int:
         """Backup reads in flight: as many as the deletes, more when the connection pool has room."""

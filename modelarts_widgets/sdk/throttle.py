@@ -28,6 +28,8 @@ import time
 from collections import deque
 from typing import Callable, Protocol
 
+from modelarts_widgets.i18n import t
+
 THROTTLED_STATUS = 429
 BETA = 0.85  # the rate after a cut, as a share of the accepted rate
 RECOVERY = 3.0  # seconds to grow back to the accepted rate after a cut
@@ -45,6 +47,7 @@ FAST_CUT = 0.5 / BETA  # the rate after a cut on mostly refused answers: half th
 MIN_RATE = 0.5  # requests per second; the rate is never cut below this
 MAX_RATE = 100_000.0
 MIN_SPAN = 0.1  # seconds: the shortest stretch a rate is measured over
+SLOT_NAP = 0.2  # seconds between looks at the cancel event while waiting for a slot
 NAP = 0.05  # seconds a waiting attempt sleeps at most before it looks at the rate again
 
 log = logging.getLogger("modelarts_widgets")
@@ -76,9 +79,9 @@ class AdaptiveThrottle:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not 0 < beta < 1:
-            raise ValueError(f"beta must be between 0 and 1, not {beta!r}")
+            raise ValueError(t("bulk.throttle_beta", value=repr(beta)))
         if not (recovery > 0 and window > 0):
-            raise ValueError("recovery and window must be > 0 seconds")
+            raise ValueError(t("bulk.throttle_seconds", recovery=recovery, window=window))
         self._beta = beta
         self._window = window
         self._clock = clock
@@ -251,7 +254,7 @@ class InFlightGate:
         """Take a slot for the calling thread's next attempt; False when ``cancel`` is set first."""
         if getattr(self._held, "slot", False):
             return True
-        while not self._slots.acquire(timeout=NAP):
+        while not self._slots.acquire(timeout=SLOT_NAP):
             if cancel is not None and cancel.is_set():
                 return False
         self._held.slot = True
