@@ -4,6 +4,7 @@ configs as an ipywidgets table (a Checkbox and Labels per row) in a real Jupyter
 from __future__ import annotations
 
 import json
+import queue
 import shutil
 import statistics
 import tempfile
@@ -217,7 +218,10 @@ def late_reader(n: int, delay: float = 5.0) -> tuple[int, int]:
         time.sleep(delay)
         received = 0
         while True:
-            msg = client.get_iopub_msg(timeout=120)
+            try:
+                msg = client.get_iopub_msg(timeout=120)
+            except queue.Empty:  # the kernel's "idle" was dropped with the rest: nothing more comes
+                return received, widget_models(n)
             received += msg["msg_type"] == "comm_open"
             done = msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle"
             if done and msg["parent_header"].get("msg_id") == msg_id:

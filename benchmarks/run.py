@@ -156,8 +156,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, for the test suite")
     parser.add_argument("--out", type=Path, help="where to write the report")
     parser.add_argument("--skip-lab", action="store_true", help="leave out the JupyterLab comparison")
+    parser.add_argument("--baseline-runs", type=int, help="runs of each sequential baseline loop")
+    parser.add_argument("--rate-limit-runs", type=int, help="runs against the gateway rate limit")
     args = parser.parse_args(argv)
-    size = QUICK if args.quick else FULL
+    size = dict(QUICK if args.quick else FULL)
+    if args.baseline_runs:
+        size["baseline_runs"] = args.baseline_runs
+    if args.rate_limit_runs:
+        size["rate_limit_runs"] = args.rate_limit_runs
     out = args.out or (
         HERE.parent / "test-artifacts" / "benchmarks-quick.md" if args.quick else HERE / "RESULTS.md"
     )
@@ -220,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         "# Benchmark results" + (" (quick mode)" if args.quick else ""),
         "",
         f"Run on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC with `python benchmarks/run.py"
-        + (" --quick" if args.quick else "")
+        + "".join(f" {a}" for a in (sys.argv[1:] if argv is None else argv))
         + f"` in {time.perf_counter() - started:.0f} s.",
         f"Machine: {info['cores']} cores, {info['memory']}, Python {info['python']}, {info['chromium']}, "
         f"{info['platform']}.",
