@@ -4,6 +4,7 @@ configs as an ipywidgets table (a Checkbox and Labels per row) in a real Jupyter
 from __future__ import annotations
 
 import json
+import queue
 import shutil
 import statistics
 import tempfile
@@ -32,7 +33,10 @@ def _serve(folder: Path) -> tuple[ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
-def harness(sizes: list[int], runs: int) -> list[Figure]:
+def harness(sizes: list[int], runs: int, first_status: tuple[int, list[float]] | None = None) -> list[Figure]:
+    """Render, filter, select and page memory; with ``first_status`` = (names, kernel-side
+    milliseconds from the Confirm message to the first status message, one per run), the
+    time from clicking Confirm to the first status painted, those kernel times included."""
     from playwright.sync_api import sync_playwright
 
     folder = Path(tempfile.mkdtemp())
@@ -97,6 +101,31 @@ def harness(sizes: list[int], runs: int) -> list[Figure]:
                         at_most=50 if big else None,
                     ),
                 ]
+            if first_status is not None:
+                n, kernel_ms = first_status
+                page.evaluate("(n) => window.bench.firstStatus(n)", min(n, 100))  # warm-up
+                parts = [page.evaluate("(n) => window.bench.firstStatus(n)", n) for _ in kernel_ms]
+                assert all(p["names"] == n and p["shown"] > 0 for p in parts), parts
+                total = [k + p["confirmMs"] + p["paintMs"] for k, p in zip(kernel_ms, parts)]
+                confirm = statistics.median(p["confirmMs"] for p in parts)
+                paint = statistics.median(p["paintMs"] for p in parts)
+                figures.append(
+                    Figure(
+                        f"first status on screen after Confirm, {n:,} names",
+                        "ms",
+                        total,
+                        target="≤ 200 ms",
+                        at_most=200,
+                        notes=[
+                            f"per run, the sum of: the page from the Confirm click to the delete request "
+                            f"sent (median {confirm:.1f} ms); the kernel from that request to its first "
+                            f"status message (median {statistics.median(kernel_ms):.1f} ms, the widget "
+                            f"against the emulator); the page from that message ({n:,} names queued) to "
+                            f"painted (median {paint:.1f} ms). The two loopback hops through the Jupyter "
+                            "server (about a millisecond each) are not in it"
+                        ],
+                    )
+                )
             # Page memory with the largest table, after garbage collection, against an empty page.
             heap = []
             for _ in range(runs):
@@ -189,7 +218,10 @@ def late_reader(n: int, delay: float = 5.0) -> tuple[int, int]:
         time.sleep(delay)
         received = 0
         while True:
-            msg = client.get_iopub_msg(timeout=120)
+            try:
+                msg = client.get_iopub_msg(timeout=120)
+            except queue.Empty:  # the kernel's "idle" was dropped with the rest: nothing more comes
+                return received, widget_models(n)
             received += msg["msg_type"] == "comm_open"
             done = msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle"
             if done and msg["parent_header"].get("msg_id") == msg_id:

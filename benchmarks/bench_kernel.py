@@ -22,7 +22,7 @@ def traffic(emu: RemoteEmulator, n: int, latency: float, runs: int) -> list[Figu
     """Comm messages and bytes from kernel to page while the widget deletes ``n`` configs."""
     from modelarts_widgets import JobConfigTable
 
-    counts, sizes, gaps = [], [], []
+    counts, sizes, gaps, first = [], [], [], []
     for _ in range(runs):
         emu.reset(n, latency)
         table = JobConfigTable(session=Session(environ=emu.env))
@@ -40,6 +40,7 @@ def traffic(emu: RemoteEmulator, n: int, latency: float, runs: int) -> list[Figu
         sizes.append(sum(s for _, s, _ in sent) / 1e6)
         stamps = [started] + [t for t, _, status in sent if status]
         gaps.append(max(b - a for a, b in zip(stamps, stamps[1:])) * 1000)
+        first.append((stamps[1] - started) * 1000)
         table.close()
     return [
         Figure(
@@ -53,6 +54,7 @@ def traffic(emu: RemoteEmulator, n: int, latency: float, runs: int) -> list[Figu
         Figure(
             "longest gap between status updates during the run", "ms", gaps, target="≤ 200 ms", at_most=200
         ),
+        Figure(f"kernel: Confirm received to first status message sent, {n:,} names", "ms", first),
     ]
 
 

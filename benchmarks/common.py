@@ -33,6 +33,7 @@ class Figure:
     notes: list[str] = field(default_factory=list)
     # The target as numbers, in the figure's own unit; the report checks every one that is set.
     at_most: float | None = None
+    at_least: float | None = None
     speedup_at_least: float | None = None
     bound_at_most: float | None = None
 
@@ -45,6 +46,8 @@ class Figure:
         out: list[tuple[bool | None, str]] = []
         if self.at_most is not None:
             out.append((self.median <= self.at_most, f"{fmt(self.median)} {self.unit}"))
+        if self.at_least is not None:
+            out.append((self.median >= self.at_least, f"{fmt(self.median)} {self.unit}"))
         if self.speedup_at_least is not None:
             if self.baseline:
                 speedup = self.baseline / self.median
@@ -107,6 +110,10 @@ class RemoteEmulator:
     def reset(self, configs: int, latency: float = 0.0) -> None:
         self._post("/_emulator/reset", {"configs": configs, "seed": 1})
         self._post("/_emulator/faults", {"latency": latency})
+
+    def faults(self, **changes: Any) -> dict[str, Any]:
+        """Change the emulator's fault settings (see modelarts_widgets/emulator/faults.py)."""
+        return self._post("/_emulator/faults", changes)
 
     def names(self) -> set[str]:
         with urllib.request.urlopen(self.endpoint + "/_emulator/state", timeout=60) as answer:

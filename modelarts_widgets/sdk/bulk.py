@@ -36,6 +36,7 @@ from .states import (
     SKIPPED,
 )
 from .text import visible
+from .throttle import InFlightGate
 from .transport import Cancelled
 from .trash import BackupWriter, Trash, entry_problem, trash_for
 
@@ -44,7 +45,7 @@ log = logging.getLogger("modelarts_widgets")
 MAX_PER_PAGE = 1000
 MAX_LIST_PAGES = 1000  # a million configs at 1,000 a page; a total beyond that is not believed
 DEFAULT_LIST_CONCURRENCY = 10
-DEFAULT_DELETE_CONCURRENCY = 8
+DEFAULT_DELETE_CONCURRENCY = 10  # DELETEs in flight; the adaptive throttle slows them for a gateway limit
 BACKUP_READS_PER_DELETE = 2  # at most this many backup GETs in flight per DELETE in flight
 READ_AHEAD_PER_DELETE = 4  # backed-up names waiting for a DELETE, per DELETE in flight
 
@@ -195,13 +196,19 @@ class BulkDelete(Job):
         delete: Callable[[Session, str], Status] = delete_tolerating_gone,
     ) -> None:
         super().__init__(session, list(dict.fromkeys(names)), concurrency, on_status)
-        # One connection per request in flight: the DELETEs, or the backup reads beside them.
-        session.ensure_pool_size(concurrency * max(1, BACKUP_READS_PER_DELETE))
+        # One connection per request in flight: the DELETEs and, beside them, the backup reads,
+        # which get twice as many so that a read waiting out a Retry-After never starves the DELETEs.
+        session.ensure_pool_size(concurrency * (1 + BACKUP_READS_PER_DELETE))
         self.trash = trash_for(backup)
         self.backup_path: Path | None = None
         self.backed_up: list[str] = []
         self._skip = dict(skip or {})
         self._delete = delete
+        # Each pool keeps its own number of requests in flight (a worker waiting out a
+        # Retry-After frees its slot for another, which is why each pool runs more workers than
+        # slots); both views stop with the job, as self._calls does.
+        self._delete_gate, self._calls = self._gated(concurrency)
+        self._read_gate, self._read_calls = self._gated(self._read_concurrency())
 
     def _run(self) -> None:
         writer: BackupWriter | None = None
@@ -239,7 +246,7 @@ class BulkDelete(Job):
                         name=f"modelarts-backup-{i}",
                         daemon=True,
                     )
-                    for i in range(max(1, min(self._read_concurrency(), len(pending))))
+                    for i in range(max(1, min(self._read_concurrency() + self._spares(), len(pending))))
                 ]
             deleters = [
                 threading.Thread(
@@ -248,7 +255,7 @@ class BulkDelete(Job):
                     name=f"modelarts-delete-{i}",
                     daemon=True,
                 )
-                for i in range(max(1, min(self.concurrency, len(pending))))
+                for i in range(max(1, min(self.concurrency + self._spares(), len(pending))))
             ]
             for worker in readers + deleters:
                 worker.start()
@@ -262,6 +269,28 @@ class BulkDelete(Job):
             if writer is not None:
                 self._close_backup(writer)
             self._finish()
+
+    def _gated(self, limit: int) -> tuple[InFlightGate, Session]:
+        view = self.session.scoped(self._cancel, self._stop_unreachable)
+        gate = InFlightGate(view._api.throttle, limit)
+        view._api.throttle = gate
+        return gate, view
+
+    def _read(self, name: str) -> dict[str, Any]:
+        try:
+            return self._read_calls.call("GET", config_path(name))
+        finally:
+            self._read_gate.release()  # an attempt that ended without an answer kept its slot
+
+    def _delete_one(self, name: str) -> Status:
+        try:
+            return self._delete(self._calls, name)
+        finally:
+            self._delete_gate.release()
+
+    def _spares(self) -> int:
+        """Workers beyond a pool's slots, to send while others wait out a Retry-After."""
+        return max(1, self.concurrency // 2)
 
     def _read_concurrency(self) -> int:
         """Backup reads in flight: as many as the deletes, more when the connection pool has room."""
@@ -316,7 +345,7 @@ class BulkDelete(Job):
                 break
             self._set(name, BACKING_UP)
             try:
-                details = self._calls.call("GET", config_path(name))
+                details = self._read(name)
             except errors.ModelArtsError as exc:
                 if exc.error_code in (errors.CANCELLED, errors.UNREACHABLE):
                     continue  # nothing reached the server for it: it ends as "not sent"
@@ -355,7 +384,8 @@ class BulkDelete(Job):
                 break
 
     def _work(self, ready: queue.Queue[str | None]) -> None:
-        while not self._cancel.is_set():
+        # A slot is taken before a name: a name is "deleting" only once its DELETE can go.
+        while self._delete_gate.hold(self._cancel) and not self._cancel.is_set():
             try:
                 name = ready.get(timeout=0.05)
             except queue.Empty:
@@ -364,7 +394,7 @@ class BulkDelete(Job):
                 break
             self._set(name, DELETING)
             try:
-                result = self._delete(self._calls, name)
+                result = self._delete_one(name)
             except errors.ModelArtsError as exc:
                 result = exc.as_status()
             except Exception as exc:  # a bug must not leave a name without a status
@@ -381,6 +411,7 @@ class BulkDelete(Job):
             self._set(name, state, result)
             if result.get("error_code") in errors.CREDENTIAL_CODES:
                 self._stop(result)
+        self._delete_gate.release()
 
 
 def delete_job_configs(

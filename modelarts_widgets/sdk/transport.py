@@ -41,6 +41,7 @@ from modelarts_widgets.i18n import t
 
 from . import errors, signer
 from .credentials import Credentials
+from .throttle import AdaptiveThrottle, Pacer
 
 log = logging.getLogger("modelarts_widgets")
 
@@ -419,6 +420,7 @@ class ApiClient:
         proxies: Mapping[str, str] | None = None,
         cancel: threading.Event | None = None,
         on_unreachable: OnUnreachable | None = None,
+        throttle: Pacer | None = None,
     ) -> None:
         self.base_url = check_endpoint(base_url)
         self.credentials = credentials
@@ -428,6 +430,8 @@ class ApiClient:
         self.proxies = dict(environment_proxies(self.base_url) if proxies is None else proxies)
         self.cancel = cancel
         self.on_unreachable = on_unreachable
+        # Paces every attempt to this endpoint once it throttles; scoped views share it.
+        self.throttle: Pacer = throttle or AdaptiveThrottle()
         self._host = urlsplit(self.base_url).netloc
         self._prefix = urlsplit(self.base_url).path.rstrip("/")
 
@@ -508,6 +512,7 @@ class ApiClient:
         budget, spent = sum(self.timeout), 0.0
         while True:
             self._check_cancel()
+            answered = self.throttle.wait_turn(self.cancel)  # before signing: each attempt signed afresh
             base_headers = {"Content-Type": "application/json", "Host": self._host, **(headers or {})}
             signed_at = time.monotonic()
             if self.credentials is not None:
@@ -546,6 +551,7 @@ class ApiClient:
                 continue
             spent += time.monotonic() - sent_at
             status = response.status_code
+            answered(status)
             log.debug("%s -> %s in %.0f ms", where, status, (time.monotonic() - signed_at) * 1000)
             if 300 <= status < 400:
                 raise _redirected(where, response)

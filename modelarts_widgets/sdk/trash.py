@@ -65,7 +65,7 @@ FORMAT_VERSION = 2
 SUFFIXES = (".jsonl", ".json")
 MAX_BACKUP_BYTES = 64 * 2**20  # a bigger file is refused before it is read
 HEADER_MAX_BYTES = 64 * 2**10  # what listing reads of each file
-DEFAULT_RESTORE_CONCURRENCY = 8
+DEFAULT_RESTORE_CONCURRENCY = 16  # configs at once; each costs two requests (is it there? create)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
