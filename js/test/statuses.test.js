@@ -1,30 +1,15 @@
 // Issue 12 in the page: the confirmation is the contract, "Already gone", times with their zone.
 
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, test } from "node:test";
-import { Window } from "happy-dom";
+import { beforeEach, describe, test } from "node:test";
 
-import widget, { formatCreated, summarize, translator, zoneText } from "../widget.js";
-import { baseState, CATALOGS, FakeModel, makeRows } from "./lib/fake-model.js";
+import { formatCreated, summarize, translator, zoneText } from "../widget.js";
+import { mount, useDom } from "./lib/dom.js";
+import { baseState, CATALOGS, makeRows } from "./lib/fake-model.js";
 
 const t = translator(CATALOGS, "en");
 
-let window;
-before(() => {
-  window = new Window();
-  for (const key of ["document", "HTMLInputElement", "requestAnimationFrame"]) globalThis[key] = window[key];
-});
-after(async () => {
-  await window.happyDOM.close();
-});
-
-function mount(state) {
-  const model = new FakeModel(state);
-  const el = document.createElement("div");
-  document.body.append(el);
-  widget.render({ model, el });
-  return { model, el };
-}
+useDom();
 
 const q = (el, sel) => el.querySelector(sel);
 const button = (el, text) => [...el.querySelectorAll("button")].find((b) => b.textContent.startsWith(text));

@@ -1,26 +1,11 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, test } from "node:test";
-import { Window } from "happy-dom";
+import { beforeEach, describe, test } from "node:test";
 
-import widget, { summarize, translator, viewRows } from "../widget.js";
-import { baseState, CATALOGS, FakeModel, makeRows } from "./lib/fake-model.js";
+import { summarize, translator, viewRows } from "../widget.js";
+import { mount, useDom } from "./lib/dom.js";
+import { baseState, CATALOGS, makeRows } from "./lib/fake-model.js";
 
-let window;
-before(() => {
-  window = new Window();
-  for (const key of ["document", "HTMLInputElement", "requestAnimationFrame"]) globalThis[key] = window[key];
-});
-after(async () => {
-  await window.happyDOM.close();
-});
-
-function mount(state) {
-  const model = new FakeModel(state);
-  const el = document.createElement("div");
-  document.body.append(el);
-  const cleanup = widget.render({ model, el });
-  return { model, el, cleanup };
-}
+useDom();
 
 const q = (el, sel) => el.querySelector(sel);
 const box = (el, name) => q(el, `input[aria-label="Select ${name}"]`);
