@@ -271,10 +271,9 @@ class BulkDelete(Job):
             self._finish()
 
     def _gated(self, limit: int) -> tuple[InFlightGate, Session]:
-        view = self.session.scoped(self._cancel, self._stop_unreachable)
-        gate = InFlightGate(view._api.throttle, limit)
-        view._api.throttle = gate
-        return gate, view
+        view = self.session.scoped(self._cancel, self._stop_unreachable, in_flight=limit)
+        assert view.gate is not None
+        return view.gate, view
 
     def _read(self, name: str) -> dict[str, Any]:
         try:

@@ -16,6 +16,7 @@ from modelarts_widgets.i18n import t
 from . import auth, endpoints, errors, settings
 from .credentials import AccessKeyCredentials, Credentials, TokenCredentials
 from .endpoints import first
+from .throttle import InFlightGate
 from .transport import (
     DEFAULT_MAX_RETRY_WAIT,
     DEFAULT_TIMEOUT,
@@ -129,6 +130,7 @@ class Session:
         self.verify = verify
         if isinstance(pool_size, bool) or not isinstance(pool_size, int) or pool_size < 1:
             raise ValueError(t("transport.bad_pool_size", value=repr(pool_size)))
+        self.gate: InFlightGate | None = None  # set on a view made by scoped(in_flight=...)
         self._pool_lock = threading.Lock()
         self._http = new_http_session(pool_size=pool_size, verify=verify)
         self._timeout = timeout
@@ -290,15 +292,27 @@ class Session:
         """Call ``/v1/{project_id}{suffix}``; return the JSON body or raise ModelArtsError."""
         return self._api.call(method, self._path(suffix), query=query, json_body=json_body)
 
-    def scoped(self, cancel: threading.Event, on_unreachable: OnUnreachable | None = None) -> Session:
+    def scoped(
+        self,
+        cancel: threading.Event,
+        on_unreachable: OnUnreachable | None = None,
+        *,
+        in_flight: int | None = None,
+    ) -> Session:
         """This session for one run: same credentials and connections, but ``cancel`` stops its calls.
 
         Once ``cancel`` is set, no call sends anything more and waits between attempts end at
         once (:class:`~.transport.Cancelled`, ``Client.Cancelled``); ``on_unreachable(reason)``
-        is called when the endpoint cannot be reached at all.
+        is called when the endpoint cannot be reached at all. With ``in_flight``, the view's
+        calls hold at most that many requests in flight (:attr:`gate`; a call waiting out a
+        Retry-After frees its slot).
         """
         view = copy.copy(self)
         view._api = self._api.scoped(cancel, on_unreachable)
+        view.gate = None
+        if in_flight is not None:
+            view.gate = InFlightGate(view._api.throttle, in_flight)
+            view._api.throttle = view.gate
         return view
 
     @property
