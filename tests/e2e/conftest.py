@@ -35,6 +35,17 @@ CHROMIUM_ARGS = [
 ]
 
 
+def env_first_on_path(env: dict[str, str], python: str) -> dict[str, str]:
+    """``env`` with ``python``'s own bin directory first on PATH.
+
+    ``python -m jupyter lab`` runs the first ``jupyter-lab`` on PATH (jupyter_core appends its own
+    scripts directory last), so under a PATH that starts with the test venv's bin, as
+    ``scripts/test`` sets it, another environment's server would silently be the test venv's.
+    """
+    path = env.get("PATH") or os.defpath
+    return {**env, "PATH": os.pathsep.join([str(Path(python).parent), path])}
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -94,16 +105,19 @@ class Server:
             folder = state / "config" / "lab" / "user-settings" / package
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"{name}.jupyterlab-settings").write_text(json.dumps(values))
-        env = {
-            **os.environ,
-            **env,
-            "JUPYTER_CONFIG_DIR": str(state / "config"),
-            "JUPYTER_DATA_DIR": str(state / "data"),
-            "JUPYTER_RUNTIME_DIR": str(state / "runtime"),
-            "IPYTHONDIR": str(state / "ipython"),
-            "HOME": str(state / "home"),  # the kernels' trash folder lives here, not in the real home
-            "MODELARTS_TRASH_DIR": str(state / "trash"),  # and the kernels' backups go here
-        }
+        env = env_first_on_path(
+            {
+                **os.environ,
+                **env,
+                "JUPYTER_CONFIG_DIR": str(state / "config"),
+                "JUPYTER_DATA_DIR": str(state / "data"),
+                "JUPYTER_RUNTIME_DIR": str(state / "runtime"),
+                "IPYTHONDIR": str(state / "ipython"),
+                "HOME": str(state / "home"),  # the kernels' trash folder lives here, not in the real home
+                "MODELARTS_TRASH_DIR": str(state / "trash"),  # and the kernels' backups go here
+            },
+            python,
+        )
         expose = "LabApp" if app == "lab" else "JupyterNotebookApp"
         self.log = (root.parent / f"{app}.log").open("w")
         self.process = subprocess.Popen(

@@ -28,7 +28,7 @@ import pytest
 
 from modelarts_widgets.emulator import Emulator
 
-from .conftest import FIRST_RENDER_MS, STEP_MS, TOKEN, Notebook, _free_port, write_notebook
+from .conftest import FIRST_RENDER_MS, STEP_MS, TOKEN, Notebook, _free_port, env_first_on_path, write_notebook
 
 pytestmark = [pytest.mark.e2e, pytest.mark.compat]
 ROOT = Path(__file__).resolve().parents[2]
@@ -165,6 +165,7 @@ def split_server(
     env = _state_env(state, e2e_emulator)
     port = _free_port()
     python = str(envs / "server-lab3" / "bin" / "python")
+    env = env_first_on_path(env, python)
     if app == "lab":
         command = [python, "-m", "jupyter", "lab", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}"]
         command += [
@@ -260,6 +261,7 @@ def test_voila_page(envs: Path, tmp_path: Path, page: Any, e2e_emulator: Emulato
     env = {**_state_env(tmp_path / "state", e2e_emulator), "PYTHONPATH": str(ROOT)}
     port = _free_port()
     voila = str(envs / "voila" / "bin" / "voila")
+    env = env_first_on_path(env, voila)
     command = [voila, str(root / "cleanup.ipynb"), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"]
     server = Process(command, env, tmp_path / "voila.log", f"http://127.0.0.1:{port}/")
     try:
@@ -294,6 +296,7 @@ def test_marimo_app(envs: Path, tmp_path: Path, page: Any, e2e_emulator: Emulato
     env = {**_state_env(tmp_path / "state", e2e_emulator), "PYTHONPATH": str(ROOT)}
     port = _free_port()
     marimo = str(envs / "marimo" / "bin" / "marimo")
+    env = env_first_on_path(env, marimo)
     command = [marimo, "run", str(tmp_path / "cleanup.py"), "--headless", "--host=127.0.0.1"]
     command += [f"--port={port}", "--no-token"]
     server = Process(command, env, tmp_path / "marimo.log", f"http://127.0.0.1:{port}/")
