@@ -87,7 +87,7 @@ def test_cancel_stops_what_was_not_sent(emulator: Emulator, session: Session) ->
     bulk.cancel()
     emulator.release()
     results = bulk.wait(10)
-    assert bulk.done
+    assert bulk.finished.is_set()
     cancelled = {n for n, r in results.items() if r.get("error_code") == "Client.Cancelled"}
     deleted = {n for n, r in results.items() if r["is_success"]}
     assert cancelled

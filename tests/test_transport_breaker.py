@@ -89,7 +89,7 @@ def test_cancel_reaches_a_token_renewal_waiting_on_a_throttled_iam(
     run.cancel()
     results: dict[str, Any] = run.wait(10)
     assert time.monotonic() - started < 2
-    assert run.done
+    assert run.finished.is_set()
     logins = iam.posts
     assert {r["error_code"] for r in results.values()} == {errors.CANCELLED}
     assert emulator.store.names() == set(names)

@@ -97,7 +97,7 @@ def test_cancel_during_throttling_returns_at_once_and_sends_nothing_after(emulat
     run.cancel()
     results = run.wait(10)
     assert time.monotonic() - started < 2
-    assert run.done
+    assert run.finished.is_set()
     sent = emulator.count("DELETE")
     assert {r["error_code"] for r in results.values()} <= {errors.CANCELLED}
     assert len(results) == 40

@@ -161,6 +161,11 @@ def delete_tolerating_gone(session: Session, name: str) -> Status:
     return delete_config(session, name, gone_ok=True)
 
 
+def _gate(view: Session) -> InFlightGate:
+    assert view.gate is not None  # a view made with in_flight=...
+    return view.gate
+
+
 class BulkDelete(Job):
     """Delete many configs with bounded concurrency; every name ends with exactly one result.
 
@@ -183,6 +188,7 @@ class BulkDelete(Job):
     THREAD_NAME = "modelarts-bulk-delete"
     STOPPED_KEY = "bulk.stopped"
     STARTED_KEY = "bulk.started"
+    GATED = True
 
     def __init__(
         self,
@@ -206,9 +212,10 @@ class BulkDelete(Job):
         self._delete = delete
         # Each pool keeps its own number of requests in flight (a worker waiting out a
         # Retry-After frees its slot for another, which is why each pool runs more workers than
-        # slots); both views stop with the job, as self._calls does.
-        self._delete_gate, self._calls = self._gated(concurrency)
-        self._read_gate, self._read_calls = self._gated(self._read_concurrency())
+        # slots): self._calls (GATED) for the DELETEs, a view of its own for the reads.
+        self._read_calls = self._view(self._read_concurrency())
+        self._delete_gate = _gate(self._calls)
+        self._read_gate = _gate(self._read_calls)
 
     def _run(self) -> None:
         writer: BackupWriter | None = None
@@ -269,11 +276,6 @@ class BulkDelete(Job):
             if writer is not None:
                 self._close_backup(writer)
             self._finish()
-
-    def _gated(self, limit: int) -> tuple[InFlightGate, Session]:
-        view = self.session.scoped(self._cancel, self._stop_unreachable, in_flight=limit)
-        assert view.gate is not None
-        return view.gate, view
 
     def _read(self, name: str) -> dict[str, Any]:
         try:

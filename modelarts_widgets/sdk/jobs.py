@@ -40,6 +40,7 @@ class Job:
     THREAD_NAME: ClassVar[str]
     STOPPED_KEY: ClassVar[str]  # catalog key: why a name was not sent when the job was stopped
     STARTED_KEY: ClassVar[str]  # catalog key: the job was started twice
+    GATED: ClassVar[bool] = False  # whether ``self._calls`` holds at most ``concurrency`` in flight
 
     def __init__(
         self, session: Session, names: list[str], concurrency: int, on_status: OnStatus | None
@@ -52,13 +53,17 @@ class Job:
         self._on_status = on_status
         self._cancel = threading.Event()
         self._unreachable = ""
-        self._calls = session.scoped(self._cancel, self._stop_unreachable)
+        self._calls = self._view(concurrency if self.GATED else None)
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._coordinator: threading.Thread | None = None
         self._stop_reason = ""
         self.results: dict[str, Status] = {}
         self.states: dict[str, str] = dict.fromkeys(names, QUEUED)
+
+    def _view(self, in_flight: int | None = None) -> Session:
+        """The session for this job's requests: it stops with the job; ``in_flight`` gates it."""
+        return self.session.scoped(self._cancel, self._stop_unreachable, in_flight=in_flight)
 
     # -- reporting --------------------------------------------------------------------------
 
@@ -129,12 +134,8 @@ class Job:
             self._finish()  # nothing was sent; a later start() only finds every name final
 
     @property
-    def done(self) -> bool:
-        return self._done.is_set()
-
-    @property
     def finished(self) -> threading.Event:
-        """Set once every name has its final status."""
+        """Set once every name has its final status (wait on it; never set it)."""
         return self._done
 
     def wait(self, timeout: float | None = None) -> dict[str, Status]:
