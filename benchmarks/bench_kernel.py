@@ -139,20 +139,28 @@ def startup(runs: int) -> list[Figure]:
     )
     try:
         imports = measure(lambda: timed("import modelarts_widgets"), runs)
-        compiling = measure(lambda: timed("import modelarts_widgets", uncached), runs)
         widget = measure(lambda: timed("from modelarts_widgets import JobConfigTable"), runs)
+        compiling = measure(lambda: timed("from modelarts_widgets import JobConfigTable", uncached), runs)
         ext = measure(lambda: timed(load_ext), runs)
     finally:
         shutil.rmtree(cache, ignore_errors=True)
+    # `import modelarts_widgets` alone loads nothing but its __init__ (the package's names are
+    # imported when first asked for), so the target applies to the import a user's cell does.
     return [
         Figure(
-            "`import modelarts_widgets` after its dependencies", "ms", imports, target="≤ 30 ms", at_most=30
+            "`import modelarts_widgets` after its dependencies (lazy: loads only __init__)", "ms", imports
         ),
         Figure(
-            "`import modelarts_widgets` after its dependencies, compiling its source (no bytecode cache)",
+            "`from modelarts_widgets import JobConfigTable` after its dependencies",
+            "ms",
+            widget,
+            target="≤ 30 ms",
+            at_most=30,
+        ),
+        Figure(
+            "`from modelarts_widgets import JobConfigTable`, compiling its source (no bytecode cache)",
             "ms",
             compiling,
         ),
-        Figure("`from modelarts_widgets import JobConfigTable` after its dependencies", "ms", widget),
         Figure("`%load_ext modelarts_widgets`", "ms", ext),
     ]
