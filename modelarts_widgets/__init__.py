@@ -33,6 +33,7 @@ def __getattr__(name: str) -> Any:
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext modelarts_widgets``: register ``%modelarts_delete``."""
-    from .magic import DeleteMagics
+    from .magic import DeleteMagics, localize_help
 
+    localize_help()  # %modelarts_delete? shows the help in the session's language
     ipython.register_magics(DeleteMagics)

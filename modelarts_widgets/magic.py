@@ -56,6 +56,25 @@ _ARGPARSE_ERRORS = (
 )
 
 
+# Catalog keys of the options' help texts, by argparse dest.
+_HELP_KEYS = {
+    "names": "magic.help.names",
+    "match": "magic.help.match",
+    "search": "magic.help.search",
+    "older_than": "magic.help.older_than",
+    "yes": "magic.help.yes",
+    "widget": "magic.help.widget",
+    "output": "magic.help.output",
+    "session": "magic.help.session",
+    "restore": "magic.help.restore",
+    "allow_other_project": "magic.help.allow_other_project",
+    "no_backup": "magic.help.no_backup",
+    "doctor": "magic.help.doctor",
+    "concurrency": "magic.help.concurrency",
+    "help": "magic.help.help",
+}
+
+
 def _argument_error(message: str) -> str:
     """argparse's error ``message`` in the catalog's language (its own text if of an unknown shape)."""
     for pattern, key in _ARGPARSE_ERRORS:
@@ -86,69 +105,49 @@ def _criteria(args: Any) -> str:
     return " ".join(parts)
 
 
+def localize_help() -> str:
+    """Put ``%modelarts_delete``'s help in the current language; return it (what ``--help`` prints).
+
+    Also the magic's docstring, which ``%modelarts_delete?`` shows.
+    """
+    func = DeleteMagics.modelarts_delete
+    parser = func.parser
+    parser.description = t("magic.help.description")
+    parser._positionals.title = t("magic.help.positionals")
+    parser._optionals.title = t("magic.help.options")
+    for action in parser._actions:
+        if action.dest in _HELP_KEYS:
+            action.help = t(_HELP_KEYS[action.dest], default=DEFAULT_DELETE_CONCURRENCY)
+    text = str(parser.format_help())
+    func.__doc__ = text
+    return text
+
+
 @magics_class
 class DeleteMagics(Magics):
     """The ``%modelarts_delete`` line magic."""
 
     @magic_arguments()
-    @argument("names", nargs="*", metavar="NAME", help="config names to delete")
-    @argument("--match", metavar="GLOB", help="only names matching this glob, e.g. '*-tmp'")
-    @argument(
-        "--search",
-        metavar="TEXT",
-        help="only configs whose name or description contains TEXT (asked of the server, then checked here)",
-    )
-    @argument("--older-than", metavar="DAYS", type=float, help="only configs created more than DAYS days ago")
-    @argument("-y", "--yes", action="store_true", help="really delete (without it: a dry run)")
-    @argument("--widget", action="store_true", help="open the widget with the matches selected")
-    @argument("-o", "--output", metavar="VAR", help="store the result in the variable VAR")
-    @argument("--session", metavar="VAR", help="use the Session in variable VAR (default: Session())")
-    @argument(
-        "--restore",
-        metavar="latest|FILE",
-        help="re-create configs from a backup file in the trash (all, or the NAMEs given)",
-    )
-    @argument(
-        "--allow-other-project",
-        action="store_true",
-        help="with --restore: restore a backup made for another project or region into this one",
-    )
-    @argument("--no-backup", action="store_true", help="do not save the configs' details first (no undo)")
-    @argument("--doctor", action="store_true", help="widget not shown? check versions, install its front end")
-    @argument(
-        "--concurrency",
-        type=int,
-        default=DEFAULT_DELETE_CONCURRENCY,
-        metavar="N",
-        help=f"deletes in flight at once (default {DEFAULT_DELETE_CONCURRENCY})",
-    )
+    @argument("names", nargs="*", metavar="NAME")
+    @argument("--match", metavar="GLOB")
+    @argument("--search", metavar="TEXT")
+    @argument("--older-than", metavar="DAYS", type=float)
+    @argument("-y", "--yes", action="store_true")
+    @argument("--widget", action="store_true")
+    @argument("-o", "--output", metavar="VAR")
+    @argument("--session", metavar="VAR")
+    @argument("--restore", metavar="latest|FILE")
+    @argument("--allow-other-project", action="store_true")
+    @argument("--no-backup", action="store_true")
+    @argument("--doctor", action="store_true")
+    @argument("--concurrency", type=int, default=DEFAULT_DELETE_CONCURRENCY, metavar="N")
+    @argument("-h", "--help", action="store_true")
     @line_magic
     def modelarts_delete(self, line: str) -> Any:
         """Delete ModelArts training-job configs: a dry run unless --yes is given.
 
-        Without arguments it shows the JobConfigTable widget. Names and filters combine: a
-        config is chosen when it passes every one given. Protected names (``$MODELARTS_PROTECT``,
-        comma-separated globs) are never deleted. Each name ends with one status; the result
-        maps name -> the ``delete_job_configs()`` dict.
-
-        Examples::
-
-            %modelarts_delete                                 # the widget
-            %modelarts_delete xgb-ocr-tmp gpt2-detect-old     # preview those two
-            %modelarts_delete --match '*-tmp' --older-than 30 # preview old *-tmp configs
-            %modelarts_delete --match '*-tmp' --yes           # delete them
-            %modelarts_delete --search bert --widget          # widget with bert configs selected
-            report = %modelarts_delete --match '*-exp' -y     # the result, as a value
-            %modelarts_delete --match '*-exp' -y -o report    # ... or stored in `report`
-            %modelarts_delete --restore latest                # undo: re-create the last run's configs
-            %modelarts_delete --restore latest xgb-ocr-tmp    # ... only this one
-            %modelarts_delete --restore FILE --allow-other-project  # a backup of another project
-
-        Before deleting, each config's details are saved to a backup file in the trash
-        (``$MODELARTS_TRASH_DIR``, default ``~/.modelarts_widgets/trash``); ``--no-backup``
-        skips that, and then nothing can be restored. ``--restore latest`` takes the newest backup
-        made for this session's project and region; a backup of another project or region is
-        refused unless ``--allow-other-project`` is given.
+        The help (``%modelarts_delete --help``, ``%modelarts_delete?``) is in the catalogs,
+        ``magic.help.*``, in the session's language; see :func:`localize_help`.
         """
         # Shell-style splitting, so that quotes around a glob are removed as users expect
         # (IPython's default splitting keeps them).
@@ -167,6 +166,9 @@ class DeleteMagics(Magics):
         except UsageError as exc:
             raise UsageError(_argument_error(str(exc))) from None
         args.names = [*args.names, *tail]
+        if args.help:
+            print(localize_help().removeprefix("::").strip())  # "::" marks the docstring's usage for Sphinx
+            return None
         if args.doctor:
             from .frontend import diagnose
 

@@ -201,7 +201,7 @@ NOT_MESSAGES = {
     '<div class="maw-fallback"><b>{}</b> {}</div>',  # and around the doctor's translated hint
 }
 _WORDS = re.compile(r"[A-Za-z]{2,}[\s,;:]+[A-Za-z]{2,}")  # two words in a row: a sentence
-_QUIET = {"log", "logging", "warnings", "argument"}  # logs; the magic's argparse --help (English)
+_QUIET = {"log", "logging", "warnings"}  # logs
 _NAMES = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\(\)")
 
 

@@ -181,6 +181,38 @@ def test_help_comes_from_the_argument_declarations(ip: InteractiveShell) -> None
     doc = ip.find_line_magic("modelarts_delete").__doc__
     assert "--older-than DAYS" in doc
     assert "Examples" in doc
+    assert "only configs created more than DAYS days ago" in doc
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", ["really delete (without it: a dry run)", "options", "in flight at once (default 10)"]),
+        ("zh-CN", ["真正删除", "选项", "同时进行的删除请求数", "示例"]),
+    ],
+)
+def test_help_prints_in_the_sessions_language_and_does_nothing_else(
+    ip: InteractiveShell,
+    emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    language: str,
+    words: list[str],
+) -> None:
+    monkeypatch.setenv("MODELARTS_LANGUAGE", language)
+    name = sorted(emulator.store.names())[0]
+    before = emulator.store.names()
+    emulator.requests.clear()
+    for flag in ("--help", "-h"):
+        assert magic(ip, f"{name} --yes --no-backup {flag}") is None
+    out = capsys.readouterr().out
+    assert not out.startswith("::")
+    for word in words:
+        assert out.count(word) == 2, word
+    assert emulator.store.names() == before
+    assert emulator.requests == []
+    # %modelarts_delete? shows the same help, in the language of the last load or --help.
+    assert words[0] in ip.find_line_magic("modelarts_delete").__doc__
 
 
 def test_no_credentials_is_a_usage_error_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
