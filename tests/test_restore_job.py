@@ -72,6 +72,35 @@ def test_a_lost_create_answer_is_checked_not_resent(emulator: Emulator, session:
     assert set(names) <= emulator.store.names()
 
 
+def test_a_restore_stopped_while_checking_a_failed_create_says_so(
+    emulator: Emulator, session: Session
+) -> None:
+    name = sorted(emulator.store.names())[0]
+    run = BulkDelete(session, [name])
+    run.run()
+    emulator.faults.error_rate = 1.0  # every create answered 500: it may or may not have happened
+    emulator.faults.kinds = ["500"]
+    emulator.faults.fault_methods = ["POST"]
+    job = BulkRestore(session, run.backup_path, concurrency=1)  # type: ignore[arg-type]
+    lookup = job._lookup
+    calls = []
+
+    def lookup_then_stop(looked_up: str) -> Any:
+        calls.append(looked_up)
+        found = lookup(looked_up)
+        if len(calls) == 2:  # the check after the failed create: the user stops the job now
+            job.cancel()
+        return found
+
+    job._lookup = lookup_then_stop  # type: ignore[method-assign]
+    result = job.run()[name]
+    assert emulator.count("POST") == 1  # not sent again once stopped
+    assert name not in emulator.store.names()
+    assert result["is_success"] is False
+    assert "stopped" in result["error_msg"]
+    assert "attempts" not in result["error_msg"]
+
+
 SOAK_MIXES = {
     # The example: 30% of requests answered 5xx or with the connection dropped.
     "5xx-and-lost-30pct": (0.30, ["500", "503", "drop", "drop_after"]),

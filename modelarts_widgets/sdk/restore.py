@@ -196,7 +196,9 @@ class BulkRestore(Job):
         if self._lookup(name) is not None:
             return SKIPPED, errors.failure(EXISTS, t("restore.exists", name=name))
         last: errors.ModelArtsError | None = None
-        for _ in range(RESEND_ATTEMPTS):
+        attempts = 0
+        while attempts < RESEND_ATTEMPTS:
+            attempts += 1
             try:
                 self._calls.call("POST", CONFIGS, json_body=body)
             except errors.ModelArtsError as exc:
@@ -216,9 +218,11 @@ class BulkRestore(Job):
                 if _same_fields(body, now):
                     return RESTORED, {"is_success": True}
                 return SKIPPED, errors.failure(EXISTS, t("restore.appeared", name=name))
-            if self._cancel.is_set():
-                break
+            if self._cancel.is_set():  # not there; sending it again is what a stopped job must not do
+                return FAILED, errors.failure(
+                    last.error_code or "", t("restore.not_created_stopped", error=last.error_msg)
+                )
         assert last is not None
         return FAILED, errors.failure(
-            last.error_code or "", t("restore.not_created", error=last.error_msg, attempts=RESEND_ATTEMPTS)
+            last.error_code or "", t("restore.not_created", error=last.error_msg, attempts=attempts)
         )
