@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 
 from modelarts_widgets.emulator import Emulator
-from modelarts_widgets.sdk import Estimator, Session, configs, estimator
+from modelarts_widgets.sdk import BulkDelete, Estimator, Session, configs, estimator
 from modelarts_widgets.sdk.trash import create_body as trash_create_body
 from modelarts_widgets.sdk.trash import restore
 
 DOCUMENTED_CREATE = {"config_name", *configs.CREATE_FIELDS, *configs.DATA_FIELDS}
+SENT = {*DOCUMENTED_CREATE, *configs.CARRIED_FIELDS}  # and what live create bodies carry (§2.4)
 
 
 def official_example(session: Session) -> Estimator:
@@ -141,7 +142,7 @@ def test_restore_builds_its_bodies_with_the_same_code(emulator: Emulator, sessio
     details = session.call("GET", f"/training-job-configs/{name}")
     details["flavor"] = {"code": "modelarts.vm.cpu.8u"}  # fields live servers add are not sent back
     assert trash_create_body(details) == configs.create_body(details)
-    assert set(configs.create_body(details)) <= DOCUMENTED_CREATE
+    assert set(configs.create_body(details)) <= SENT
     assert "flavor" not in configs.create_body(details)
 
 
@@ -183,6 +184,51 @@ def test_update_sends_the_whole_config_with_the_change(emulator: Emulator, sessi
     assert {k: after.get(k) for k in unchanged if k != "config_desc"} == {
         k: before.get(k) for k in unchanged if k != "config_desc"
     }
+
+
+POOL = {
+    "pool_id": "pool9928813f",
+    "volumes": [
+        {
+            "nfs": {
+                "id": "43b37236",
+                "src_path": "192.168.8.150:/",
+                "dest_path": "/home/work/nas",
+                "read_only": False,
+            }
+        },
+        {"host_path": {"src_path": "/root/data", "dest_path": "/home/work/data", "read_only": True}},
+    ],
+}
+
+
+def _on_a_pool(emulator: Emulator) -> str:
+    """A stored config on a dedicated pool with an NFS and a host-path mount (§2.3's fields)."""
+    snapshot = emulator.store.snapshot()
+    name = sorted(snapshot)[0]
+    snapshot[name].update(json.loads(json.dumps(POOL)))
+    emulator.store.replace(snapshot.values())
+    return name
+
+
+def test_update_keeps_the_configs_pool_and_mounts(emulator: Emulator, session: Session) -> None:
+    name = _on_a_pool(emulator)
+    status = Estimator(modelarts_session=session, config_name=name).update_job_configs(config_desc="x")
+    assert status == {"is_success": True}
+    (body,) = sent(emulator, "PUT")
+    assert {k: body.get(k) for k in POOL} == POOL  # the whole config is replaced: nothing left behind
+    assert {k: emulator.store.snapshot()[name].get(k) for k in POOL} == POOL
+
+
+def test_a_restore_brings_back_the_configs_pool_and_mounts(emulator: Emulator, session: Session) -> None:
+    name = _on_a_pool(emulator)
+    run = BulkDelete(session, [name])
+    run.run()
+    assert name not in emulator.store.names()
+    assert restore(session, run.backup_path)[name] == {"is_success": True}  # type: ignore[arg-type]
+    (body,) = sent(emulator, "POST")
+    assert {k: body.get(k) for k in POOL} == POOL
+    assert {k: emulator.store.snapshot()[name].get(k) for k in POOL} == POOL
 
 
 def test_update_with_a_new_data_source_replaces_the_stored_one(emulator: Emulator, session: Session) -> None:

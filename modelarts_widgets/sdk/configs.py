@@ -63,6 +63,11 @@ CREATE_FIELDS = (
     "user_command",
 )
 DATA_FIELDS = ("data_url", "dataset_id", "dataset_version_id", "data_source")
+# Details fields (§2.3) that the create page does not list but live create bodies are seen to
+# send (§2.4, OPENI): a restore or an update carries them back so that the config keeps its
+# dedicated pool and its mounts (the update replaces the whole config). Not `flavor`: spec_id is
+# its documented counterpart, and the two could disagree.
+CARRIED_FIELDS = ("pool_id", "volumes")
 # Fields the update page marks mandatory (§2b), sent even when the stored value is empty.
 UPDATE_REQUIRED = ("worker_server_num", "app_url", "boot_file_url", "model_id", "spec_id", "engine_id")
 # No config-specific "not found" code is documented; 404 always counts, plus these codes.
@@ -351,11 +356,12 @@ def stored_data(details: Mapping[str, Any]) -> dict[str, Any]:
 def create_body(details: Mapping[str, Any]) -> dict[str, Any]:
     """The create call's body for a config described by ``details`` (e.g. saved details).
 
-    Only documented create fields are sent, with one data source; empty values are left out so
-    the server applies its defaults.
+    The documented create fields are sent, with one data source, and the :data:`CARRIED_FIELDS`
+    the config has (its pool, mounts and flavor); empty values are left out so the server applies
+    its defaults.
     """
     body: dict[str, Any] = {"config_name": check_config_name(details.get("config_name"))}
-    for key in CREATE_FIELDS:
+    for key in (*CREATE_FIELDS, *CARRIED_FIELDS):
         value = details.get(key)
         if value not in (None, "", [], {}):
             body[key] = value
@@ -367,11 +373,12 @@ def update_body(details: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[
     """The update call's full body: the stored config with ``changes`` applied (read-modify-write).
 
     ``details`` is the details answer; ``changes`` holds create fields and at most one data
-    source (which replaces the stored one). Mandatory fields (§2b) are sent even when empty;
-    raises ``ValueError`` naming a mandatory field the config does not have.
+    source (which replaces the stored one). Mandatory fields (§2b) are sent even when empty, and
+    the :data:`CARRIED_FIELDS` the config has are kept; raises ``ValueError`` naming a mandatory
+    field the config does not have.
     """
     body: dict[str, Any] = {}
-    for key in CREATE_FIELDS:
+    for key in (*CREATE_FIELDS, *CARRIED_FIELDS):
         value = details.get(key)
         if key in UPDATE_REQUIRED or key == "config_desc":
             if value is not None:
