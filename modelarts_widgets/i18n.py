@@ -74,8 +74,9 @@ def page_catalogs() -> dict[str, dict[str, Entry]]:
 def normalize(tag: str | None) -> str | None:
     """The catalog language a language tag or POSIX locale names, or None for an empty value.
 
-    ``zh_CN.UTF-8``, ``zh-CN``, ``zh-Hans``, ``zh`` -> ``zh-CN``; ``en_US``, ``C``, ``POSIX``
-    and languages without a catalog -> ``en``.
+    ``zh_CN.UTF-8``, ``zh-CN``, ``zh-Hans``, ``zh`` -> ``zh-CN``, and so do ``zh_TW`` and
+    ``zh-Hant`` (the one Chinese catalog is Simplified); ``en_US``, ``C``, ``POSIX`` and
+    languages without a catalog -> ``en``.
     """
     if not (tag or "").strip():
         return None

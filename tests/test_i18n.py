@@ -270,6 +270,9 @@ def test_the_scan_finds_english_literals(tmp_path: Path) -> None:
     [
         ({}, "en"),
         ({"LANG": "zh_CN.UTF-8"}, "zh-CN"),
+        ({"LANG": "zh_TW.UTF-8"}, "zh-CN"),  # every Chinese locale: the one (Simplified) catalog
+        ({"LC_ALL": "zh_HK.UTF-8"}, "zh-CN"),
+        ({"MODELARTS_LANGUAGE": "zh-Hant"}, "zh-CN"),
         ({"LANG": "en_US.UTF-8"}, "en"),
         ({"LANG": "C.UTF-8"}, "en"),
         ({"LANG": "fr_FR.UTF-8"}, "en"),
