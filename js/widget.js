@@ -14,24 +14,29 @@
 // <html lang> (JupyterLab and Notebook 7 set it from the chosen language pack), else the browser's.
 
 /**
- * A config as a table row (widget.py's _row).
- * @typedef {{name: string, desc?: string, engine?: string, version?: string, created?: unknown,
- *   lock?: string, lock_pattern?: string}} Row
+ * A config as a table row (widget.py's _row). `created` is the server's create_time as sent (ms
+ * since the epoch when it is usable); `lock` is why the name is protected ("" if it is not), and
+ * `lock_pattern` the protect pattern that matched (only on a protected row).
+ * @typedef {{name: string, desc: string, engine: string, version: string, created: unknown,
+ *   lock: string, lock_pattern?: string}} Row
  */
 /**
- * A backup file of the Trash view (widget.py's list_trash).
- * @typedef {{file: string, created?: string, project?: string, region?: string, other?: boolean,
- *   names?: string[] | null}} TrashFile
+ * A backup file of the Trash view (widget.py's list_trash). `created` is the header's created_at
+ * (ISO 8601, but any text a file holds); `names` is null until the file is opened.
+ * @typedef {{file: string, created?: string, project?: string, region?: string, endpoint?: string,
+ *   other?: boolean, names?: string[] | null}} TrashFile
  */
-/** @typedef {{code?: string, message?: string, hint?: string}} ErrorBanner */
+/** The error banner's fields; {} for none. @typedef {{code?: string, message?: string, hint?: string}} ErrorBanner */
+/** A catalog language. @typedef {"en" | "zh-CN"} Language */
+/** The table's sortable columns (Row keys). @typedef {"name" | "desc" | "engine" | "created"} ColumnKey */
 /**
  * The synced traits.
- * @typedef {{rows: Row[], selected: string[], phase: string, project: string, error: ErrorBanner,
+ * @typedef {{rows: Row[], selected: string[], phase: "loading" | "ready" | "error", project: string, error: ErrorBanner,
  *   running: boolean, undo_count: number, backups: boolean, trash_files: TrashFile[],
- *   trash_all_projects: boolean, trash_scope: string, language: string,
+ *   trash_all_projects: boolean, trash_scope: string, language: "" | Language,
  *   _catalogs: Record<string, Catalog>}} Traits
  */
-/** @typedef {Record<string, string | Record<string, string>>} Catalog */
+/** key -> text, or plural category -> text. @typedef {Record<string, string | Record<string, string>>} Catalog */
 /** [state, code, message]: a state of sdk/states.py, and the error's code and message ("" if none). */
 /** @typedef {[string, string, string]} StatusEntry */
 /**
@@ -39,40 +44,49 @@
  *   total?: number, reset?: boolean}} StatusesMessage
  */
 /**
+ * `reason` (when refused): "busy" | "changed" | "restore" | "retry", a page.rejected.* key.
  * @typedef {{type: "reply", id: string | null, request?: string, ok: boolean, reason?: string,
  *   rejected?: string}} ReplyMessage
  */
-/** @typedef {StatusesMessage | ReplyMessage} KernelMessage */
+/** A custom message from Python. @typedef {StatusesMessage | ReplyMessage} KernelMessage */
 /**
+ * A custom message to Python.
  * @typedef {{type: "refresh" | "stop" | "undo"}
- *   | {type: "hello", language: string}
+ *   | {type: "hello", language: Language}
  *   | {type: "retry", id: string}
  *   | {type: "delete", id: string, names: string[], token: string}
  *   | {type: "restore", id: string, file: string, names: string[], token: string, allow_other_project?: boolean}
  *   | {type: "trash", all_projects?: boolean}
  *   | {type: "trash_open", file: string}} PageRequest
  */
+/** A request Python answers with a ReplyMessage of its id. @typedef {Extract<PageRequest, {id: string}>} AskedRequest */
+/** The event anywidget fires when a synced trait changes. @typedef {`change:${keyof Traits}`} ChangeEvent */
 /**
- * The part of anywidget's model this page uses.
+ * The part of anywidget's model this page uses (after @anywidget/types' AnyModel).
  * @typedef {{
  *   get<K extends keyof Traits>(key: K): Traits[K],
  *   set<K extends keyof Traits>(key: K, value: Traits[K]): void,
  *   save_changes(): void,
  *   send(content: PageRequest): void,
- *   on(event: string, fn: (...args: any[]) => void): void,
- *   off(event: string, fn: (...args: any[]) => void): void,
+ *   on(event: "msg:custom", fn: (msg: KernelMessage, buffers: DataView[]) => void): void,
+ *   on<K extends keyof Traits>(event: `change:${K}`, fn: (model: unknown, value: Traits[K]) => void): void,
+ *   off(event: "msg:custom", fn: (msg: KernelMessage, buffers: DataView[]) => void): void,
+ *   off<K extends keyof Traits>(event: `change:${K}`, fn: (model: unknown, value: Traits[K]) => void): void,
  * }} Model
  */
 /**
  * t(key, params): a catalog text; t.has(key): whether a catalog has the key.
  * @typedef {((key: string, params?: Record<string, unknown>) => string) & {has: (key: string) => boolean}} Translate
  */
+/** Date formats of a locale: short for the Created column, full for its tooltip. */
+/** @typedef {{short: Intl.DateTimeFormat, full: Intl.DateTimeFormat}} DateFormats */
 
 const ROW_HEIGHT = 32; // the first estimate; drawBody measures the real height
 const OVERSCAN = 20;
 const PREVIEW_NAMES = 3;
 
-const COLUMNS = ["name", "desc", "engine", "created"].map((key) => ({ key }));
+/** @type {{key: ColumnKey}[]} */
+const COLUMNS = [{ key: "name" }, { key: "desc" }, { key: "engine" }, { key: "created" }];
 const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /**
@@ -94,7 +108,7 @@ export function supportedLanguage(tag) {
  * @param {string | null | undefined} forced
  * @param {string | null | undefined} documentLang
  * @param {(string | null | undefined)[]} [browserLangs]
- * @returns {[string, string]}
+ * @returns {[Language, string]}
  */
 export function chooseLanguage(forced, documentLang, browserLangs = []) {
   const tags = forced ? [forced] : [documentLang, ...browserLangs];
@@ -105,7 +119,11 @@ export function chooseLanguage(forced, documentLang, browserLangs = []) {
   return ["en", "en"];
 }
 
-/** The English variant a tag names for dates ("en_GB" -> "en-GB"); "en" for one Intl refuses ("en-", "en_US.UTF-8"). */
+/**
+ * The English variant a tag names for dates ("en_GB" -> "en-GB"); "en" for one Intl refuses ("en-", "en_US.UTF-8").
+ * @param {string | null | undefined} tag
+ * @returns {string}
+ */
 function englishLocale(tag) {
   const locale = String(tag).trim().replace(/_/g, "-");
   try {
@@ -122,19 +140,30 @@ function englishLocale(tag) {
  * @returns {Translate}
  */
 export function translator(catalogs, language) {
+  /** @type {Catalog} */
   const catalog = catalogs?.[language] || {};
+  /** @type {Catalog} */
   const english = catalogs?.en || {};
   const plurals = new Intl.PluralRules(language);
+  /**
+   * @param {string} key
+   * @param {Record<string, unknown>} [params]
+   */
   const t = (key, params = {}) => {
     let entry = catalog[key] ?? english[key] ?? key;
     if (typeof entry === "object") entry = entry[plurals.select(Number(params.count))] ?? entry.other;
-    return entry.replace(PLACEHOLDER, (whole, name) => (name in params ? String(params[name]) : whole));
+    return entry.replace(PLACEHOLDER, (whole, /** @type {string} */ name) => (name in params ? String(params[name]) : whole));
   };
-  t.has = (key) => key in catalog || key in english;
+  t.has = (/** @type {string} */ key) => key in catalog || key in english;
   return t;
 }
 
-/** The catalog key of our hint for an error code, mirroring errors.hint_for in Python; or null. */
+/**
+ * The catalog key of our hint for an error code, mirroring errors.hint_for in Python; or null.
+ * @param {Catalog} catalog
+ * @param {string | undefined} code
+ * @returns {string | null}
+ */
 function hintKey(catalog, code) {
   if (!code) return null;
   if (`hint.${code}` in catalog) return `hint.${code}`;
@@ -160,7 +189,11 @@ function h(tag, { cls, text, attrs } = {}, children = []) {
 
 const SVG = "http://www.w3.org/2000/svg";
 
-/** A padlock drawn in SVG (no emoji font needed), labelled with the protection reason. */
+/**
+ * A padlock drawn in SVG (no emoji font needed), labelled with the protection reason.
+ * @param {string} reason
+ * @param {Translate} t
+ */
 function lockIcon(reason, t) {
   const svg = document.createElementNS(SVG, "svg");
   for (const [name, value] of Object.entries({
@@ -186,7 +219,11 @@ function lockIcon(reason, t) {
   return wrap;
 }
 
-/** Date formatters for a locale: short for the column, full for its tooltip. */
+/**
+ * Date formatters for a locale: short for the column, full for its tooltip.
+ * @param {string} locale
+ * @returns {DateFormats}
+ */
 function dateFormats(locale) {
   const short = new Intl.DateTimeFormat(locale, {
     year: "numeric",
@@ -200,10 +237,13 @@ function dateFormats(locale) {
   return { short, full };
 }
 
-/** The zone of a local date as text: "UTC+08:00". */
+/**
+ * The zone of a local date as text: "UTC+08:00".
+ * @param {Date} date
+ */
 export function zoneText(date) {
   const offset = -date.getTimezoneOffset();
-  const pad = (n) => String(n).padStart(2, "0");
+  const pad = (/** @type {number} */ n) => String(n).padStart(2, "0");
   const sign = offset < 0 ? "-" : "+";
   return `UTC${sign}${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
 }
@@ -211,12 +251,16 @@ export function zoneText(date) {
 /**
  * [local time shown in the cell, tooltip with its zone]; both empty for an unusable value.
  * With `dates` (dateFormats) the time is in that locale's format, else "2026-11-03 22:24".
+ * @param {unknown} ms a Row's created: ms since the epoch, or whatever the server sent
+ * @param {Translate} t
+ * @param {DateFormats | null} [dates]
+ * @returns {[string, string]}
  */
 export function formatCreated(ms, t, dates = null) {
   if (typeof ms !== "number" || !Number.isFinite(ms)) return ["", ""];
   const date = new Date(ms);
   if (Number.isNaN(date.getTime())) return ["", t("page.created.invalid", { ms })];
-  const pad = (n) => String(n).padStart(2, "0");
+  const pad = (/** @type {number} */ n) => String(n).padStart(2, "0");
   const local = dates
     ? dates.short.format(date)
     : `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` + `${pad(date.getHours())}:${pad(date.getMinutes())}`;
@@ -232,8 +276,12 @@ export function engineText(row) {
   return String(row.version || row.engine || "");
 }
 
-const createdNumber = (row) => (typeof row.created === "number" && Number.isFinite(row.created) ? row.created : 0);
+const createdNumber = (/** @type {Row} */ row) => (typeof row.created === "number" && Number.isFinite(row.created) ? row.created : 0);
 
+/**
+ * @param {ColumnKey} key
+ * @returns {(a: Row, b: Row) => number}
+ */
 function compareBy(key) {
   if (key === "created") return (a, b) => createdNumber(a) - createdNumber(b) || a.name.localeCompare(b.name);
   if (key === "engine") {
@@ -248,7 +296,7 @@ function compareBy(key) {
 /** Rows in view order: filtered by a case-insensitive substring of name or description, then sorted. */
 /**
  * @param {Row[]} rows
- * @param {{filter?: string, sortKey?: string, sortDir?: "asc" | "desc"}} [order]
+ * @param {{filter?: string, sortKey?: ColumnKey, sortDir?: "asc" | "desc"}} [order]
  * @returns {Row[]}
  */
 export function viewRows(rows, { filter = "", sortKey = "name", sortDir = "asc" } = {}) {
@@ -270,12 +318,19 @@ export function viewRows(rows, { filter = "", sortKey = "name", sortDir = "asc" 
 // The states are spelled in modelarts_widgets/sdk/states.py; tests/test_states.py checks these lists.
 const UNFINISHED = ["queued", "backing up", "backed up", "deleting", "restoring"];
 
-/** How many names of the current run have reached a final state. */
+/**
+ * How many names of the current run have reached a final state.
+ * @param {Record<string, number>} counts state -> names of the run in it
+ * @param {number} total names in the run
+ */
 function finishedCount(counts, total) {
   return total - UNFINISHED.reduce((sum, state) => sum + (counts[state] || 0), 0);
 }
 
-/** A state as a CSS class suffix ("backing up" -> "backing-up"). */
+/**
+ * A state as a CSS class suffix ("backing up" -> "backing-up").
+ * @param {string} state
+ */
 function stateClass(state) {
   return state.replace(" ", "-");
 }
@@ -316,10 +371,11 @@ function draw({ model, el }) {
   const catalogs = model.get("_catalogs") || {};
   const t = translator(catalogs, language);
   const dates = dateFormats(locale);
-  const stateText = (state) => (t.has(`page.state.${state}`) ? t(`page.state.${state}`) : state);
+  const stateText = (/** @type {string} */ state) => (t.has(`page.state.${state}`) ? t(`page.state.${state}`) : state);
   /** The view's own state (not synced). */
   const ui = {
     filter: "",
+    /** @type {ColumnKey} */
     sortKey: "name",
     /** @type {"asc" | "desc"} */
     sortDir: "asc",
@@ -342,13 +398,14 @@ function draw({ model, el }) {
     rowHeight: ROW_HEIGHT,
   };
   let selected = new Set(model.get("selected"));
+  /** @type {Set<string>} */
   const awaiting = new Set(); // ids of this view's requests that wait for their reply
   let requests = 0;
   const nextId = () => {
     requests += 1;
     return `${Date.now()}-q${requests}`;
   };
-  /** Send a request that Python answers with a reply carrying its id. @param {PageRequest & {id: string}} request */
+  /** Send a request that Python answers with a reply carrying its id. @param {AskedRequest} request */
   const ask = (request) => {
     awaiting.add(request.id);
     model.send(request);
@@ -367,7 +424,9 @@ function draw({ model, el }) {
   const refreshButton = h("button", { cls: "maw-button", text: t("page.refresh"), attrs: { type: "button" } });
   const deleteButton = h("button", { cls: "maw-button maw-danger", attrs: { type: "button" } });
   const toolbar = h("div", { cls: "maw-toolbar" }, [filterBox, countText, h("span", { cls: "maw-spacer" }), refreshButton, deleteButton]);
+  /** @type {Map<string, Set<string>>} */
   const trashChoice = new Map(); // backup file -> Set of names ticked for restoring
+  /** @type {Set<string>} */
   const trashAllowed = new Set(); // backup files of other projects the user agreed to restore here
 
   const confirmText = h("span", { cls: "maw-confirm-text" });
@@ -401,6 +460,7 @@ function draw({ model, el }) {
 
   const headerBox = h("input", { attrs: { type: "checkbox", "aria-label": t("page.select_all") } });
   const headRow = h("tr", {}, [h("th", { cls: "maw-check", attrs: { scope: "col" } }, [headerBox])]);
+  /** @type {Map<ColumnKey, {button: HTMLButtonElement, th: HTMLTableCellElement}>} */
   const sortButtons = new Map();
   for (const column of COLUMNS) {
     const label = t(`page.column.${column.key}`);
@@ -425,7 +485,7 @@ function draw({ model, el }) {
   let byName = rowsByName();
 
   const GONE = ["deleted", "already gone"];
-  const deletable = (row) => row && !row.lock && !GONE.includes(ui.statuses.get(row.name)?.[0]);
+  const deletable = (/** @type {Row | undefined} */ row) => row && !row.lock && !GONE.includes(ui.statuses.get(row.name)?.[0] ?? "");
   const chosen = () => [...selected].filter((name) => deletable(byName.get(name)));
 
   function recomputeView() {
@@ -438,6 +498,7 @@ function draw({ model, el }) {
   }
 
   // -- drawing -------------------------------------------------------------------------------
+  /** @param {string} name */
   function statusCell(name) {
     const cell = h("td", { cls: "maw-col-status" });
     const status = ui.statuses.get(name);
@@ -464,6 +525,10 @@ function draw({ model, el }) {
     return cell;
   }
 
+  /**
+   * @param {Row} row
+   * @param {number} index its place in ui.view
+   */
   function drawRow(row, index) {
     const status = ui.statuses.get(row.name)?.[0];
     const tr = h("tr", {
@@ -488,6 +553,7 @@ function draw({ model, el }) {
     return tr;
   }
 
+  /** @param {number} height in px */
   function spacer(height) {
     const tr = h("tr", { cls: "maw-spacer-row", attrs: { "aria-hidden": "true" } });
     tr.style.height = `${height}px`;
@@ -521,6 +587,7 @@ function draw({ model, el }) {
     }
   }
 
+  /** @param {string} text */
   function showNotice(text) {
     notice.textContent = text;
     notice.hidden = !text;
@@ -615,15 +682,17 @@ function draw({ model, el }) {
         return h("li", {}, [label]);
       });
       const origin = t("page.trash.project_region", { project: file.project || "?", region: file.region || "?" });
+      /** @type {HTMLInputElement | null} */
       let allow = null;
       if (file.other) {
-        allow = h("input", { attrs: { type: "checkbox" } });
-        allow.checked = trashAllowed.has(file.file);
-        allow.addEventListener("change", () => {
-          if (allow.checked) trashAllowed.add(file.file);
+        const box = h("input", { attrs: { type: "checkbox" } });
+        box.checked = trashAllowed.has(file.file);
+        box.addEventListener("change", () => {
+          if (box.checked) trashAllowed.add(file.file);
           else trashAllowed.delete(file.file);
           drawTrash();
         });
+        allow = box;
       }
       const restore = h("button", {
         cls: "maw-button",
@@ -705,6 +774,7 @@ function draw({ model, el }) {
     drawTrash();
   }
 
+  /** @param {string} text */
   function announce(text) {
     live.textContent = text;
   }
@@ -719,6 +789,7 @@ function draw({ model, el }) {
     drawMessage();
   }
 
+  /** @param {ColumnKey} key */
   function onSort(key) {
     ui.sortDir = ui.sortKey === key && ui.sortDir === "asc" ? "desc" : "asc";
     ui.sortKey = key;
@@ -727,13 +798,14 @@ function draw({ model, el }) {
     drawBody();
   }
 
+  /** @param {Event} event a click: a MouseEvent */
   function onBodyClick(event) {
     const box = event.target;
     if (!(box instanceof HTMLInputElement) || box.type !== "checkbox" || !box.dataset.index) return;
     const index = Number(box.dataset.index);
     const on = box.checked;
     let range = [index];
-    if (event.shiftKey && ui.lastClicked !== null) {
+    if (/** @type {MouseEvent} */ (event).shiftKey && ui.lastClicked !== null) {
       const [a, b] = [Math.min(ui.lastClicked, index), Math.max(ui.lastClicked, index)];
       range = Array.from({ length: b - a + 1 }, (_, i) => a + i);
     }
@@ -876,7 +948,7 @@ function draw({ model, el }) {
     drawAll();
   }
 
-  /** @type {[string, (...args: any[]) => void][]} */
+  /** @type {[ChangeEvent, () => void][]} */
   const modelListeners = [
     ["change:rows", onRows],
     ["change:selected", onSelected],
@@ -889,9 +961,9 @@ function draw({ model, el }) {
     ["change:trash_files", drawTrash],
     ["change:trash_all_projects", drawTrash],
     ["change:trash_scope", drawTrash],
-    ["msg:custom", onCustom],
   ];
   for (const [event, fn] of modelListeners) model.on(event, fn);
+  model.on("msg:custom", onCustom);
 
   recomputeView();
   drawAll();
@@ -899,6 +971,7 @@ function draw({ model, el }) {
 
   return () => {
     for (const [event, fn] of modelListeners) model.off(event, fn);
+    model.off("msg:custom", onCustom);
     for (const [node, type, fn] of domListeners) node.removeEventListener(type, fn);
     root.remove();
   };
