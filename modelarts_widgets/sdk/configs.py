@@ -4,8 +4,9 @@ Everything that builds or checks what is sent for a config lives here, and the e
 bulk operations and the trash use it (spec §2, §2b):
 
 * field tables of the list, details, create and update calls;
-* :func:`create_body` / :func:`update_body`: the documented bodies, one data source, no
-  undocumented fields; an update is a read-modify-write of the whole config;
+* :func:`create_body` / :func:`update_body`: the documented bodies, one data source, and of
+  the fields the create page does not list only the pool and mounts a stored config already
+  has (:data:`CARRIED_FIELDS`); an update is a read-modify-write of the whole config;
 * :class:`Catalog`: flavor (``spec_code``) and engine (name + version) names resolved to
   ``spec_id`` / ``engine_id`` through ``GET /v1/{project_id}/job/resource-specs`` and
   ``.../job/ai-engines`` (``job_type=train``), each fetched once per session;
