@@ -212,6 +212,15 @@ def stderr_shows(monkeypatch: pytest.MonkeyPatch, text: str) -> threading.Event:
     return seen
 
 
+def main_thread_waits() -> bool:
+    """Whether the main thread is blocked in a ``threading`` wait (an Event's, a Condition's, a
+    queue's): poll it (:func:`wait_until`) to press Ctrl-C while the code under test waits."""
+    frame = sys._current_frames().get(threading.main_thread().ident or 0)
+    if frame is None:
+        return False
+    return frame.f_code.co_name == "wait" and frame.f_code.co_filename == threading.__file__
+
+
 def waited(event: threading.Event, timeout: float = 10.0) -> Callable[[], None]:
     """A step for :class:`Background`: wait for ``event``; ``TimeoutError`` after ``timeout`` s."""
 

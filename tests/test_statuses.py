@@ -23,7 +23,7 @@ from modelarts_widgets.sdk import BulkDelete, Estimator, Session, delete_job_con
 from modelarts_widgets.sdk.text import visible
 from modelarts_widgets.sdk.trash import Trash
 
-from .conftest import CTRL_C, interrupt_when_held, stderr_shows, wait_until, waited
+from .conftest import CTRL_C, interrupt_when_held, main_thread_waits, stderr_shows, wait_until, waited
 
 GONE = {"is_success": True, "already_gone": True}
 NOW_MS = int(time.time() * 1000)
@@ -416,8 +416,9 @@ def test_a_second_ctrl_c_still_returns_and_stores_a_report(
     emulator.store.replace([_config(f"cfg-{i:02d}") for i in range(10)])
     emulator.hold("delete")
     waiting = stderr_shows(monkeypatch, "waiting for what is in flight")
-    # Ctrl-C once both DELETEs are in flight, and again once the magic says it waits for them.
-    presses = interrupt_when_held(emulator, 2, waited(waiting), CTRL_C)
+    # Ctrl-C once both DELETEs are in flight, and again once the magic says it waits for them
+    # and does.
+    presses = interrupt_when_held(emulator, 2, waited(waiting), lambda: wait_until(main_thread_waits), CTRL_C)
     try:
         report = magic(ip, "--match cfg-* --concurrency 2 --yes --no-backup -o r")
     finally:

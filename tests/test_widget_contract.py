@@ -14,7 +14,7 @@ from modelarts_widgets.sdk import Session
 from modelarts_widgets.sdk import bulk as bulk_module
 from modelarts_widgets.sdk.trash import Trash
 
-from .conftest import CTRL_C, interrupt_when_held, waited
+from .conftest import CTRL_C, Background, main_thread_waits, waited
 from .test_widget import Recorder, front, wait_until
 
 GONE = {"is_success": True, "already_gone": True}
@@ -233,8 +233,13 @@ def test_ctrl_c_anywhere_in_delete_selected_leaves_the_table_usable(
             stopped.set()
 
         monkeypatch.setattr(table, "stop", stop_and_tell)
-        then = (CTRL_C, emulator.release) if where == "wait twice" else (emulator.release,)
-        presses = interrupt_when_held(emulator, 1, waited(stopped), *then)
+
+        def held_and_waiting() -> None:
+            emulator.wait_held(1, timeout=10)
+            wait_until(main_thread_waits)
+
+        again = (lambda: wait_until(main_thread_waits), CTRL_C) if where == "wait twice" else ()
+        presses = Background(held_and_waiting, CTRL_C, waited(stopped), *again, emulator.release)
     table.selected = [first]
     try:
         with pytest.raises(KeyboardInterrupt):
