@@ -4,8 +4,11 @@ scripted HTTP server that records each request's headers."""
 
 from __future__ import annotations
 
+import _thread
 import logging
 import os
+import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -131,3 +134,98 @@ class Recorder:
 def front(widget: JobConfigTable, content: dict[str, Any]) -> None:
     """Deliver a message as the page's ``model.send`` would."""
     widget._handle_custom_msg(content, [])
+
+
+# -- stepping a test from a helper thread, without sleeps ---------------------------------------
+
+CTRL_C = "ctrl-c"  # a step of Background: Ctrl-C in the main thread, as a user's key press
+
+
+def ctrl_c() -> None:
+    """SIGINT to the main thread, as Ctrl-C sends: unlike ``_thread.interrupt_main()`` alone, it
+    also wakes a main thread blocked in an untimed wait (``Event.wait()``)."""
+    if hasattr(signal, "pthread_kill"):
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+    else:  # pragma: no cover - not POSIX
+        _thread.interrupt_main()
+
+
+class Background:
+    """Run ``steps`` in order on a helper thread, at once: each is a callable that waits for
+    something (a request held, a message shown) or acts (release, cancel), or :data:`CTRL_C`,
+    which raises ``KeyboardInterrupt`` in the main thread (:func:`ctrl_c`) and notes
+    when in ``interrupted_at`` (``time.monotonic()`` seconds). :meth:`join` re-raises a step's
+    error (say a ``TimeoutError`` from ``Emulator.wait_held``)."""
+
+    def __init__(self, *steps: Callable[[], object] | str) -> None:
+        self.interrupted_at: list[float] = []
+        self.error: BaseException | None = None
+        self._steps = steps
+        self._thread = threading.Thread(target=self._run, name="test-background", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for step in self._steps:
+                if step == CTRL_C:
+                    self.interrupted_at.append(time.monotonic())
+                    ctrl_c()
+                elif callable(step):
+                    step()
+        except BaseException as exc:  # handed to the test by join()
+            self.error = exc
+
+    def join(self, timeout: float = 30.0) -> None:
+        self._thread.join(timeout)
+        assert not self._thread.is_alive(), "the background steps did not end"
+        if self.error is not None:
+            raise self.error
+
+
+def interrupt_when_held(emulator: Emulator, count: int = 1, *then: Callable[[], object] | str) -> Background:
+    """Ctrl-C the main thread once ``count`` requests are held in flight by ``emulator.hold(...)``
+    (waiting up to 10 s: the machine may be loaded), then run the ``then`` steps."""
+    return Background(lambda: emulator.wait_held(count, timeout=10.0), CTRL_C, *then)
+
+
+class _StderrWatch:
+    def __init__(self, inner: Any, text: str, seen: threading.Event) -> None:
+        self._inner = inner
+        self._text = text
+        self._seen = seen
+
+    def write(self, data: str) -> int:
+        written: int = self._inner.write(data)
+        if self._text in data:
+            self._seen.set()
+        return written
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def stderr_shows(monkeypatch: pytest.MonkeyPatch, text: str) -> threading.Event:
+    """An event set once ``text`` is written to ``sys.stderr`` (which still gets everything):
+    what a user waits to see before pressing Ctrl-C again."""
+    seen = threading.Event()
+    monkeypatch.setattr(sys, "stderr", _StderrWatch(sys.stderr, text, seen))
+    return seen
+
+
+def main_thread_waits() -> bool:
+    """Whether the main thread is blocked in a ``threading`` wait (an Event's, a Condition's, a
+    queue's): poll it (:func:`wait_until`) to press Ctrl-C while the code under test waits."""
+    frame = sys._current_frames().get(threading.main_thread().ident or 0)
+    if frame is None:
+        return False
+    return frame.f_code.co_name == "wait" and frame.f_code.co_filename == threading.__file__
+
+
+def waited(event: threading.Event, timeout: float = 10.0) -> Callable[[], None]:
+    """A step for :class:`Background`: wait for ``event``; ``TimeoutError`` after ``timeout`` s."""
+
+    def wait() -> None:
+        if not event.wait(timeout):
+            raise TimeoutError(f"not set after {timeout} s")
+
+    return wait

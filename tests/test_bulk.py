@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-
 from modelarts_widgets.emulator import Emulator
 from modelarts_widgets.sdk import BulkDelete, Session, delete_job_configs
 from modelarts_widgets.sdk.bulk import FINAL_STATES, iter_config_pages, list_all_configs
+
+from .conftest import Background, wait_until
 
 
 def test_all_pages_are_listed_once(emulator: Emulator, session: Session) -> None:
@@ -68,13 +68,16 @@ def test_lost_answer_counts_as_deleted_and_is_not_resent(emulator: Emulator, ses
 
 def test_dropped_before_the_work_is_resent_after_a_check(emulator: Emulator, session: Session) -> None:
     name = sorted(emulator.store.names())[0]
-    emulator.injector.update({"error_rate": 1.0, "kinds": ["drop"], "seed": 1})
-    timer = threading.Timer(0.3, lambda: emulator.injector.update({"error_rate": 0.0}))
-    timer.start()
+    emulator.injector.update({"error_rate": 1.0, "kinds": ["drop"], "fault_methods": ["DELETE"], "seed": 1})
+    # The faults stop once the first DELETE was dropped.
+    stop = Background(
+        lambda: wait_until(lambda: emulator.injector.injected["drop"] > 0),
+        lambda: emulator.injector.update({"error_rate": 0.0}),
+    )
     result = delete_job_configs(session, [name])[name]
-    timer.join()
-    # The first DELETE never arrived; the check may or may not have got through before the
-    # faults stopped, but the final status must match the store.
+    stop.join()
+    # The first DELETE never arrived; whatever was sent after it, the final status must match
+    # the store.
     assert result["is_success"] is (name not in emulator.store.names())
 
 

@@ -49,3 +49,21 @@ def test_an_unknown_operation_to_hold_is_refused(emulator: Emulator, value: obje
     with pytest.raises(ValueError, match="hold"):
         emulator.injector.update({"hold": value})
     assert emulator.faults.hold == []
+
+
+def test_a_release_that_keeps_holding_holds_the_next_requests(emulator: Emulator, session: Session) -> None:
+    first, second = sorted(emulator.store.names())[:2]
+    emulator.hold("delete")
+    worker = threading.Thread(target=delete_config, args=(session, first))
+    worker.start()
+    emulator.wait_held(1)
+    emulator.release(keep_holding=True)
+    worker.join(10)
+    assert first not in emulator.store.names()  # the held one went on
+    worker = threading.Thread(target=delete_config, args=(session, second))
+    worker.start()
+    emulator.wait_held(1)  # the next one is held again
+    assert second in emulator.store.names()
+    emulator.release()
+    worker.join(10)
+    assert second not in emulator.store.names()

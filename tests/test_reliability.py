@@ -5,10 +5,8 @@ The soak writes its figures to test-artifacts/reliability-*.json; docs/reliabili
 
 from __future__ import annotations
 
-import _thread
 import json
 import random
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -23,6 +21,8 @@ from modelarts_widgets.emulator.faults import FAULT_KINDS, MALFORMED_KINDS
 from modelarts_widgets.sdk import BulkDelete, Estimator, Session, TransportError, list_all_configs
 from modelarts_widgets.sdk.bulk import FINAL_STATES
 from modelarts_widgets.sdk.errors import hint_for
+
+from .conftest import interrupt_when_held, stderr_shows, waited
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
@@ -137,18 +137,20 @@ def test_revoked_credentials_stop_the_run_with_a_reason_per_name(
 
 
 def test_keyboard_interrupt_during_the_magic_leaves_true_statuses(
-    emulator: Emulator, emulator_env: dict[str, str]
+    emulator: Emulator, emulator_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = _fill(emulator, 30)
-    emulator.faults.latency = 0.1
     shell = InteractiveShell.instance()
     shell.run_line_magic("load_ext", "modelarts_widgets")
-    timer = threading.Timer(0.5, _thread.interrupt_main)
-    timer.start()
+    # Ctrl-C while two DELETEs are in flight; they go on once the magic says it waits for them.
+    emulator.hold("delete")
+    waiting = stderr_shows(monkeypatch, "waiting for what is in flight")
+    press = interrupt_when_held(emulator, 2, waited(waiting), emulator.release)
     try:
         report = shell.run_line_magic("modelarts_delete", "--match soak-* --concurrency 2 --yes --no-backup")
     finally:
-        timer.cancel()  # never let the interrupt land outside the magic
+        emulator.release()
+    press.join()
     sent = emulator.count("DELETE")
     assert set(report) == set(before)
     deleted = set(report.deleted)

@@ -21,7 +21,6 @@ from modelarts_widgets.sdk.trash import (
     restore,
 )
 from tests.helpers_trash import _REQUIRED
-from tests.test_widget import wait_until
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
@@ -39,7 +38,7 @@ def test_bulk_restore_reports_each_name_once_and_can_be_stopped(emulator: Emulat
     names = sorted(emulator.store.names())
     run = BulkDelete(session, names)
     run.run()
-    emulator.faults.latency = 0.1
+    emulator.hold("create")  # two creates stay in flight until stopped
     seen: Counter[str] = Counter()
     job = BulkRestore(
         session,
@@ -47,8 +46,9 @@ def test_bulk_restore_reports_each_name_once_and_can_be_stopped(emulator: Emulat
         concurrency=2,
         on_status=lambda n, s, r: seen.update([n]) if s in FINAL_STATES else None,
     ).start()
-    wait_until(lambda: len(job.results) >= 2)
+    emulator.wait_held(2)
     job.cancel()
+    emulator.release()
     results = job.wait(20)
     assert set(results) == set(names)
     assert all(seen[n] == 1 for n in names)

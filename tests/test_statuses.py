@@ -6,7 +6,6 @@ over real HTTP; the widget's side of it is in tests/test_widget_contract.py.
 
 from __future__ import annotations
 
-import _thread
 import re
 import threading
 import time
@@ -24,7 +23,7 @@ from modelarts_widgets.sdk import BulkDelete, Estimator, Session, delete_job_con
 from modelarts_widgets.sdk.text import visible
 from modelarts_widgets.sdk.trash import Trash
 
-from .conftest import wait_until
+from .conftest import CTRL_C, interrupt_when_held, main_thread_waits, stderr_shows, wait_until, waited
 
 GONE = {"is_success": True, "already_gone": True}
 NOW_MS = int(time.time() * 1000)
@@ -411,35 +410,20 @@ def test_times_say_their_zone(monkeypatch: pytest.MonkeyPatch) -> None:
 # -- 9. interrupts ------------------------------------------------------------------------------------
 
 
-def _interrupt_at(*seconds: float) -> list[threading.Timer]:
-    timers = [threading.Timer(s, _thread.interrupt_main) for s in seconds]
-    for timer in timers:
-        timer.start()
-    return timers
-
-
-def _slow(monkeypatch: pytest.MonkeyPatch, emulator: Emulator, method: str, seconds: float) -> None:
-    """Make one kind of store call slow on the server (the listing stays fast)."""
-    real = getattr(emulator.store, method)
-
-    def slow(*args: Any, **kwargs: Any) -> Any:
-        time.sleep(seconds)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(emulator.store, method, slow)
-
-
 def test_a_second_ctrl_c_still_returns_and_stores_a_report(
     emulator: Emulator, ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     emulator.store.replace([_config(f"cfg-{i:02d}") for i in range(10)])
-    _slow(monkeypatch, emulator, "delete", 1.5)
-    timers = _interrupt_at(0.4, 0.8)
+    emulator.hold("delete")
+    waiting = stderr_shows(monkeypatch, "waiting for what is in flight")
+    # Ctrl-C once both DELETEs are in flight, and again once the magic says it waits for them
+    # and does.
+    presses = interrupt_when_held(emulator, 2, waited(waiting), lambda: wait_until(main_thread_waits), CTRL_C)
     try:
         report = magic(ip, "--match cfg-* --concurrency 2 --yes --no-backup -o r")
     finally:
-        for timer in timers:
-            timer.cancel()
+        emulator.release()
+    presses.join()
     assert ip.user_ns["r"] is report
     assert report.interrupted
     assert set(report) == {f"cfg-{i:02d}" for i in range(10)}
@@ -457,14 +441,16 @@ def test_interrupt_during_the_backup_phase_says_not_sent_with_backups_on(
     emulator: Emulator, ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     emulator.store.replace([_config(f"cfg-{i:02d}") for i in range(30)])
-    # The backup reads outlast the interrupt, so no config reaches its DELETE (backups are pipelined).
-    _slow(monkeypatch, emulator, "get", 2.0)
-    timers = _interrupt_at(0.5)
+    # The backup reads are held past the interrupt, so no config reaches its DELETE (backups are
+    # pipelined); they are let go once the magic says it waits for what is in flight.
+    emulator.hold("get")
+    waiting = stderr_shows(monkeypatch, "waiting for what is in flight")
+    presses = interrupt_when_held(emulator, 1, waited(waiting), emulator.release)
     try:
         report = magic(ip, "--match cfg-* --concurrency 1 --yes -o r")
     finally:
-        for timer in timers:
-            timer.cancel()
+        emulator.release()
+    presses.join()
     assert ip.user_ns["r"] is report
     assert emulator.count("DELETE") == 0
     assert report.counts() == {"not sent": 30}

@@ -15,6 +15,7 @@ import pytest
 
 from modelarts_widgets.emulator import Emulator, expiring_token
 from modelarts_widgets.sdk import BulkDelete, Estimator, Session, TransportError, errors
+from tests.conftest import wait_until
 from tests.helpers_transport import _private_ca
 
 
@@ -83,8 +84,9 @@ def test_cancel_reaches_a_token_renewal_waiting_on_a_throttled_iam(
     names = sorted(emulator.store.names())
     iam.throttle = True
     expiring_token(emulator, -1)
+    posts = iam.posts
     run = BulkDelete(session, names, concurrency=8, backup=False).start()
-    time.sleep(1.5)
+    wait_until(lambda: iam.posts > posts)  # a renewal was refused: its Retry-After wait begins
     started = time.monotonic()
     run.cancel()
     results: dict[str, Any] = run.wait(10)

@@ -18,6 +18,7 @@ from modelarts_widgets.sdk import (
     list_all_configs,
 )
 from modelarts_widgets.sdk.bulk import iter_config_pages
+from tests.conftest import wait_until
 from tests.helpers_transport import _fill, _Recorder, _session
 
 # -- 8. listing does not trust the total -----------------------------------------------------------
@@ -87,30 +88,33 @@ def test_null_configs_mean_no_configs_everywhere(emulator: Emulator) -> None:
 def test_widget_listing_can_be_stopped_and_refreshed(emulator: Emulator) -> None:
     _fill(emulator, 2500)
     session = _session(emulator)
-    emulator.injector.update({"latency": 0.8})
+    emulator.hold("list")
     widget = JobConfigTable(session=session)
     loader = widget._loader
     assert loader is not None
-    time.sleep(0.2)
+    emulator.wait_held(1)  # the first load's first page is in flight
     widget.refresh()  # again, during the load: the first one is dropped
     assert widget._loader is not loader
-    time.sleep(1.2)  # the new load's first page is in; the next two are in flight
+    emulator.wait_held(2)  # and the new load's first page
+    emulator.release(keep_holding=True)
+    emulator.wait_held(2)  # the new load's first page is in; the next two are in flight
     widget.stop()
+    emulator.release(keep_holding=True)  # the two in flight go on; any request sent later is held
     started = time.monotonic()
     widget.wait_loaded(5)
-    assert time.monotonic() - started < 2.5  # the pages in flight (0.8 s each), no more
+    assert time.monotonic() - started < 2.5  # the pages in flight, no more
     assert widget.phase == "ready"
     assert widget.error["code"] == errors.CANCELLED
     assert len(widget.rows) in (1000, 2000, 2500)
-    # The emulator logs a request when it answers it: let those sent before Stop land (0.8 s),
-    # then nothing more may arrive.
-    time.sleep(1.0)
-    sent = emulator.count("GET")
-    time.sleep(1.5)
-    assert emulator.count("GET") == sent
     loader.join(5)
     assert not loader.is_alive()
-    emulator.injector.update({"latency": 0.0})
+    # The emulator logs a request when it answers it: let those sent before Stop land (each
+    # load's first page and the two in flight), then nothing more may arrive (it would be held).
+    wait_until(lambda: emulator.count("GET") == 4)
+    time.sleep(1.5)
+    assert emulator.injector.held == 0
+    assert emulator.count("GET") == 4
+    emulator.release()
     widget.refresh()
     widget.wait_loaded(10)
     assert widget.phase == "ready"

@@ -5,8 +5,6 @@ throttled (item 4)."""
 
 from __future__ import annotations
 
-import _thread
-import threading
 import time
 from typing import Any
 
@@ -22,6 +20,7 @@ from modelarts_widgets.sdk import (
     TransportError,
     errors,
 )
+from tests.conftest import CTRL_C, Background, wait_until
 from tests.helpers_transport import _fill, _session
 
 # -- 2. retries above signing ----------------------------------------------------------------------
@@ -87,12 +86,17 @@ def _throttle(emulator: Emulator) -> None:
     emulator.injector.update({"error_rate": 1.0, "kinds": ["429"], "retry_after_value": "30"})
 
 
+def _throttled(emulator: Emulator) -> None:
+    """Wait until a request was refused with 429: its sender is now waiting out the Retry-After."""
+    wait_until(lambda: emulator.injector.injected["429"] > 0)
+
+
 def test_cancel_during_throttling_returns_at_once_and_sends_nothing_after(emulator: Emulator) -> None:
     names = _fill(emulator, 40)
     session = _session(emulator)
     run = BulkDelete(session, names, concurrency=8, backup=False).start()
     _throttle(emulator)
-    time.sleep(1.5)
+    _throttled(emulator)
     started = time.monotonic()
     run.cancel()
     results = run.wait(10)
@@ -114,7 +118,7 @@ def test_widget_stop_during_throttling(emulator: Emulator) -> None:
     widget.selected = names
     _throttle(emulator)
     widget.delete_selected(wait=False)
-    time.sleep(1.5)
+    _throttled(emulator)
     started = time.monotonic()
     widget.stop()
     assert widget._finished.wait(5)
@@ -135,15 +139,11 @@ def test_ctrl_c_in_the_magic_during_long_retry_after(
     emulator.injector.update(
         {"error_rate": 1.0, "kinds": ["429"], "retry_after_value": "50", "fault_methods": ["DELETE"]}
     )
-    timer = threading.Timer(1.5, _thread.interrupt_main)
-    started = time.monotonic()
-    timer.start()
-    try:
-        report = shell.run_line_magic("modelarts_delete", "--match tmp-* --yes --no-backup")
-    finally:
-        timer.cancel()
-    elapsed = time.monotonic() - started
-    assert elapsed < 1.5 + 2
+    press = Background(lambda: _throttled(emulator), CTRL_C)
+    report = shell.run_line_magic("modelarts_delete", "--match tmp-* --yes --no-backup")
+    returned = time.monotonic()
+    press.join()
+    assert returned - press.interrupted_at[0] < 2
     assert "nothing more is sent" in capsys.readouterr().err
     assert "nothing more was sent" in repr(report)
     sent = emulator.count("DELETE")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import _thread
 import threading
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from modelarts_widgets.sdk import Session
 from modelarts_widgets.sdk import bulk as bulk_module
 from modelarts_widgets.sdk.trash import Trash
 
+from .conftest import CTRL_C, Background, main_thread_waits, waited
 from .test_widget import Recorder, front, wait_until
 
 GONE = {"is_success": True, "already_gone": True}
@@ -218,23 +218,37 @@ def test_ctrl_c_anywhere_in_delete_selected_leaves_the_table_usable(
         Interrupt(monkeypatch, table, "_flush")
     elif where == "track":
         Interrupt(monkeypatch, table, "_track", after=True)
-    timers = []
+    presses = None
     if where.startswith("wait"):
-        emulator.faults.latency = 0.6
-        timers = [threading.Timer(0.2, _thread.interrupt_main)]
-        if where == "wait twice":  # the second lands while it waits for what is in flight
-            timers.append(threading.Timer(0.4, _thread.interrupt_main))
-        for timer in timers:
-            timer.start()
+        # Ctrl-C while its first request (the backup read) is held in flight; once the table
+        # has stopped, let it go, or (twice) press again while it waits for what is in flight
+        # and then let it go (a signal landing just before that wait blocks is acted on when the
+        # wait ends, as with a slow answer).
+        emulator.hold("get", "delete")
+        stopped = threading.Event()
+        stop = table.stop
+
+        def stop_and_tell() -> None:
+            stop()
+            stopped.set()
+
+        monkeypatch.setattr(table, "stop", stop_and_tell)
+
+        def held_and_waiting() -> None:
+            emulator.wait_held(1, timeout=10)
+            wait_until(main_thread_waits)
+
+        again = (lambda: wait_until(main_thread_waits), CTRL_C) if where == "wait twice" else ()
+        presses = Background(held_and_waiting, CTRL_C, waited(stopped), *again, emulator.release)
     table.selected = [first]
     try:
         with pytest.raises(KeyboardInterrupt):
             table.delete_selected()
     finally:
-        for timer in timers:
-            timer.cancel()
+        emulator.release()
+    if presses is not None:
+        presses.join()
     wait_until(lambda: not table.running, timeout=20)
-    emulator.faults.latency = 0
     # Usable: the next delete runs, and the first name has one true status.
     table.selected = [n for n in (first, second) if n in emulator.store.names()]
     table.delete_selected()

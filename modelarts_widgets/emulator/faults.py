@@ -184,7 +184,8 @@ class FaultInjector:
                 while self._releases == generation and time.monotonic() < deadline:
                     self._gate.wait(deadline - time.monotonic())
             finally:
-                self._held -= 1
+                if self._releases == generation:  # timed out; release() uncounts those it lets go
+                    self._held -= 1
                 self._gate.notify_all()
 
     def wait_held(self, count: int, timeout: float = 10.0) -> None:
@@ -202,12 +203,14 @@ class FaultInjector:
         with self._gate:
             return self._held
 
-    def release(self) -> None:
-        """Stop holding: the held requests go on, and later ones are not held."""
-        with self._lock:
-            self.faults.hold = []
+    def release(self, keep_holding: bool = False) -> None:
+        """The held requests go on; later ones are not held, unless ``keep_holding``."""
+        if not keep_holding:
+            with self._lock:
+                self.faults.hold = []
         with self._gate:
             self._releases += 1
+            self._held = 0  # at once, so that wait_held() after a release counts only new ones
             self._gate.notify_all()
 
     def take_drop_after(self, name: str) -> bool:

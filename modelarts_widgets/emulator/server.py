@@ -169,9 +169,10 @@ class Emulator:
         """Block until ``count`` requests are held (``TimeoutError`` after ``timeout`` seconds)."""
         self.injector.wait_held(count, timeout)
 
-    def release(self) -> None:
-        """Let the held requests go on; hold nothing more."""
-        self.injector.release()
+    def release(self, keep_holding: bool = False) -> None:
+        """Let the held requests go on; hold nothing more, unless ``keep_holding`` (then later
+        requests of the same operations are held again, e.g. a listing's next pages)."""
+        self.injector.release(keep_holding)
 
     def stop(self) -> None:
         self.release()
