@@ -511,7 +511,10 @@ class JobConfigTable(anywidget.AnyWidget):
                 pass
         except KeyboardInterrupt:
             self.stop()
-            self._finished.wait()
+            # Polled, so that a second Ctrl-C is seen at once: it stops only this waiting; the
+            # answers in flight still arrive and free the table.
+            while not self._finished.wait(0.1):
+                pass
             raise
         return dict(self.results)
 
