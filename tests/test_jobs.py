@@ -69,3 +69,27 @@ def test_two_restore_starts_at_once_create_each_config_once(
     creates = [p for m, p, _ in emulator.requests if m == "POST"]
     assert len(creates) == len(names)
 
+
+def test_a_skipped_name_ends_skipped_even_when_the_job_is_stopped_first(
+    emulator: Emulator, session: Session
+) -> None:
+    kept, other = sorted(emulator.store.names())[:2]
+    seen: list[tuple[str, str]] = []
+    job = BulkDelete(
+        session,
+        [kept, other],
+        skip={kept: "protected by 'prod-*'"},
+        on_status=lambda name, state, _result: seen.append((name, state)),
+    )
+    job.cancel()
+    results = job.wait(5)
+    assert results[kept] == {
+        "is_success": False,
+        "error_code": "Client.Protected",
+        "error_msg": "protected by 'prod-*'",
+    }
+    assert job.states[kept] == "skipped"
+    assert results[other]["error_code"] == "Client.Cancelled"
+    assert sorted(seen) == [(kept, "skipped"), (other, "cancelled")]
+    assert emulator.count("DELETE") == 0
+    assert emulator.count("GET", kept) == 0

@@ -107,6 +107,27 @@ def test_protected_names_survive_and_are_reported(
     assert f"{len(prod)} protected (skipped)" in repr(report)
 
 
+def test_protected_names_go_through_the_jobs_skip_list_and_show_as_skipped(
+    emulator: Emulator,
+    ip: InteractiveShell,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("MODELARTS_PROTECT", "prod-*")
+    prod = sorted(n for n in emulator.store.names() if n.startswith("prod-"))
+    plain = _plain(emulator, 1)
+    report = magic(ip, " ".join([*prod, *plain]) + " -y")
+    out = capsys.readouterr().out
+    # Each name's fate is printed as the job gives it, the protected ones too.
+    for name in prod:
+        assert re.search(rf"^  skipped +{re.escape(name)}  Client\.Protected: ", out, re.MULTILINE), out
+    assert re.search(rf"^  deleted +{re.escape(plain[0])}$", out, re.MULTILINE), out
+    assert "Deleting 1 config…" in out
+    assert report.backed_up == plain
+    assert all(report[n]["error_code"] == "Client.Protected" for n in prod)
+    assert all(emulator.count("GET", n) == 0 and emulator.count("DELETE", n) == 0 for n in prod)
+
+
 def test_unknown_names_are_reported_not_sent(emulator: Emulator, ip: InteractiveShell) -> None:
     report = magic(ip, "no-such-config -y")
     assert report["no-such-config"]["error_code"] == "Client.NotFound"
