@@ -56,8 +56,8 @@ def _asset(name: str) -> Path:
 # Custom messages, page -> kernel (PageRequest): {"type": ...} and
 #   hello                {"language"}          -> a StatusesMessage with reset=True; the kernel words
 #                                                 its texts for this page in that language
-#   refresh | stop | undo                      no answer (the traits change)
-#   retry                {"id"}                -> a ReplyMessage
+#   refresh | stop                             no answer (the traits change)
+#   retry | undo         {"id"}                -> a ReplyMessage
 #   delete               {"id", "names", "token"}: exactly the names the confirmation showed;
 #                                                 a token acts once -> a ReplyMessage
 #   restore              {"id", "file", "names", "token", "allow_other_project"?} -> a ReplyMessage
@@ -78,7 +78,7 @@ class StatusesMessage(TypedDict, total=False):
 
 
 class ReplyMessage(TypedDict, total=False):
-    """The answer to one page request that can be refused (delete, restore, retry)."""
+    """The answer to one page request that can be refused (delete, restore, retry, undo)."""
 
     type: Literal["reply"]
     id: str | None  # the request's "id", as sent (None when it had none)
@@ -93,6 +93,7 @@ class PageRequest(TypedDict, total=False):
 
     type: str
     id: str
+    language: str
     names: list[str]
     token: str
     file: str
@@ -416,9 +417,12 @@ class JobConfigTable(anywidget.AnyWidget):
 
     def undo(self, *, wait: bool = False) -> dict[str, Status]:
         """Re-create the configs the last delete removed, from that delete's backup file."""
+        return self._wait(self._start_undo(), wait)
+
+    def _start_undo(self) -> threading.Event | None:
         if self._undo_file is None or not self._undo_names:
-            return {}
-        return self._wait(self._start_restore(self._undo_file, list(self._undo_names)), wait)
+            return None
+        return self._start_restore(self._undo_file, list(self._undo_names))
 
     def list_trash(self, all_projects: bool | None = None) -> list[dict[str, Any]]:
         """Recent backup files (newest recorded time first); also shown in the page's Trash view.
@@ -740,7 +744,13 @@ class JobConfigTable(anywidget.AnyWidget):
             started = self._start_delete(self._failed_deletes()) is not None
             self._reply(request, started, "retry")
         elif kind == "undo":
-            self.undo()
+            # Off the comm thread, like a restore: it reads the backup file.
+            threading.Thread(
+                target=self._restore_from_page,
+                args=(request, self._start_undo),
+                name="modelarts-widget-restore",
+                daemon=True,
+            ).start()
         elif kind == "trash":
             everything = content.get("all_projects")
             threading.Thread(
@@ -777,20 +787,20 @@ class JobConfigTable(anywidget.AnyWidget):
             else:
                 # Off the comm thread: reading a backup file must not hold up the kernel.
                 allow = content.get("allow_other_project") is True
+                file = str(content.get("file"))
                 threading.Thread(
                     target=self._restore_from_page,
-                    args=(request, str(content.get("file")), names, allow),
+                    args=(request, lambda: self._start_restore(self._trash_path(file), names, allow)),
                     name="modelarts-widget-restore",
                     daemon=True,
                 ).start()
                 return
             self._reply(request, started, why)
 
-    def _restore_from_page(
-        self, request: PageRequest, file: str, names: list[str], allow_other_project: bool
-    ) -> None:
+    def _restore_from_page(self, request: PageRequest, start: Callable[[], threading.Event | None]) -> None:
+        """Start a restore or an undo for the page and answer it (refused: the banner says why)."""
         try:
-            started = self._start_restore(self._trash_path(file), names, allow_other_project) is not None
+            started = start() is not None
         except ValueError:
             started = False
         self._reply(request, started, "restore")
