@@ -697,7 +697,7 @@ class JobConfigTable(anywidget.AnyWidget):
         }
         if not ok:
             reply["reason"] = why
-            reply["rejected"] = i18n.t(f"table.rejected.{why}", lang=self._lang)
+            reply["rejected"] = i18n.t(f"page.rejected.{why}", lang=self._lang)  # the page's own words
         self.send(reply)
 
     def _track(self, finished: threading.Event, on_end: Callable[[], None]) -> None:

@@ -56,6 +56,22 @@ def test_every_key_is_in_both_languages() -> None:
     assert i18n.LANGUAGES == ("en", "zh-CN")
 
 
+def test_the_widget_words_a_text_once() -> None:
+    # The kernel's widget texts (table.*) and the page's (page.*) reach the same screen: a text
+    # both need is the page's key, which the kernel can word too (e.g. a reply's refusal).
+    for language in i18n.LANGUAGES:
+        catalog = _load(language)
+        page = {
+            json.dumps(entry, ensure_ascii=False) for key, entry in catalog.items() if key.startswith("page.")
+        }
+        twice = [
+            key
+            for key, entry in catalog.items()
+            if key.startswith("table.") and json.dumps(entry, ensure_ascii=False) in page
+        ]
+        assert twice == [], language
+
+
 def test_plural_forms_are_the_languages_own() -> None:
     for key, entry in _load("en").items():
         if isinstance(entry, dict):
@@ -110,7 +126,7 @@ def _used_keys() -> set[str]:
         "page.state.${state}": [*states, CANCELLED],
         "page.column.${column.key}": ["name", "desc", "engine", "created"],
         "page.rejected.${msg.reason}": ["busy", "changed", "restore", "retry"],
-        "table.rejected.{why}": ["busy", "changed", "restore", "retry"],
+        "page.rejected.{why}": ["busy", "changed", "restore", "retry"],
         "credentials.source.{name}": ["environment", "profile", "notebook", "metadata", "legacy"],
         "report.head.{h}": ["outcome", "name", "created", "details"],
     }
