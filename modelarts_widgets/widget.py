@@ -20,6 +20,7 @@ from .sdk.bulk import DEFAULT_DELETE_CONCURRENCY, BulkDelete, iter_config_pages
 from .sdk.errors import CANCELLED as CANCELLED_CODE
 from .sdk.errors import ModelArtsError, hint_for
 from .sdk.estimator import Status
+from .sdk.jobs import Job
 from .sdk.restore import BulkRestore
 from .sdk.session import Session
 from .sdk.states import FAILED, GONE_STATES, QUEUED, RESTORING, StatusEntry
@@ -576,21 +577,35 @@ class JobConfigTable(anywidget.AnyWidget):
                 on_status=self._on_status,
                 backup=self._trash or False,
             )
+
+        def claimed() -> None:
+            self._run = run
+
+        return self._drive(run, QUEUED, lambda: self._end_delete(run), claimed)
+
+    def _drive(
+        self, job: Job, state: str, on_end: Callable[[], None], on_claim: Callable[[], None]
+    ) -> threading.Event | None:
+        """Take the table for ``job`` (None if a job holds it), mark its names ``state``, start it.
+
+        ``on_claim`` runs once the table is taken, ``on_end`` (with the lock held) once the job
+        has ended; returns the job's end event.
+        """
         claimed = False
         try:
-            claimed = self._claim(run.finished, lambda: self._end_delete(run))
+            claimed = self._claim(job.finished, on_end)
             if not claimed:
                 return None
-            self._run = run
+            on_claim()
             with self._lock:
-                self._begin(chosen, QUEUED)
+                self._begin(job.names, state)
             self._flush(initial=True)
-            run.start()
-        except BaseException:  # e.g. Ctrl-C: send nothing, but let the run end so the table frees
+            job.start()
+        except BaseException:  # e.g. Ctrl-C: send nothing, but let the job end so the table frees
             if claimed:
-                run.cancel()  # a job that never started marks every name as not sent
+                job.cancel()  # a job that never started marks every name as not sent
             raise
-        return run.finished
+        return job.finished
 
     def _end_delete(self, run: BulkDelete) -> None:
         done = [n for n in run.names if run.results.get(n, {}).get("is_success")]
@@ -635,23 +650,13 @@ class JobConfigTable(anywidget.AnyWidget):
                 "hint": hint_for(OTHER_PROJECT, language=self._lang) if other else "",
             }
             raise ValueError(str(exc)) from None
-        claimed = False
-        try:
-            claimed = self._claim(job.finished, lambda: self._end_restore(job.results))
-            if not claimed:
-                return None
+
+        def claimed() -> None:
             if self.error.get("code") in (OTHER_PROJECT, errors.RESTORE_REFUSED, errors.BAD_BACKUP_FILE):
                 self.error = {}
             self._restore_job = job
-            with self._lock:
-                self._begin(job.names, RESTORING)
-            self._flush(initial=True)
-            job.start()
-        except BaseException:  # e.g. Ctrl-C: send nothing, but let the job end so the table frees
-            if claimed:
-                job.cancel()  # a job that never started marks every name as not sent
-            raise
-        return job.finished
+
+        return self._drive(job, RESTORING, lambda: self._end_restore(job.results), claimed)
 
     def _on_restore_status(self, name: str, state: str, result: Status | None) -> None:
         if state != QUEUED:
