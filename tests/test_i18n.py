@@ -18,16 +18,7 @@ from modelarts_widgets import i18n
 from modelarts_widgets.emulator import Emulator
 from modelarts_widgets.sdk import Session
 from modelarts_widgets.sdk.errors import ModelArtsError, hint_for
-from modelarts_widgets.sdk.states import (
-    ALREADY_GONE,
-    CANCELLED,
-    DELETED,
-    FAILED,
-    QUEUED,
-    RESTORED,
-    RESTORING,
-    SKIPPED,
-)
+from modelarts_widgets.sdk.states import ALL_STATES
 from modelarts_widgets.widget import JobConfigTable
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,10 +111,8 @@ _KEY = re.compile(r"""f?["'`]((?:""" + _PREFIXES + r""")\.[A-Za-z0-9_. ${}]+)["'
 
 def _used_keys() -> set[str]:
     """Literal keys, with each key built at run time ("page.state.${state}") expanded to its values."""
-    states = [QUEUED, "backing up", "backed up", RESTORING, RESTORED, "deleting", DELETED, ALREADY_GONE]
-    states += [FAILED, SKIPPED]
     families = {
-        "page.state.${state}": [*states, CANCELLED],
+        "page.state.${state}": list(ALL_STATES),
         "page.column.${column.key}": ["name", "desc", "engine", "created"],
         "page.rejected.${msg.reason}": ["busy", "changed", "restore", "retry"],
         "page.rejected.{why}": ["busy", "changed", "restore", "retry"],
