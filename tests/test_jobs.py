@@ -93,3 +93,12 @@ def test_a_skipped_name_ends_skipped_even_when_the_job_is_stopped_first(
     assert sorted(seen) == [(kept, "skipped"), (other, "cancelled")]
     assert emulator.count("DELETE") == 0
     assert emulator.count("GET", kept) == 0
+
+
+def test_both_jobs_are_imported_from_the_sdk_alike() -> None:
+    from modelarts_widgets import sdk
+    from modelarts_widgets.sdk.jobs import Job
+
+    assert issubclass(sdk.BulkDelete, Job)
+    assert sdk.BulkRestore is BulkRestore
+    assert issubclass(sdk.BulkRestore, Job)
