@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -264,3 +265,31 @@ def test_works_in_a_plain_terminal_ipython(emulator: Emulator, emulator_env: dic
     assert re.search(rf"^  deleted +{name}$", out, re.M)
     assert "Deleted 1 of 1" in out
     assert name not in emulator.store.names()
+
+
+def test_a_restore_stopped_by_refused_credentials_reports_not_sent_not_failed(
+    emulator: Emulator, ip: InteractiveShell
+) -> None:
+    names = sorted(n for n in emulator.store.names() if not n.startswith("prod-"))
+    magic(ip, " ".join(names) + " -y")
+    emulator.hold("get")  # each restore first asks whether its config exists again
+
+    def revoke() -> None:
+        emulator.wait_held(2)  # looked up with good credentials; the creates will be refused
+        emulator.identities.revoke_all()
+        emulator.release()
+
+    helper = threading.Thread(target=revoke)
+    helper.start()
+    report = magic(ip, "--restore latest")
+    helper.join()
+    refused = [n for n in names if report[n].get("error_code") == "APIGW.0301"]
+    not_sent = [n for n in names if report[n].get("error_code") == "Client.Cancelled"]
+    assert refused
+    assert not_sent
+    assert report.restored == []
+    text = repr(report)
+    assert f"{len(not_sent)} not sent" in text
+    assert f"{len(refused)} failed" in text
+    for name in not_sent:
+        assert re.search(rf"^  not sent +{re.escape(name)}  Client\.Cancelled: ", text, re.MULTILINE), text
