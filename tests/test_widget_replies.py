@@ -13,7 +13,7 @@ from modelarts_widgets import JobConfigTable
 from modelarts_widgets.emulator import Emulator
 from modelarts_widgets.sdk import Session
 from modelarts_widgets.sdk.trash import Trash
-from modelarts_widgets.widget import PageRequest
+from modelarts_widgets.widget import PageRequest, ReplyMessage, StatusesMessage
 
 from .conftest import Recorder, front, wait_until
 
@@ -149,3 +149,11 @@ def test_the_page_requests_in_widget_py_and_the_page_types_agree() -> None:
             py_asks[kind.strip()] = "-> a ReplyMessage" in rest
     assert js_asks == py_asks
     assert set(re.findall(r"(\w+)\??: ", typedef)) == set(PageRequest.__annotations__)
+
+
+def test_the_kernel_messages_in_widget_py_and_the_page_types_agree() -> None:
+    js = (Path(__file__).resolve().parents[1] / "js" / "widget.js").read_text(encoding="utf-8")
+    for message in (StatusesMessage, ReplyMessage):
+        name = message.__name__
+        typedef = js[js.rindex("@typedef {{", 0, js.index(f"}} {name}")) : js.index(f"}} {name}")]
+        assert set(re.findall(r"(\w+)\??: ", typedef)) == set(message.__annotations__), name
