@@ -185,7 +185,13 @@ class DeleteMagics(Magics):
             raise UsageError(t("magic.widget_and_yes"))
         session = self._session(args.session)
         if args.restore is not None:
-            if args.yes or args.widget or args.match or args.search or args.older_than is not None:
+            # A delete's options would be ignored here: refused, not silently dropped.
+            delete_only = (args.yes, args.widget, args.match, args.search, args.no_backup)
+            if (
+                any(delete_only)
+                or args.older_than is not None
+                or args.concurrency != DEFAULT_DELETE_CONCURRENCY
+            ):
                 raise UsageError(t("magic.restore_arguments"))
             restored = self._restore(session, args.restore, args.names, args.allow_other_project)
             return self._store(args.output, restored)
