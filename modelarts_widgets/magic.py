@@ -285,7 +285,14 @@ class DeleteMagics(Magics):
             )
         except (OSError, ValueError) as exc:
             raise UsageError(t("magic.restore_failed", which=which, error=exc)) from None
-        return RestoreReport(backup=str(job.backup_path), results=job.run())
+        job.start()
+        try:
+            while not job.finished.wait(0.1):  # polled, so that a Ctrl-C is seen at once
+                pass
+        except KeyboardInterrupt:  # as in a delete: send nothing more, report what happened
+            job.cancel()
+            print(t("magic.interrupted"), file=sys.stderr, flush=True)
+        return RestoreReport(backup=str(job.backup_path), results=job.wait())
 
     @staticmethod
     def _delete(

@@ -293,3 +293,45 @@ def test_a_restore_stopped_by_refused_credentials_reports_not_sent_not_failed(
     assert f"{len(refused)} failed" in text
     for name in not_sent:
         assert re.search(rf"^  not sent +{re.escape(name)}  Client\.Cancelled: ", text, re.MULTILINE), text
+
+
+def test_ctrl_c_during_a_restore_stops_it_and_still_returns_a_report(
+    emulator: Emulator, ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import _thread
+
+    from modelarts_widgets.sdk.restore import BulkRestore
+
+    names = sorted(n for n in emulator.store.names() if not n.startswith("prod-"))
+    magic(ip, " ".join(names) + " -y")
+    cancelled = threading.Event()
+    real_cancel = BulkRestore.cancel
+
+    def cancel(job: BulkRestore) -> None:
+        real_cancel(job)
+        cancelled.set()
+
+    monkeypatch.setattr(BulkRestore, "cancel", cancel)
+    emulator.hold("get")  # each restore first asks whether its config exists again
+
+    def interrupt() -> None:
+        emulator.wait_held(2)
+        _thread.interrupt_main()  # Ctrl-C while the lookups are in flight
+        cancelled.wait(10)
+        emulator.release()
+
+    helper = threading.Thread(target=interrupt)
+    helper.start()
+    try:
+        report = magic(ip, "--restore latest -o r")
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C escaped %modelarts_delete --restore: no report, nothing stored in -o")
+    finally:
+        emulator.release()
+        helper.join()
+    assert ip.user_ns["r"] is report
+    assert set(report) == set(names)
+    assert all(report[n]["error_code"] == "Client.Cancelled" for n in names)
+    assert f"{len(names)} not sent" in repr(report)
+    assert emulator.count("POST") == 0  # nothing was created after the Ctrl-C
+    assert not emulator.store.names() & set(names)
