@@ -5,7 +5,7 @@
 // down in one place, modelarts_widgets/widget.py; the types below mirror it. Per-row statuses
 // arrive as custom messages {type: "statuses"} carrying only what changed, so a 1,000-name run
 // costs a few dozen small messages instead of full re-syncs. A request that Python can refuse
-// (delete, restore, retry) carries an id, and its answer is a {type: "reply"} with that id.
+// (delete, restore, retry, undo) carries an id, and its answer is a {type: "reply"} with that id.
 // All config text is set with textContent: it is never parsed as HTML.
 //
 // Every word the page shows comes from the catalogs in modelarts_widgets/locales/*.json, which
@@ -51,9 +51,9 @@
 /** A custom message from Python. @typedef {StatusesMessage | ReplyMessage} KernelMessage */
 /**
  * A custom message to Python.
- * @typedef {{type: "refresh" | "stop" | "undo"}
+ * @typedef {{type: "refresh" | "stop"}
  *   | {type: "hello", language: Language}
- *   | {type: "retry", id: string}
+ *   | {type: "retry" | "undo", id: string}
  *   | {type: "delete", id: string, names: string[], token: string}
  *   | {type: "restore", id: string, file: string, names: string[], token: string, allow_other_project?: boolean}
  *   | {type: "trash", all_projects?: boolean}
@@ -897,7 +897,7 @@ function draw({ model, el }) {
     [refreshButton, "click", () => model.send({ type: "refresh" })],
     [stopButton, "click", () => model.send({ type: "stop" })],
     [retryButton, "click", () => ask({ type: "retry", id: nextId() })],
-    [undoButton, "click", () => model.send({ type: "undo" })],
+    [undoButton, "click", () => ask({ type: "undo", id: nextId() })],
     [trashButton, "click", onTrash],
     [scroller, "scroll", onScroll],
   ];

@@ -185,7 +185,13 @@ class DeleteMagics(Magics):
             raise UsageError(t("magic.widget_and_yes"))
         session = self._session(args.session)
         if args.restore is not None:
-            if args.yes or args.widget or args.match or args.search or args.older_than is not None:
+            # A delete's options would be ignored here: refused, not silently dropped.
+            delete_only = (args.yes, args.widget, args.match, args.search, args.no_backup)
+            if (
+                any(delete_only)
+                or args.older_than is not None
+                or args.concurrency != DEFAULT_DELETE_CONCURRENCY
+            ):
                 raise UsageError(t("magic.restore_arguments"))
             restored = self._restore(session, args.restore, args.names, args.allow_other_project)
             return self._store(args.output, restored)
@@ -234,13 +240,11 @@ class DeleteMagics(Magics):
         )
         if args.yes:
             try:
-                if planned:
+                if planned or skipped:
                     names = [str(c["config_name"]) for c in planned]
-                    self._delete(session, names, args.concurrency, trash, report)
+                    self._delete(session, names, skipped, args.concurrency, trash, report)
             finally:
                 # Even after a second Ctrl-C: every name gets its status, and -o gets the report.
-                for name, reason in skipped.items():
-                    report.results[name] = errors.failure(errors.PROTECTED, reason)
                 for name in not_found:
                     message = t("magic.not_found", name=name, project=session.project_id)
                     report.results[name] = errors.failure(errors.NOT_FOUND, message)
@@ -281,13 +285,27 @@ class DeleteMagics(Magics):
             )
         except (OSError, ValueError) as exc:
             raise UsageError(t("magic.restore_failed", which=which, error=exc)) from None
-        return RestoreReport(backup=str(job.backup_path), results=job.run())
+        job.start()
+        try:
+            while not job.finished.wait(0.1):  # polled, so that a Ctrl-C is seen at once
+                pass
+        except KeyboardInterrupt:  # as in a delete: send nothing more, report what happened
+            job.cancel()
+            print(t("magic.interrupted"), file=sys.stderr, flush=True)
+        return RestoreReport(backup=str(job.backup_path), results=job.wait())
 
     @staticmethod
     def _delete(
-        session: Session, names: list[str], concurrency: int, trash: Trash | None, report: DeletionReport
+        session: Session,
+        names: list[str],
+        skip: dict[str, str],
+        concurrency: int,
+        trash: Trash | None,
+        report: DeletionReport,
     ) -> None:
         """Run the shared bulk delete into ``report``, printing each name as it ends (from this thread).
+
+        ``skip`` (protected name -> why) goes to the job's skip list: those names end ``skipped``.
 
         The first Ctrl-C stops sending and waits for what is in flight; a second stops waiting:
         names still in flight are then reported as unknown (never as not sent), and the
@@ -299,11 +317,19 @@ class DeleteMagics(Magics):
             if state in states.DELETE_FINAL_STATES:
                 finished.put((name, state, result))
 
-        run = BulkDelete(session, names, concurrency=concurrency, on_status=on_status, backup=trash or False)
+        run = BulkDelete(
+            session,
+            [*names, *skip],
+            concurrency=concurrency,
+            on_status=on_status,
+            skip=skip,
+            backup=trash or False,
+        )
         printed = 0
         try:
             try:
-                print(t("magic.deleting", count=len(names)), flush=True)
+                if names:  # only protected names: nothing is deleted, each is listed as skipped
+                    print(t("magic.deleting", count=len(names)), flush=True)
                 run.start()
                 # No `continue` inside the `except queue.Empty`: on CPython 3.11 a Ctrl-C landing on
                 # that jump escaped the `except KeyboardInterrupt` below (seen in the tests).
@@ -330,7 +356,7 @@ class DeleteMagics(Magics):
             print(t("magic.interrupted_again"), file=sys.stderr, flush=True)
         finally:
             results: dict[str, Status] = {}
-            for name in names:
+            for name in run.names:
                 if name in run.results:
                     results[name] = run.results[name]
                 elif run.states.get(name) == states.DELETING:

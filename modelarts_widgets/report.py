@@ -378,7 +378,9 @@ class RestoreReport(_ResultsByName):
 
     def summary(self) -> str:
         skipped = sum(1 for r in self.results.values() if r.get("error_code") == EXISTS)
-        failed = len(self.results) - len(self.restored) - skipped
+        # Never sent (the job was stopped first): "not sent", as a delete's report says it.
+        not_sent = sum(1 for r in self.results.values() if bucket(r) == NOT_SENT)
+        failed = len(self.results) - len(self.restored) - skipped - not_sent
         lang = self.language
         count = {"restored": len(self.restored), "total": len(self.results)}
         text = t("report.restored", lang=lang, backup=self.backup, **count)
@@ -386,17 +388,21 @@ class RestoreReport(_ResultsByName):
             text += t("report.part.exists", lang=lang, count=skipped)
         if failed:
             text += t("report.part.failed", lang=lang, count=failed)
+        if not_sent:
+            text += t("report.part.not_sent", lang=lang, count=not_sent)
         return text
 
     def __repr__(self) -> str:
         lines = [visible(self.summary() + t("report.end", lang=self.language))]
         done = t("report.outcome.restored", lang=self.language)
         not_done = t("report.outcome.not_restored", lang=self.language)
-        column = max(width(done), width(not_done))
+        unsent = outcome_text(NOT_SENT, self.language)
+        column = max(width(done), width(not_done), width(unsent))
         for name, result in self.results.items():
             if result.get("is_success"):
                 lines.append(f"  {ljust(done, column)} {visible(name)}")
             else:
+                outcome = unsent if bucket(result) == NOT_SENT else not_done
                 detail = visible(f"{result.get('error_code')}: {result.get('error_msg')}")
-                lines.append(f"  {ljust(not_done, column)} {visible(name)}  {detail}")
+                lines.append(f"  {ljust(outcome, column)} {visible(name)}  {detail}")
         return "\n".join(lines)

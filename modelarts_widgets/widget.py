@@ -20,6 +20,7 @@ from .sdk.bulk import DEFAULT_DELETE_CONCURRENCY, BulkDelete, iter_config_pages
 from .sdk.errors import CANCELLED as CANCELLED_CODE
 from .sdk.errors import ModelArtsError, hint_for
 from .sdk.estimator import Status
+from .sdk.jobs import Job
 from .sdk.restore import BulkRestore
 from .sdk.session import Session
 from .sdk.states import FAILED, GONE_STATES, QUEUED, RESTORING, StatusEntry
@@ -56,8 +57,8 @@ def _asset(name: str) -> Path:
 # Custom messages, page -> kernel (PageRequest): {"type": ...} and
 #   hello                {"language"}          -> a StatusesMessage with reset=True; the kernel words
 #                                                 its texts for this page in that language
-#   refresh | stop | undo                      no answer (the traits change)
-#   retry                {"id"}                -> a ReplyMessage
+#   refresh | stop                             no answer (the traits change)
+#   retry | undo         {"id"}                -> a ReplyMessage
 #   delete               {"id", "names", "token"}: exactly the names the confirmation showed;
 #                                                 a token acts once -> a ReplyMessage
 #   restore              {"id", "file", "names", "token", "allow_other_project"?} -> a ReplyMessage
@@ -78,7 +79,7 @@ class StatusesMessage(TypedDict, total=False):
 
 
 class ReplyMessage(TypedDict, total=False):
-    """The answer to one page request that can be refused (delete, restore, retry)."""
+    """The answer to one page request that can be refused (delete, restore, retry, undo)."""
 
     type: Literal["reply"]
     id: str | None  # the request's "id", as sent (None when it had none)
@@ -93,6 +94,7 @@ class PageRequest(TypedDict, total=False):
 
     type: str
     id: str
+    language: str
     names: list[str]
     token: str
     file: str
@@ -416,9 +418,12 @@ class JobConfigTable(anywidget.AnyWidget):
 
     def undo(self, *, wait: bool = False) -> dict[str, Status]:
         """Re-create the configs the last delete removed, from that delete's backup file."""
+        return self._wait(self._start_undo(), wait)
+
+    def _start_undo(self) -> threading.Event | None:
         if self._undo_file is None or not self._undo_names:
-            return {}
-        return self._wait(self._start_restore(self._undo_file, list(self._undo_names)), wait)
+            return None
+        return self._start_restore(self._undo_file, list(self._undo_names))
 
     def list_trash(self, all_projects: bool | None = None) -> list[dict[str, Any]]:
         """Recent backup files (newest recorded time first); also shown in the page's Trash view.
@@ -575,21 +580,35 @@ class JobConfigTable(anywidget.AnyWidget):
                 on_status=self._on_status,
                 backup=self._trash or False,
             )
+
+        def claimed() -> None:
+            self._run = run
+
+        return self._drive(run, QUEUED, lambda: self._end_delete(run), claimed)
+
+    def _drive(
+        self, job: Job, state: str, on_end: Callable[[], None], on_claim: Callable[[], None]
+    ) -> threading.Event | None:
+        """Take the table for ``job`` (None if a job holds it), mark its names ``state``, start it.
+
+        ``on_claim`` runs once the table is taken, ``on_end`` (with the lock held) once the job
+        has ended; returns the job's end event.
+        """
         claimed = False
         try:
-            claimed = self._claim(run.finished, lambda: self._end_delete(run))
+            claimed = self._claim(job.finished, on_end)
             if not claimed:
                 return None
-            self._run = run
+            on_claim()
             with self._lock:
-                self._begin(chosen, QUEUED)
+                self._begin(job.names, state)
             self._flush(initial=True)
-            run.start()
-        except BaseException:  # e.g. Ctrl-C: send nothing, but let the run end so the table frees
+            job.start()
+        except BaseException:  # e.g. Ctrl-C: send nothing, but let the job end so the table frees
             if claimed:
-                run.cancel()  # a job that never started marks every name as not sent
+                job.cancel()  # a job that never started marks every name as not sent
             raise
-        return run.finished
+        return job.finished
 
     def _end_delete(self, run: BulkDelete) -> None:
         done = [n for n in run.names if run.results.get(n, {}).get("is_success")]
@@ -634,23 +653,13 @@ class JobConfigTable(anywidget.AnyWidget):
                 "hint": hint_for(OTHER_PROJECT, language=self._lang) if other else "",
             }
             raise ValueError(str(exc)) from None
-        claimed = False
-        try:
-            claimed = self._claim(job.finished, lambda: self._end_restore(job.results))
-            if not claimed:
-                return None
+
+        def claimed() -> None:
             if self.error.get("code") in (OTHER_PROJECT, errors.RESTORE_REFUSED, errors.BAD_BACKUP_FILE):
                 self.error = {}
             self._restore_job = job
-            with self._lock:
-                self._begin(job.names, RESTORING)
-            self._flush(initial=True)
-            job.start()
-        except BaseException:  # e.g. Ctrl-C: send nothing, but let the job end so the table frees
-            if claimed:
-                job.cancel()  # a job that never started marks every name as not sent
-            raise
-        return job.finished
+
+        return self._drive(job, RESTORING, lambda: self._end_restore(job.results), claimed)
 
     def _on_restore_status(self, name: str, state: str, result: Status | None) -> None:
         if state != QUEUED:
@@ -696,7 +705,7 @@ class JobConfigTable(anywidget.AnyWidget):
         }
         if not ok:
             reply["reason"] = why
-            reply["rejected"] = i18n.t(f"table.rejected.{why}", lang=self._lang)
+            reply["rejected"] = i18n.t(f"page.rejected.{why}", lang=self._lang)  # the page's own words
         self.send(reply)
 
     def _track(self, finished: threading.Event, on_end: Callable[[], None]) -> None:
@@ -743,7 +752,13 @@ class JobConfigTable(anywidget.AnyWidget):
             started = self._start_delete(self._failed_deletes()) is not None
             self._reply(request, started, "retry")
         elif kind == "undo":
-            self.undo()
+            # Off the comm thread, like a restore: it reads the backup file.
+            threading.Thread(
+                target=self._restore_from_page,
+                args=(request, self._start_undo),
+                name="modelarts-widget-restore",
+                daemon=True,
+            ).start()
         elif kind == "trash":
             everything = content.get("all_projects")
             threading.Thread(
@@ -780,20 +795,20 @@ class JobConfigTable(anywidget.AnyWidget):
             else:
                 # Off the comm thread: reading a backup file must not hold up the kernel.
                 allow = content.get("allow_other_project") is True
+                file = str(content.get("file"))
                 threading.Thread(
                     target=self._restore_from_page,
-                    args=(request, str(content.get("file")), names, allow),
+                    args=(request, lambda: self._start_restore(self._trash_path(file), names, allow)),
                     name="modelarts-widget-restore",
                     daemon=True,
                 ).start()
                 return
             self._reply(request, started, why)
 
-    def _restore_from_page(
-        self, request: PageRequest, file: str, names: list[str], allow_other_project: bool
-    ) -> None:
+    def _restore_from_page(self, request: PageRequest, start: Callable[[], threading.Event | None]) -> None:
+        """Start a restore or an undo for the page and answer it (refused: the banner says why)."""
         try:
-            started = self._start_restore(self._trash_path(file), names, allow_other_project) is not None
+            started = start() is not None
         except ValueError:
             started = False
         self._reply(request, started, "restore")

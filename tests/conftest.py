@@ -65,11 +65,13 @@ def no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     """Every test runs with DEBUG logging, and no log record may carry a credential."""
     caplog.set_level(logging.DEBUG)
     yield
-    text = caplog.text + "\n".join(str(r.args) for r in caplog.records)
+    # caplog.records here would be the teardown's alone: read the test's own phases too.
+    records = [r for when in ("setup", "call", "teardown") for r in caplog.get_records(when)]
+    text = "\n".join(f"{logging.Formatter().format(r)} {r.args}" for r in records)
     leaked = [secret for secret in KNOWN_SECRETS if secret in text]
     assert not leaked, f"credentials in log output: {leaked}"
     # ipywidgets logs (and swallows) an exception raised in a comm message handler.
-    swallowed = [r.getMessage() for r in caplog.records if "Exception in callback" in r.getMessage()]
+    swallowed = [r.getMessage() for r in records if "Exception in callback" in r.getMessage()]
     assert not swallowed, swallowed
 
 

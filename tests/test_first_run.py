@@ -16,7 +16,7 @@ from nbclient import NotebookClient
 
 from modelarts_widgets.emulator import Emulator
 from modelarts_widgets.emulator.seed import seed_configs
-from modelarts_widgets.magic import DeleteMagics
+from modelarts_widgets.magic import localize_help
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_CONFIGS = 60  # scripts/demo's default
@@ -67,8 +67,8 @@ def _magic_lines() -> Iterator[tuple[str, str]]:
         if found and line.lstrip().startswith(("%", "report =")):
             yield "README.md", found.group(1)
     # What `%modelarts_delete?` shows, which the README points to for every option.
-    help_text = DeleteMagics.modelarts_delete.__doc__ or ""
-    for line in help_text.split("Examples::", 1)[-1].splitlines():
+    help_text = localize_help()  # what %load_ext makes the docstring
+    for line in help_text.split("Examples:", 1)[-1].splitlines():
         found = re.search(r"%modelarts_delete\b(.*?)(?:\s+#.*)?$", line)
         if found and line.lstrip().startswith(("%", "report =")):
             yield "%modelarts_delete?", found.group(1)

@@ -18,16 +18,7 @@ from modelarts_widgets import i18n
 from modelarts_widgets.emulator import Emulator
 from modelarts_widgets.sdk import Session
 from modelarts_widgets.sdk.errors import ModelArtsError, hint_for
-from modelarts_widgets.sdk.states import (
-    ALREADY_GONE,
-    CANCELLED,
-    DELETED,
-    FAILED,
-    QUEUED,
-    RESTORED,
-    RESTORING,
-    SKIPPED,
-)
+from modelarts_widgets.sdk.states import ALL_STATES
 from modelarts_widgets.widget import JobConfigTable
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,6 +45,22 @@ def test_every_key_is_in_both_languages() -> None:
     assert sorted(set(en) - set(zh)) == [], "keys missing in zh-CN.json"
     assert sorted(set(zh) - set(en)) == [], "keys missing in en.json"
     assert i18n.LANGUAGES == ("en", "zh-CN")
+
+
+def test_the_widget_words_a_text_once() -> None:
+    # The kernel's widget texts (table.*) and the page's (page.*) reach the same screen: a text
+    # both need is the page's key, which the kernel can word too (e.g. a reply's refusal).
+    for language in i18n.LANGUAGES:
+        catalog = _load(language)
+        page = {
+            json.dumps(entry, ensure_ascii=False) for key, entry in catalog.items() if key.startswith("page.")
+        }
+        twice = [
+            key
+            for key, entry in catalog.items()
+            if key.startswith("table.") and json.dumps(entry, ensure_ascii=False) in page
+        ]
+        assert twice == [], language
 
 
 def test_plural_forms_are_the_languages_own() -> None:
@@ -104,13 +111,11 @@ _KEY = re.compile(r"""f?["'`]((?:""" + _PREFIXES + r""")\.[A-Za-z0-9_. ${}]+)["'
 
 def _used_keys() -> set[str]:
     """Literal keys, with each key built at run time ("page.state.${state}") expanded to its values."""
-    states = [QUEUED, "backing up", "backed up", RESTORING, RESTORED, "deleting", DELETED, ALREADY_GONE]
-    states += [FAILED, SKIPPED]
     families = {
-        "page.state.${state}": [*states, CANCELLED],
+        "page.state.${state}": list(ALL_STATES),
         "page.column.${column.key}": ["name", "desc", "engine", "created"],
         "page.rejected.${msg.reason}": ["busy", "changed", "restore", "retry"],
-        "table.rejected.{why}": ["busy", "changed", "restore", "retry"],
+        "page.rejected.{why}": ["busy", "changed", "restore", "retry"],
         "credentials.source.{name}": ["environment", "profile", "notebook", "metadata", "legacy"],
         "report.head.{h}": ["outcome", "name", "created", "details"],
     }

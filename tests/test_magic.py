@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -105,6 +106,27 @@ def test_protected_names_survive_and_are_reported(
     assert set(report.skipped) == set(prod)
     assert all(report[n]["error_code"] == "Client.Protected" for n in prod)
     assert f"{len(prod)} protected (skipped)" in repr(report)
+
+
+def test_protected_names_go_through_the_jobs_skip_list_and_show_as_skipped(
+    emulator: Emulator,
+    ip: InteractiveShell,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("MODELARTS_PROTECT", "prod-*")
+    prod = sorted(n for n in emulator.store.names() if n.startswith("prod-"))
+    plain = _plain(emulator, 1)
+    report = magic(ip, " ".join([*prod, *plain]) + " -y")
+    out = capsys.readouterr().out
+    # Each name's fate is printed as the job gives it, the protected ones too.
+    for name in prod:
+        assert re.search(rf"^  skipped +{re.escape(name)}  Client\.Protected: ", out, re.MULTILINE), out
+    assert re.search(rf"^  deleted +{re.escape(plain[0])}$", out, re.MULTILINE), out
+    assert "Deleting 1 config…" in out
+    assert report.backed_up == plain
+    assert all(report[n]["error_code"] == "Client.Protected" for n in prod)
+    assert all(emulator.count("GET", n) == 0 and emulator.count("DELETE", n) == 0 for n in prod)
 
 
 def test_unknown_names_are_reported_not_sent(emulator: Emulator, ip: InteractiveShell) -> None:
@@ -243,3 +265,73 @@ def test_works_in_a_plain_terminal_ipython(emulator: Emulator, emulator_env: dic
     assert re.search(rf"^  deleted +{name}$", out, re.M)
     assert "Deleted 1 of 1" in out
     assert name not in emulator.store.names()
+
+
+def test_a_restore_stopped_by_refused_credentials_reports_not_sent_not_failed(
+    emulator: Emulator, ip: InteractiveShell
+) -> None:
+    names = sorted(n for n in emulator.store.names() if not n.startswith("prod-"))
+    magic(ip, " ".join(names) + " -y")
+    emulator.hold("get")  # each restore first asks whether its config exists again
+
+    def revoke() -> None:
+        emulator.wait_held(2)  # looked up with good credentials; the creates will be refused
+        emulator.identities.revoke_all()
+        emulator.release()
+
+    helper = threading.Thread(target=revoke)
+    helper.start()
+    report = magic(ip, "--restore latest")
+    helper.join()
+    refused = [n for n in names if report[n].get("error_code") == "APIGW.0301"]
+    not_sent = [n for n in names if report[n].get("error_code") == "Client.Cancelled"]
+    assert refused
+    assert not_sent
+    assert report.restored == []
+    text = repr(report)
+    assert f"{len(not_sent)} not sent" in text
+    assert f"{len(refused)} failed" in text
+    for name in not_sent:
+        assert re.search(rf"^  not sent +{re.escape(name)}  Client\.Cancelled: ", text, re.MULTILINE), text
+
+
+def test_ctrl_c_during_a_restore_stops_it_and_still_returns_a_report(
+    emulator: Emulator, ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import _thread
+
+    from modelarts_widgets.sdk.restore import BulkRestore
+
+    names = sorted(n for n in emulator.store.names() if not n.startswith("prod-"))
+    magic(ip, " ".join(names) + " -y")
+    cancelled = threading.Event()
+    real_cancel = BulkRestore.cancel
+
+    def cancel(job: BulkRestore) -> None:
+        real_cancel(job)
+        cancelled.set()
+
+    monkeypatch.setattr(BulkRestore, "cancel", cancel)
+    emulator.hold("get")  # each restore first asks whether its config exists again
+
+    def interrupt() -> None:
+        emulator.wait_held(2)
+        _thread.interrupt_main()  # Ctrl-C while the lookups are in flight
+        cancelled.wait(10)
+        emulator.release()
+
+    helper = threading.Thread(target=interrupt)
+    helper.start()
+    try:
+        report = magic(ip, "--restore latest -o r")
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C escaped %modelarts_delete --restore: no report, nothing stored in -o")
+    finally:
+        emulator.release()
+        helper.join()
+    assert ip.user_ns["r"] is report
+    assert set(report) == set(names)
+    assert all(report[n]["error_code"] == "Client.Cancelled" for n in names)
+    assert f"{len(names)} not sent" in repr(report)
+    assert emulator.count("POST") == 0  # nothing was created after the Ctrl-C
+    assert not emulator.store.names() & set(names)

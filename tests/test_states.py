@@ -35,6 +35,15 @@ def test_the_page_counts_and_greys_the_same_states_as_python() -> None:
     assert set(_js_array("GONE")) == set(states.GONE_STATES)
 
 
+def test_every_state_the_page_names_outside_its_lists_is_a_python_state() -> None:
+    # summarize() and the status cell read counts and states by name: a renamed state must fail here.
+    js = WIDGET_JS.read_text(encoding="utf-8")
+    named = set(re.findall(r"counts\.(\w+)", js)) | set(re.findall(r'counts\["([^"]+)"\]', js))
+    named |= set(re.findall(r'state === "([^"]+)"', js))
+    assert named
+    assert named <= set(states.ALL_STATES), named - set(states.ALL_STATES)
+
+
 def test_every_state_has_a_badge_style() -> None:
     css = WIDGET_CSS.read_text(encoding="utf-8")
     for state in states.ALL_STATES:

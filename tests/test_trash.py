@@ -311,3 +311,8 @@ def test_magic_no_backup_and_bad_restore_arguments(emulator: Emulator, shell: In
         shell.run_line_magic("modelarts_delete", "--restore /nonexistent.json")
     with pytest.raises(UsageError, match="--restore takes only config names"):
         shell.run_line_magic("modelarts_delete", "--restore latest --yes")
+    # Options of a delete that a restore would silently ignore are refused the same way.
+    for option in ("--no-backup", "--concurrency 2"):
+        with pytest.raises(UsageError, match="--restore takes only config names"):
+            shell.run_line_magic("modelarts_delete", f"--restore latest {option}")
+    assert emulator.count("POST") == 0

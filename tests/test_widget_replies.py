@@ -13,6 +13,7 @@ from modelarts_widgets import JobConfigTable
 from modelarts_widgets.emulator import Emulator
 from modelarts_widgets.sdk import Session
 from modelarts_widgets.sdk.trash import Trash
+from modelarts_widgets.widget import PageRequest, ReplyMessage, StatusesMessage
 
 from .conftest import Recorder, front, wait_until
 
@@ -68,6 +69,51 @@ def test_retry_and_restore_from_the_page_are_answered_too(emulator: Emulator, ta
     assert emulator.count("POST") == 0
 
 
+def test_undo_from_the_page_is_answered_and_a_vanished_backup_raises_nowhere(
+    emulator: Emulator, table: JobConfigTable, tmp_path: Path
+) -> None:
+    a = sorted(emulator.store.names())[0]
+    table.selected = [a]
+    table.delete_selected()
+    assert table.undo_count == 1
+    for backup in (tmp_path / "trash").iterdir():
+        backup.unlink()  # removed by hand, or pruned by another kernel
+    recorder = Recorder(table)
+    front(table, {"type": "undo", "id": "q-11"})  # the comm handler must not raise (conftest)
+    wait_until(lambda: len(_replies(recorder)) == 1)
+    [reply] = _replies(recorder)
+    assert reply["id"] == "q-11"
+    assert reply["request"] == "undo"
+    assert reply["ok"] is False
+    assert reply["reason"] == "restore"
+    assert table.error["code"] == "Client.RestoreRefused"
+    assert emulator.count("POST") == 0
+
+
+def test_undo_from_the_page_while_a_job_runs_is_refused_with_its_id(
+    emulator: Emulator, table: JobConfigTable
+) -> None:
+    a, b = sorted(emulator.store.names())[:2]
+    table.selected = [a]
+    table.delete_selected()
+    emulator.hold("delete")
+    table.selected = [b]
+    recorder = Recorder(table)
+    front(table, {"type": "delete", "id": "q-12", "names": [b], "token": "t-3"})
+    emulator.wait_held(1)
+    try:
+        front(table, {"type": "undo", "id": "q-13"})
+        wait_until(lambda: len(_replies(recorder)) == 2)
+    finally:
+        emulator.release()
+    replies = {str(r["id"]): r for r in _replies(recorder)}
+    assert replies["q-12"]["ok"] is True
+    assert replies["q-13"]["ok"] is False
+    assert replies["q-13"]["reason"] == "restore"
+    wait_until(lambda: not table.running)
+    assert a not in emulator.store.names()  # the refused undo re-created nothing
+
+
 def _own_synced_traits() -> set[str]:
     base = set(anywidget.AnyWidget.class_traits(sync=True))
     return set(JobConfigTable.class_traits(sync=True)) - base
@@ -82,3 +128,32 @@ def test_the_contract_in_widget_py_and_the_page_types_name_every_synced_trait() 
     js = (root / "js" / "widget.js").read_text(encoding="utf-8")
     traits = js[js.index("* The synced traits.") : js.index("}} Traits")]
     assert set(re.findall(r"(\w+): ", traits)) == _own_synced_traits()
+
+
+def test_the_page_requests_in_widget_py_and_the_page_types_agree() -> None:
+    root = Path(__file__).resolve().parents[1]
+    js = (root / "js" / "widget.js").read_text(encoding="utf-8")
+    typedef = js[js.index("* A custom message to Python.") : js.index("}} PageRequest") + 1]
+    js_asks: dict[str, bool] = {}  # type -> whether the page sends it with an id
+    for kinds, fields in re.findall(r"\{type: ([^,}]+)([^}]*)\}", typedef):
+        for kind in re.findall(r'"(\w+)"', kinds):
+            js_asks[kind] = "id: string" in fields
+    source = (root / "modelarts_widgets" / "widget.py").read_text(encoding="utf-8")
+    block = source[
+        source.index("# Custom messages, page -> kernel") : source.index("# Custom messages, kernel")
+    ]
+    py_asks: dict[str, bool] = {}  # type -> whether the kernel answers it with a ReplyMessage
+    # A row: "#   kind | kind   fields -> answer", maybe continued on more indented lines.
+    for kinds, rest in re.findall(r"^#   (\w[\w |]*?)\s{2,}(.*(?:\n#  {4,}.*)*)", block, re.MULTILINE):
+        for kind in kinds.split("|"):
+            py_asks[kind.strip()] = "-> a ReplyMessage" in rest
+    assert js_asks == py_asks
+    assert set(re.findall(r"(\w+)\??: ", typedef)) == set(PageRequest.__annotations__)
+
+
+def test_the_kernel_messages_in_widget_py_and_the_page_types_agree() -> None:
+    js = (Path(__file__).resolve().parents[1] / "js" / "widget.js").read_text(encoding="utf-8")
+    for message in (StatusesMessage, ReplyMessage):
+        name = message.__name__
+        typedef = js[js.rindex("@typedef {{", 0, js.index(f"}} {name}")) : js.index(f"}} {name}")]
+        assert set(re.findall(r"(\w+)\??: ", typedef)) == set(message.__annotations__), name

@@ -198,6 +198,14 @@ describe("deleting", () => {
     assert.match(q(el, ".maw-confirm").textContent, /Backups are off: this cannot be undone\./);
   });
 
+  test("a refused Undo says why", () => {
+    const { el, model } = mount({ ...baseState(makeRows(2)), undo_count: 1 });
+    button(el, "Undo: restore 1").click();
+    model.reply({ ok: false, reason: "restore", rejected: "refused" });
+    assert.equal(q(el, ".maw-notice").hidden, false);
+    assert.match(q(el, ".maw-notice").textContent, /Nothing to restore/);
+  });
+
   test("backing up and restoring show inline, and Undo sends an undo", () => {
     const { el, model } = mount({ ...baseState(makeRows(2)), selected: ["cfg-00000"] });
     model.set("running", true);
@@ -210,6 +218,7 @@ describe("deleting", () => {
     assert.equal(undo.hidden, false);
     undo.click();
     assert.equal(model.sent.at(-1).type, "undo");
+    assert.ok(model.sent.at(-1).id, "an undo Python can refuse carries an id for its reply");
     model.receive({ type: "statuses", reset: true, updates: { "cfg-00000": ["restored", "", ""] }, counts: { restored: 1 }, total: 1 });
     assert.match(q(el, "tr[data-name='cfg-00000']").textContent, /Restored/);
     assert.equal(q(el, ".maw-summary").textContent, "Restored 1 of 1");

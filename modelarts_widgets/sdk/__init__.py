@@ -10,11 +10,13 @@ from .bulk import BulkDelete, delete_job_configs, iter_config_pages, list_all_co
 from .errors import AuthenticationError, InvalidConfigNameError, ModelArtsError, TransportError
 from .estimator import Estimator, JobConfig
 from .names import check_config_name, is_valid_config_name
+from .restore import BulkRestore
 from .session import Session
 
 __all__ = [
     "AuthenticationError",
     "BulkDelete",
+    "BulkRestore",
     "Estimator",
     "InvalidConfigNameError",
     "JobConfig",

@@ -223,7 +223,7 @@ class BulkDelete(Job):
             pending = []
             for name in self.names:
                 if name in self._skip:
-                    self._set(name, SKIPPED, errors.failure(errors.PROTECTED, self._skip[name]))
+                    self._skip_one(name)
                 elif not is_valid_config_name(name):
                     message = t("bulk.invalid_name", name=repr(visible(name)))
                     self._set(name, FAILED, errors.failure(errors.INVALID_NAME, message))
@@ -276,6 +276,16 @@ class BulkDelete(Job):
             if writer is not None:
                 self._close_backup(writer)
             self._finish()
+
+    def _skip_one(self, name: str) -> None:
+        self._set(name, SKIPPED, errors.failure(errors.PROTECTED, self._skip[name]))
+
+    def _finish(self) -> None:
+        # A name in skip is never sent, stopped or not: it ends skipped, not "not sent".
+        for name in self.names:
+            if name in self._skip:
+                self._skip_one(name)
+        super()._finish()
 
     def _read(self, name: str) -> dict[str, Any]:
         try:

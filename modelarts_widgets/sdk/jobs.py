@@ -57,6 +57,9 @@ class Job:
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._coordinator: threading.Thread | None = None
+        # start, wait and cancel look at and set the coordinator under it, so that two callers
+        # at once never start two coordinators (every request sent twice).
+        self._starting = threading.RLock()
         self._stop_reason = ""
         self.results: dict[str, Status] = {}
         self.states: dict[str, str] = dict.fromkeys(names, QUEUED)
@@ -84,17 +87,22 @@ class Job:
 
     def start(self: J) -> J:
         """Start on a background thread and return at once."""
-        # A coordinator that never started (e.g. Ctrl-C inside Thread.start) may be started again.
-        if self._coordinator is not None and self._coordinator.ident is not None:
-            raise RuntimeError(t(self.STARTED_KEY))
+        with self._starting:
+            # A coordinator that never started (e.g. Ctrl-C inside Thread.start) may be started again.
+            if self._coordinator is not None and self._coordinator.ident is not None:
+                raise RuntimeError(t(self.STARTED_KEY))
+            self._launch()
+        return self
+
+    def _launch(self) -> None:
+        """Start the coordinator (call with ``self._starting`` held)."""
         if self._done.is_set():  # cancelled before it started: every name is final already
-            return self
+            return
         # The thread runs in a copy of this context: its texts speak the starter's language.
         self._coordinator = threading.Thread(
             target=contextvars.copy_context().run, args=(self._run,), name=self.THREAD_NAME, daemon=True
         )
         self._coordinator.start()
-        return self
 
     def _run(self) -> None:
         """The job's work; it must end by calling :meth:`_finish` (in a ``finally``)."""
@@ -130,8 +138,9 @@ class Job:
     def cancel(self) -> None:
         """Send nothing more; names not yet sent end as ``cancelled`` (at once if it never started)."""
         self._cancel.set()
-        if self._coordinator is None or self._coordinator.ident is None:
-            self._finish()  # nothing was sent; a later start() only finds every name final
+        with self._starting:
+            if self._coordinator is None or self._coordinator.ident is None:
+                self._finish()  # nothing was sent; a later start() only finds every name final
 
     @property
     def finished(self) -> threading.Event:
@@ -144,8 +153,9 @@ class Job:
         After :meth:`cancel`, this returns once the requests in flight have their answers (waits
         between attempts end at once); nothing is sent after it returns.
         """
-        if self._coordinator is None:
-            self.start()
+        with self._starting:
+            if self._coordinator is None:
+                self._launch()
         self._done.wait(timeout)
         return {name: self.results[name] for name in self.names if name in self.results}
 

@@ -1,0 +1,104 @@
+"""The shared job model (sdk/jobs.Job) as a caller uses it: start, cancel and wait from
+several threads at once still run each name once."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from modelarts_widgets.emulator import Emulator
+from modelarts_widgets.sdk import BulkDelete, Session
+from modelarts_widgets.sdk.restore import BulkRestore
+from modelarts_widgets.sdk.trash import Trash
+
+
+def _at_once(count: int, action: Callable[[], object]) -> list[BaseException]:
+    """Run ``action`` on ``count`` threads released together; the exceptions they raised."""
+    barrier = threading.Barrier(count)
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            action()
+        except BaseException as exc:
+            raised.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    return raised
+
+
+def test_two_starts_at_once_start_one_delete(emulator: Emulator, session: Session) -> None:
+    names = sorted(emulator.store.names())[:20]
+    for name in names:  # one job a name: each try is a fresh race
+        job = BulkDelete(session, [name], backup=False)
+        raised = _at_once(2, job.start)
+        job.wait(20)
+        assert [type(exc) for exc in raised] == [RuntimeError]
+        assert emulator.count("DELETE", name) == 1
+        assert job.results[name]["is_success"]
+
+
+def test_two_waits_at_once_start_one_delete(emulator: Emulator, session: Session) -> None:
+    names = sorted(emulator.store.names())[:20]
+    for name in names:
+        job = BulkDelete(session, [name], backup=False)
+        assert _at_once(2, lambda job=job: job.wait(20)) == []
+        assert emulator.count("DELETE", name) == 1
+
+
+def test_two_restore_starts_at_once_create_each_config_once(
+    emulator: Emulator, session: Session, tmp_path: Path
+) -> None:
+    trash = Trash(tmp_path / "trash")
+    names = sorted(emulator.store.names())[:10]
+    deleted = BulkDelete(session, names, backup=trash)
+    deleted.run()
+    assert deleted.backup_path is not None
+    for name in names:
+        job = BulkRestore(session, deleted.backup_path, [name])
+        raised = _at_once(2, job.start)
+        job.wait(20)
+        assert [type(exc) for exc in raised] == [RuntimeError]
+        assert job.results[name] == {"is_success": True}
+    creates = [p for m, p, _ in emulator.requests if m == "POST"]
+    assert len(creates) == len(names)
+
+
+def test_a_skipped_name_ends_skipped_even_when_the_job_is_stopped_first(
+    emulator: Emulator, session: Session
+) -> None:
+    kept, other = sorted(emulator.store.names())[:2]
+    seen: list[tuple[str, str]] = []
+    job = BulkDelete(
+        session,
+        [kept, other],
+        skip={kept: "protected by 'prod-*'"},
+        on_status=lambda name, state, _result: seen.append((name, state)),
+    )
+    job.cancel()
+    results = job.wait(5)
+    assert results[kept] == {
+        "is_success": False,
+        "error_code": "Client.Protected",
+        "error_msg": "protected by 'prod-*'",
+    }
+    assert job.states[kept] == "skipped"
+    assert results[other]["error_code"] == "Client.Cancelled"
+    assert sorted(seen) == [(kept, "skipped"), (other, "cancelled")]
+    assert emulator.count("DELETE") == 0
+    assert emulator.count("GET", kept) == 0
+
+
+def test_both_jobs_are_imported_from_the_sdk_alike() -> None:
+    from modelarts_widgets import sdk
+    from modelarts_widgets.sdk.jobs import Job
+
+    assert issubclass(sdk.BulkDelete, Job)
+    assert sdk.BulkRestore is BulkRestore
+    assert issubclass(sdk.BulkRestore, Job)
