@@ -3,14 +3,18 @@ several threads at once still run each name once."""
 
 from __future__ import annotations
 
+import _thread
 import threading
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from modelarts_widgets.emulator import Emulator
 from modelarts_widgets.sdk import BulkDelete, Session
 from modelarts_widgets.sdk.restore import BulkRestore
 from modelarts_widgets.sdk.trash import Trash
+from tests.conftest import Background, wait_until
 
 
 def _at_once(count: int, action: Callable[[], object]) -> list[BaseException]:
@@ -102,3 +106,26 @@ def test_both_jobs_are_imported_from_the_sdk_alike() -> None:
     assert issubclass(sdk.BulkDelete, Job)
     assert sdk.BulkRestore is BulkRestore
     assert issubclass(sdk.BulkRestore, Job)
+
+
+def test_run_sees_an_interrupt_message_at_once(emulator: Emulator, session: Session) -> None:
+    """A kernel's interrupt message arrives as interrupt_main(), which wakes no blocked wait."""
+    first, second = sorted(emulator.store.names())[:2]
+    emulator.hold("delete")
+    job = BulkDelete(session, [first, second], concurrency=1, backup=False)
+    # Ctrl-C while the first DELETE is held; the second is released only once run() has seen it.
+    presses = Background(
+        lambda: emulator.wait_held(1, timeout=10),
+        _thread.interrupt_main,
+        lambda: wait_until(job._cancel.is_set, timeout=5),
+        emulator.release,
+    )
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            job.run()
+    finally:
+        emulator.release()
+    presses.join()
+    assert job.states == {first: "deleted", second: "cancelled"}
+    assert emulator.count("DELETE", second) == 0
+    assert second in emulator.store.names()

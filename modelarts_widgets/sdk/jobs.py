@@ -156,7 +156,13 @@ class Job:
         with self._starting:
             if self._coordinator is None:
                 self._launch()
-        self._done.wait(timeout)
+        if timeout is None:
+            # Polled, so that a Ctrl-C that comes as interrupt_main() (a kernel's interrupt
+            # message), which wakes no blocked wait, is seen at once.
+            while not self._done.wait(0.1):
+                pass
+        else:
+            self._done.wait(timeout)
         return {name: self.results[name] for name in self.names if name in self.results}
 
     def run(self) -> dict[str, Status]:
