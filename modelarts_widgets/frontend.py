@@ -27,6 +27,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .i18n import t
+from .sdk import settings
 
 
 def _version(module: str) -> str:
@@ -109,13 +110,13 @@ def data_dir() -> Path:
     try:
         from jupyter_core.paths import jupyter_data_dir
     except ImportError:  # a kernel without jupyter_core: the same rules, for the common platforms
-        if os.environ.get("JUPYTER_DATA_DIR"):
-            return Path(os.environ["JUPYTER_DATA_DIR"])
+        if settings.get(settings.JUPYTER_DATA_DIR):
+            return Path(settings.get(settings.JUPYTER_DATA_DIR) or "")
         if sys.platform == "darwin":
             return Path.home() / "Library" / "Jupyter"
-        if os.name == "nt" and os.environ.get("APPDATA"):
-            return Path(os.environ["APPDATA"]) / "jupyter"
-        base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        if os.name == "nt" and settings.get(settings.APPDATA):
+            return Path(settings.get(settings.APPDATA) or "") / "jupyter"
+        base = settings.get(settings.XDG_DATA_HOME) or str(Path.home() / ".local" / "share")
         return Path(base) / "jupyter"
     return Path(jupyter_data_dir())
 
@@ -125,7 +126,7 @@ def config_dir() -> Path:
     try:
         from jupyter_core.paths import jupyter_config_dir
     except ImportError:
-        return Path(os.environ.get("JUPYTER_CONFIG_DIR") or Path.home() / ".jupyter")
+        return Path(settings.get(settings.JUPYTER_CONFIG_DIR) or Path.home() / ".jupyter")
     return Path(jupyter_config_dir())
 
 
@@ -133,7 +134,7 @@ def runtime_dir() -> Path:
     try:
         from jupyter_core.paths import jupyter_runtime_dir
     except ImportError:
-        return Path(os.environ.get("JUPYTER_RUNTIME_DIR") or data_dir() / "runtime")
+        return Path(settings.get(settings.JUPYTER_RUNTIME_DIR) or data_dir() / "runtime")
     return Path(jupyter_runtime_dir())
 
 
@@ -238,7 +239,7 @@ def running_servers() -> list[dict[str, Any]]:
                 continue
             if isinstance(entry, dict):  # a file damaged into other JSON says nothing
                 found.append(entry)
-    parent = os.environ.get("JPY_PARENT_PID", "")
+    parent = (settings.get(settings.JPY_PARENT_PID) or "")
     found.sort(key=lambda s: str(s.get("pid")) != parent)
     return found
 
@@ -425,7 +426,7 @@ def diagnose(*, install: bool = True, data: Path | None = None, config: Path | N
         )
     )
     # On Windows JPY_PARENT_PID is a process handle, not the server's pid: it names no server.
-    parent = os.environ.get("JPY_PARENT_PID", "") if os.name != "nt" else ""
+    parent = (settings.get(settings.JPY_PARENT_PID) or "") if os.name != "nt" else ""
     checked: ServerInfo | None = None
     token = ""
     for entry in running_servers():

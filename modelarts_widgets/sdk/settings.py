@@ -45,6 +45,13 @@ NOT_FOUND_CODES = "MODELARTS_NOT_FOUND_CODES"
 TRASH_DIR = "MODELARTS_TRASH_DIR"
 TRASH_KEEP_DAYS = "MODELARTS_TRASH_KEEP_DAYS"
 TRASH_KEEP_FILES = "MODELARTS_TRASH_KEEP_FILES"
+# Jupyter's own: where the doctor looks for the user's front end and the running servers.
+JUPYTER_DATA_DIR = "JUPYTER_DATA_DIR"
+JUPYTER_CONFIG_DIR = "JUPYTER_CONFIG_DIR"
+JUPYTER_RUNTIME_DIR = "JUPYTER_RUNTIME_DIR"
+XDG_DATA_HOME = "XDG_DATA_HOME"
+APPDATA = "APPDATA"
+JPY_PARENT_PID = "JPY_PARENT_PID"
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(AK, "access key", "session"),
@@ -74,7 +81,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HTTP_PROXY", "proxy for http URLs", "transport"),
     Setting("ALL_PROXY", "proxy for any URL", "transport"),
     Setting("NO_PROXY", "hosts reached without a proxy", "transport"),
-    # The locale, when MODELARTS_LANGUAGE is unset.
+    # Jupyter's own, read by the doctor (frontend.py) when jupyter_core is not installed, and
+    # the server that started the kernel.
+    Setting(JUPYTER_DATA_DIR, "Jupyter's data folder", "frontend"),
+    Setting(JUPYTER_CONFIG_DIR, "Jupyter's config folder", "frontend"),
+    Setting(JUPYTER_RUNTIME_DIR, "Jupyter's runtime folder", "frontend"),
+    Setting(XDG_DATA_HOME, "base of Jupyter's data folder on Linux", "frontend"),
+    Setting(APPDATA, "base of Jupyter's data folder on Windows", "frontend"),
+    Setting(JPY_PARENT_PID, "pid of the server that started the kernel", "frontend"),
+    # The locale, when MODELARTS_LANGUAGE is unset (i18n.py reads these itself: the SDK imports it).
     Setting("LC_ALL", "locale", "i18n"),
     Setting("LC_MESSAGES", "locale of messages", "i18n"),
     Setting("LANG", "locale", "i18n"),
