@@ -239,7 +239,7 @@ def running_servers() -> list[dict[str, Any]]:
                 continue
             if isinstance(entry, dict):  # a file damaged into other JSON says nothing
                 found.append(entry)
-    parent = (settings.get(settings.JPY_PARENT_PID) or "")
+    parent = settings.get(settings.JPY_PARENT_PID) or ""
     found.sort(key=lambda s: str(s.get("pid")) != parent)
     return found
 

@@ -23,9 +23,8 @@ from .i18n import ljust, t, width
 from .report import DeletionReport, RestoreReport
 from .sdk import errors, states
 from .sdk.bulk import DEFAULT_DELETE_CONCURRENCY, BulkDelete, list_all_configs
-from .sdk.configs import config_exists
+from .sdk.configs import Status, config_exists
 from .sdk.errors import ModelArtsError
-from .sdk.estimator import Status
 from .sdk.names import is_valid_config_name
 from .sdk.restore import BulkRestore
 from .sdk.session import Session

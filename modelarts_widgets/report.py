@@ -11,8 +11,8 @@ from typing import Any
 
 from .i18n import ljust, t, width
 from .sdk import errors, states
+from .sdk.configs import Status
 from .sdk.errors import EXISTS
-from .sdk.estimator import Status
 from .sdk.text import visible
 
 # The one bucket each name of a real run ends in (spelled in .sdk.states), in summary order.

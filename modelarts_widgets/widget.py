@@ -17,9 +17,9 @@ from . import i18n
 from .choose import protect_patterns, protected_reason, protecting_pattern
 from .sdk import errors
 from .sdk.bulk import DEFAULT_DELETE_CONCURRENCY, BulkDelete, iter_config_pages
+from .sdk.configs import Status
 from .sdk.errors import CANCELLED as CANCELLED_CODE
 from .sdk.errors import ModelArtsError, hint_for
-from .sdk.estimator import Status
 from .sdk.jobs import Job
 from .sdk.restore import BulkRestore
 from .sdk.session import Session
@@ -749,8 +749,9 @@ class JobConfigTable(anywidget.AnyWidget):
         elif kind == "stop":
             self.stop()
         elif kind == "retry":
-            started = self._start_delete(self._failed_deletes()) is not None
-            self._reply(request, started, "retry")
+            busy = self._busy or self.running
+            started = not busy and self._start_delete(self._failed_deletes()) is not None
+            self._reply(request, started, "busy" if busy else "retry")
         elif kind == "undo":
             # Off the comm thread, like a restore: it reads the backup file.
             threading.Thread(

@@ -157,3 +157,34 @@ def test_the_kernel_messages_in_widget_py_and_the_page_types_agree() -> None:
         name = message.__name__
         typedef = js[js.rindex("@typedef {{", 0, js.index(f"}} {name}")) : js.index(f"}} {name}")]
         assert set(re.findall(r"(\w+)\??: ", typedef)) == set(message.__annotations__), name
+
+
+def test_retry_from_the_page_while_a_job_runs_says_a_job_is_running(
+    emulator: Emulator, table: JobConfigTable
+) -> None:
+    a, b = sorted(emulator.store.names())[:2]
+    emulator.faults.fail_names = {a: [500, "ModelArts.0010", "internal error"]}
+    table.selected = [a]
+    table.delete_selected()  # a fails: there is something to retry
+    emulator.faults.fail_names = {}
+    emulator.hold("delete")
+    table.selected = [b]
+    try:
+        table.delete_selected(wait=False)
+        emulator.wait_held(1)
+        recorder = Recorder(table)
+        front(table, {"type": "retry", "id": "q-12"})
+        [reply] = _replies(recorder)
+    finally:
+        emulator.release()
+    wait_until(lambda: not table.running)
+    assert reply == {
+        "type": "reply",
+        "id": "q-12",
+        "request": "retry",
+        "ok": False,
+        "reason": "busy",
+        "rejected": reply["rejected"],
+    }
+    assert "running" in str(reply["rejected"])
+    assert a in emulator.store.names()  # the retry sent nothing
