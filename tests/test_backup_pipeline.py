@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from modelarts_widgets.emulator import Emulator
-from modelarts_widgets.sdk import BulkDelete, Session
+from modelarts_widgets.sdk import BulkDelete, Session, bulk
 from modelarts_widgets.sdk import trash as trash_module
 from modelarts_widgets.sdk.estimator import delete_config
 from modelarts_widgets.sdk.trash import (
@@ -27,7 +27,7 @@ from tests.test_widget import wait_until
 
 
 def test_no_delete_is_sent_before_its_backup_line_is_on_disk_and_deletes_start_early(
-    emulator: Emulator, session: Session
+    emulator: Emulator, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     emulator.faults.latency = 0.02
     names = sorted(emulator.store.names())
@@ -40,7 +40,8 @@ def test_no_delete_is_sent_before_its_backup_line_is_on_disk_and_deletes_start_e
             violations.append(name)
         return delete_config(s, name)
 
-    run = BulkDelete(session, names, concurrency=2, delete=checked_delete)
+    monkeypatch.setattr(bulk, "delete_tolerating_gone", checked_delete)  # checks the disk first
+    run = BulkDelete(session, names, concurrency=2)
     original_open = run._open_backup
 
     def remember(pending: list[str]) -> Any:

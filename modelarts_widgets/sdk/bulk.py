@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from modelarts_widgets.i18n import t
 
@@ -199,7 +199,6 @@ class BulkDelete(Job):
         on_status: OnStatus | None = None,
         skip: dict[str, str] | None = None,
         backup: Trash | bool = True,
-        delete: Callable[[Session, str], Status] = delete_tolerating_gone,
     ) -> None:
         super().__init__(session, list(dict.fromkeys(names)), concurrency, on_status)
         # One connection per request in flight: the DELETEs and, beside them, the backup reads,
@@ -209,7 +208,6 @@ class BulkDelete(Job):
         self.backup_path: Path | None = None
         self.backed_up: list[str] = []
         self._skip = dict(skip or {})
-        self._delete = delete
         # Each pool keeps its own number of requests in flight (a worker waiting out a
         # Retry-After frees its slot for another, which is why each pool runs more workers than
         # slots): self._calls (GATED) for the DELETEs, a view of its own for the reads.
@@ -295,7 +293,7 @@ class BulkDelete(Job):
 
     def _delete_one(self, name: str) -> Status:
         try:
-            return self._delete(self._calls, name)
+            return delete_tolerating_gone(self._calls, name)
         finally:
             self._delete_gate.release()
 
