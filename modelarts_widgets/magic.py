@@ -31,13 +31,14 @@ from .sdk.session import Session
 from .sdk.text import visible
 from .sdk.trash import Trash
 
-# Catalog keys of the marks (literal, so the catalog test sees each one used).
+# The marks are the report's outcome words (literal keys, so the catalog test sees each used);
+# a failure is shouted, as a terminal line has no colour. The magic skips only protected names.
 _MARK_KEYS = {
-    states.DELETED: "magic.mark.deleted",
-    states.ALREADY_GONE: "magic.mark.already_gone",
-    states.FAILED: "magic.mark.failed",
-    states.CANCELLED: "magic.mark.cancelled",
-    states.SKIPPED: "magic.mark.skipped",
+    states.DELETED: "report.outcome.deleted",
+    states.ALREADY_GONE: "report.outcome.already_gone",
+    states.FAILED: "report.outcome.failed",
+    states.CANCELLED: "report.outcome.not_sent",
+    states.SKIPPED: "report.outcome.protected",
 }
 
 # argparse words its errors in English only: each shape it uses here, as a catalog key.
@@ -88,7 +89,8 @@ def _mark(state: str) -> str:
     if state not in _MARK_KEYS:
         return state
     widest = max(width(t(key)) for key in _MARK_KEYS.values())
-    return ljust(t(_MARK_KEYS[state]), widest)
+    mark = t(_MARK_KEYS[state])
+    return ljust(mark.upper() if state == states.FAILED else mark, widest)
 
 
 def _criteria(args: Any) -> str:

@@ -108,7 +108,7 @@ def test_protected_names_survive_and_are_reported(
     assert f"{len(prod)} protected (skipped)" in repr(report)
 
 
-def test_protected_names_go_through_the_jobs_skip_list_and_show_as_skipped(
+def test_protected_names_go_through_the_jobs_skip_list_and_show_as_protected(
     emulator: Emulator,
     ip: InteractiveShell,
     monkeypatch: pytest.MonkeyPatch,
@@ -121,7 +121,7 @@ def test_protected_names_go_through_the_jobs_skip_list_and_show_as_skipped(
     out = capsys.readouterr().out
     # Each name's fate is printed as the job gives it, the protected ones too.
     for name in prod:
-        assert re.search(rf"^  skipped +{re.escape(name)}  Client\.Protected: ", out, re.MULTILINE), out
+        assert re.search(rf"^  protected +{re.escape(name)}  Client\.Protected: ", out, re.MULTILINE), out
     assert re.search(rf"^  deleted +{re.escape(plain[0])}$", out, re.MULTILINE), out
     assert "Deleting 1 config…" in out
     assert report.backed_up == plain

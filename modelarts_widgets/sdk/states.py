@@ -5,7 +5,7 @@ A job (:class:`.bulk.BulkDelete`, :class:`.restore.BulkRestore`) moves each name
 ``on_status(name, state, result)``. The widget sends these strings to the page, which labels
 them from the catalogs' ``page.state.<state>`` keys (``tests/test_states.py`` checks that the
 catalogs, ``js/widget.js`` and this module agree); the magic marks them with
-``magic.mark.*``. The report groups results into its own buckets (:data:`NOT_SENT`,
+the report's ``report.outcome.*`` words. The report groups results into its own buckets (:data:`NOT_SENT`,
 :data:`PROTECTED`, ...), derived from the result dict rather than from these states.
 """
 
