@@ -5,6 +5,7 @@ CA bundles, proxies (item 6), and failures that say where (item 7)."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -224,3 +225,65 @@ def test_a_bulk_run_against_an_unreachable_endpoint_stops_early(emulator: Emulat
         assert result["error_code"] == errors.CANCELLED
         assert result["error_msg"].startswith("Not sent: the endpoint could not be reached")
         assert "refused" in result["error_msg"]
+
+
+@pytest.fixture
+def blackholed() -> Iterator[str]:
+    """An endpoint whose SYNs go unanswered: a listener whose accept queue is full (Linux drops them)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(4):
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(("127.0.0.1", port))
+        fillers.append(filler)
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        pytest.skip("this system answers connections beyond a full accept queue")
+    except OSError:
+        pass
+    yield f"http://127.0.0.1:{port}"
+    for filler in fillers:
+        filler.close()
+    listener.close()
+
+
+def test_a_blackholed_endpoint_fails_within_two_seconds_in_the_widget_and_the_magic(blackholed: str) -> None:
+    """Issue 15: the first error within 2 s; the 5 s connect timeout made it 5 s when SYNs go unanswered."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from modelarts_widgets import JobConfigTable
+
+    env = {
+        "HUAWEICLOUD_SDK_AK": "AK",
+        "HUAWEICLOUD_SDK_SK": "SK",
+        "HUAWEICLOUD_SDK_PROJECT_ID": "p1",
+        "MODELARTS_REGION": "r1",
+        "MODELARTS_ENDPOINT": blackholed,
+    }
+    started = time.monotonic()
+    table = JobConfigTable(session=Session(environ=env))
+    table.wait_loaded(30)
+    assert time.monotonic() - started < 2
+    assert table.error.get("code") == errors.UNREACHABLE, table.error
+    table.close()
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "modelarts_widgets")
+    shell.user_ns["blackholed_session"] = Session(environ=env)
+    started = time.monotonic()
+    with pytest.raises(Exception, match="timed out while connecting"):
+        shell.run_line_magic("modelarts_delete", "--match 'x*' --session blackholed_session")
+    assert time.monotonic() - started < 2
+
+
+def test_an_endpoint_once_reached_keeps_the_full_connect_timeout(emulator: Emulator) -> None:
+    """The short first connect is for an endpoint never reached; later connects get the setting."""
+    session = Session(environ=emulator.env())
+    session.call("GET", "/training-job-configs")
+    assert session._api._connect_timeout() == session._api.timeout[0]
+    fresh = Session(environ=emulator.env(), timeout=(8.0, 30.0))
+    assert fresh._api._connect_timeout() == 8.0  # an explicit setting is kept from the start
