@@ -25,6 +25,7 @@ from modelarts_widgets.sdk import (
     errors,
     list_all_configs,
 )
+from tests.conftest import wait_until
 from tests.helpers_transport import _private_ca, _session
 
 
@@ -287,3 +288,31 @@ def test_an_endpoint_once_reached_keeps_the_full_connect_timeout(emulator: Emula
     assert session._api._connect_timeout() == session._api.timeout[0]
     fresh = Session(environ=emulator.env(), timeout=(8.0, 30.0))
     assert fresh._api._connect_timeout() == 8.0  # an explicit setting is kept from the start
+
+
+def test_a_first_connect_that_times_out_while_others_reached_the_endpoint_is_resent(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The short first connect must not stop a bulk run of a fresh session whose endpoint answers."""
+    from modelarts_widgets.sdk import transport
+
+    emulator.faults.latency = 0.2  # the first wave is sent before any answer
+    names = sorted(emulator.store.names())[:12]
+    session = Session(environ=emulator.env())
+    real_send = transport.send
+    entered: list[bool] = []
+    timed_out: list[bool] = []
+
+    def one_slow_connect(*args: object, **kwargs: object) -> object:
+        entered.append(session._api._reached.is_set())
+        if len(entered) == 2 and not entered[-1]:  # a first connect of the first wave
+            wait_until(session._api._reached.is_set)  # another request reached the endpoint
+            timed_out.append(True)
+            raise TransportError("timed out while connecting; nothing was sent", errors.UNREACHABLE)
+        return real_send(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(transport, "send", one_slow_connect)
+    results = BulkDelete(session, names, concurrency=4).run()
+    assert timed_out
+    assert all(r.get("is_success") for r in results.values()), results
+    assert not set(names) & emulator.store.names()

@@ -539,6 +539,7 @@ class ApiClient:
             self._check_cancel()  # signing may have waited for a renewal
             sent_at = time.monotonic()
             remaining = budget - spent
+            first_connect = self.first_connect is not None and not self._reached.is_set()
             connect = min(self._connect_timeout(), remaining)
             try:
                 response = send(
@@ -553,6 +554,15 @@ class ApiClient:
                 )
             except errors.TransportError as exc:
                 spent += time.monotonic() - sent_at
+                if first_connect and exc.error_code == errors.UNREACHABLE and self._reached.is_set():
+                    # The short first connect failed while other requests reached the endpoint
+                    # (a busy accept queue): nothing was sent; connect again with the full timeout.
+                    log.info(
+                        "%s failed (%s) on a first connect; the endpoint answers: resending",
+                        where,
+                        exc.error_code,
+                    )
+                    continue
                 if exc.error_code == errors.UNREACHABLE and self.on_unreachable is not None:
                     self.on_unreachable(f"{exc.error_code}: {exc.error_msg}")
                 retryable = exc.error_code == errors.CONNECTION and method in SAFE_METHODS
