@@ -5,6 +5,7 @@ CA bundles, proxies (item 6), and failures that say where (item 7)."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -24,6 +25,7 @@ from modelarts_widgets.sdk import (
     errors,
     list_all_configs,
 )
+from tests.conftest import wait_until
 from tests.helpers_transport import _private_ca, _session
 
 
@@ -224,3 +226,93 @@ def test_a_bulk_run_against_an_unreachable_endpoint_stops_early(emulator: Emulat
         assert result["error_code"] == errors.CANCELLED
         assert result["error_msg"].startswith("Not sent: the endpoint could not be reached")
         assert "refused" in result["error_msg"]
+
+
+@pytest.fixture
+def blackholed() -> Iterator[str]:
+    """An endpoint whose SYNs go unanswered: a listener whose accept queue is full (Linux drops them)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(4):
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(("127.0.0.1", port))
+        fillers.append(filler)
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        pytest.skip("this system answers connections beyond a full accept queue")
+    except OSError:
+        pass
+    yield f"http://127.0.0.1:{port}"
+    for filler in fillers:
+        filler.close()
+    listener.close()
+
+
+def test_a_blackholed_endpoint_fails_within_two_seconds_in_the_widget_and_the_magic(blackholed: str) -> None:
+    """Issue 15: the first error within 2 s; the 5 s connect timeout made it 5 s when SYNs go unanswered."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from modelarts_widgets import JobConfigTable
+
+    env = {
+        "HUAWEICLOUD_SDK_AK": "AK",
+        "HUAWEICLOUD_SDK_SK": "SK",
+        "HUAWEICLOUD_SDK_PROJECT_ID": "p1",
+        "MODELARTS_REGION": "r1",
+        "MODELARTS_ENDPOINT": blackholed,
+    }
+    started = time.monotonic()
+    table = JobConfigTable(session=Session(environ=env))
+    table.wait_loaded(30)
+    assert time.monotonic() - started < 2
+    assert table.error.get("code") == errors.UNREACHABLE, table.error
+    table.close()
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "modelarts_widgets")
+    shell.user_ns["blackholed_session"] = Session(environ=env)
+    started = time.monotonic()
+    with pytest.raises(Exception, match="timed out while connecting"):
+        shell.run_line_magic("modelarts_delete", "--match 'x*' --session blackholed_session")
+    assert time.monotonic() - started < 2
+
+
+def test_an_endpoint_once_reached_keeps_the_full_connect_timeout(emulator: Emulator) -> None:
+    """The short first connect is for an endpoint never reached; later connects get the setting."""
+    session = Session(environ=emulator.env())
+    session.call("GET", "/training-job-configs")
+    assert session._api._connect_timeout() == session._api.timeout[0]
+    fresh = Session(environ=emulator.env(), timeout=(8.0, 30.0))
+    assert fresh._api._connect_timeout() == 8.0  # an explicit setting is kept from the start
+
+
+def test_a_first_connect_that_times_out_while_others_reached_the_endpoint_is_resent(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The short first connect must not stop a bulk run of a fresh session whose endpoint answers."""
+    from modelarts_widgets.sdk import transport
+
+    emulator.faults.latency = 0.2  # the first wave is sent before any answer
+    names = sorted(emulator.store.names())[:12]
+    session = Session(environ=emulator.env())
+    real_send = transport.send
+    entered: list[bool] = []
+    timed_out: list[bool] = []
+
+    def one_slow_connect(*args: object, **kwargs: object) -> object:
+        entered.append(session._api._reached.is_set())
+        if len(entered) == 2 and not entered[-1]:  # a first connect of the first wave
+            wait_until(session._api._reached.is_set)  # another request reached the endpoint
+            timed_out.append(True)
+            raise TransportError("timed out while connecting; nothing was sent", errors.UNREACHABLE)
+        return real_send(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(transport, "send", one_slow_connect)
+    results = BulkDelete(session, names, concurrency=4).run()
+    assert timed_out
+    assert all(r.get("is_success") for r in results.values()), results
+    assert not set(names) & emulator.store.names()

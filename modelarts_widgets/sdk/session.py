@@ -20,6 +20,7 @@ from .throttle import InFlightGate
 from .transport import (
     DEFAULT_MAX_RETRY_WAIT,
     DEFAULT_TIMEOUT,
+    FIRST_CONNECT_TIMEOUT,
     ApiClient,
     OnUnreachable,
     RetryPolicy,
@@ -192,6 +193,8 @@ class Session:
             http=self._http,
             timeout=self._timeout,
             retry=self._retry,
+            # The default timeout fails fast on an endpoint never reached; an explicit one is kept.
+            first_connect=FIRST_CONNECT_TIMEOUT if self._timeout == DEFAULT_TIMEOUT else None,
             proxies=self._proxies_for(base),
         )
 

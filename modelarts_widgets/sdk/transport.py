@@ -46,6 +46,10 @@ from .throttle import AdaptiveThrottle, Pacer
 log = logging.getLogger("modelarts_widgets")
 
 DEFAULT_TIMEOUT = (5.0, 30.0)
+# Connect timeout while an endpoint has never answered (with the default timeout): a blackholed
+# address must show its error within 2 s, not after the full 5 s. One lost SYN (resent after 1 s)
+# still gets through; once the endpoint has answered, connects get the full setting.
+FIRST_CONNECT_TIMEOUT = 1.5
 DEFAULT_MAX_RETRIES = 5
 DEFAULT_BACKOFF = 0.5
 DEFAULT_MAX_RETRY_WAIT = 60.0
@@ -421,6 +425,7 @@ class ApiClient:
         cancel: threading.Event | None = None,
         on_unreachable: OnUnreachable | None = None,
         throttle: Pacer | None = None,
+        first_connect: float | None = None,
     ) -> None:
         self.base_url = check_endpoint(base_url)
         self.credentials = credentials
@@ -432,6 +437,9 @@ class ApiClient:
         self.on_unreachable = on_unreachable
         # Paces every attempt to this endpoint once it throttles; scoped views share it.
         self.throttle: Pacer = throttle or AdaptiveThrottle()
+        # ``first_connect`` caps the connect timeout until the endpoint first answers (scoped views share it).
+        self.first_connect = first_connect
+        self._reached = threading.Event()
         self._host = urlsplit(self.base_url).netloc
         self._prefix = urlsplit(self.base_url).path.rstrip("/")
 
@@ -444,6 +452,12 @@ class ApiClient:
         clone.cancel = cancel
         clone.on_unreachable = on_unreachable
         return clone
+
+    def _connect_timeout(self) -> float:
+        """The connect timeout: ``first_connect`` at most while the endpoint has never answered."""
+        if self.first_connect is not None and not self._reached.is_set():
+            return min(self.timeout[0], self.first_connect)
+        return self.timeout[0]
 
     def _cancel_event(self) -> threading.Event | None:
         # A client without its own event (the IAM login) takes the one of the call it works for:
@@ -525,7 +539,8 @@ class ApiClient:
             self._check_cancel()  # signing may have waited for a renewal
             sent_at = time.monotonic()
             remaining = budget - spent
-            connect = min(self.timeout[0], remaining)
+            first_connect = self.first_connect is not None and not self._reached.is_set()
+            connect = min(self._connect_timeout(), remaining)
             try:
                 response = send(
                     self.http,
@@ -539,6 +554,15 @@ class ApiClient:
                 )
             except errors.TransportError as exc:
                 spent += time.monotonic() - sent_at
+                if first_connect and exc.error_code == errors.UNREACHABLE and self._reached.is_set():
+                    # The short first connect failed while other requests reached the endpoint
+                    # (a busy accept queue): nothing was sent; connect again with the full timeout.
+                    log.info(
+                        "%s failed (%s) on a first connect; the endpoint answers: resending",
+                        where,
+                        exc.error_code,
+                    )
+                    continue
                 if exc.error_code == errors.UNREACHABLE and self.on_unreachable is not None:
                     self.on_unreachable(f"{exc.error_code}: {exc.error_msg}")
                 retryable = exc.error_code == errors.CONNECTION and method in SAFE_METHODS
@@ -550,6 +574,7 @@ class ApiClient:
                 self._wait(delay)
                 continue
             spent += time.monotonic() - sent_at
+            self._reached.set()
             status = response.status_code
             answered(status)
             log.debug("%s -> %s in %.0f ms", where, status, (time.monotonic() - signed_at) * 1000)
