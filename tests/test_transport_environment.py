@@ -196,6 +196,9 @@ def test_a_failing_proxy_is_named_as_the_proxy(emulator: Emulator, proxy: str) -
     assert result["error_code"] == errors.UNREACHABLE
     assert f"proxy http://{address}" in result["error_msg"]
     assert "SECRET-proxy" not in result["error_msg"]
+    with pytest.raises(TransportError) as caught:
+        Session(environ=env).call("GET", "/training-job-configs")
+    assert str(caught.value).lower().count("nothing was sent") == 1  # said once, by the hint
 
 
 # -- 7. failures say where -------------------------------------------------------------------------
@@ -276,9 +279,10 @@ def test_a_blackholed_endpoint_fails_within_two_seconds_in_the_widget_and_the_ma
     shell.run_line_magic("load_ext", "modelarts_widgets")
     shell.user_ns["blackholed_session"] = Session(environ=env)
     started = time.monotonic()
-    with pytest.raises(Exception, match="timed out while connecting"):
+    with pytest.raises(Exception, match="timed out while connecting") as caught:
         shell.run_line_magic("modelarts_delete", "--match 'x*' --session blackholed_session")
     assert time.monotonic() - started < 2
+    assert str(caught.value).lower().count("nothing was sent") == 1  # said once, by the hint
 
 
 def test_an_endpoint_once_reached_keeps_the_full_connect_timeout(emulator: Emulator) -> None:
