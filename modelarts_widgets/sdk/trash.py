@@ -143,6 +143,17 @@ def _read_head(path: Path) -> bytes:
 _OLD_FIELD = re.compile(rb'"(format|created_at|project_id|region|endpoint)":\s*("(?:[^"\\]|\\.)*")')
 
 
+def _first_format_header(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The header of a backup in the first format (one JSON document), as BackupInfo fields."""
+    return {
+        "created_at": str(fields.get("created_at", "")),
+        "project_id": str(fields.get("project_id", "")),
+        "region": str(fields.get("region", "")),
+        "endpoint": _host(str(fields.get("endpoint", ""))),
+        "version": 1,
+    }
+
+
 @dataclass(frozen=True)
 class BackupInfo:
     """A backup file's header: what listing the trash reads (never the configs themselves).
@@ -184,14 +195,7 @@ class BackupInfo:
         fields = {k.decode(): json.loads(v) for k, v in _OLD_FIELD.findall(before_configs)}
         if fields.get("format") != FORMAT:
             raise ValueError(t("trash.not_backup", file=path.name))
-        return cls(
-            path=path,
-            created_at=str(fields.get("created_at", "")),
-            project_id=str(fields.get("project_id", "")),
-            region=str(fields.get("region", "")),
-            endpoint=_host(str(fields.get("endpoint", ""))),
-            version=1,
-        )
+        return cls(path=path, **_first_format_header(fields))
 
     @classmethod
     def _from_header(cls, path: Path, data: Any) -> BackupInfo:
@@ -255,11 +259,7 @@ class BackupFile(BackupInfo):
             _check_entry(key, entry, configs, problems)
         return cls(
             path=path,
-            created_at=str(data.get("created_at", "")),
-            project_id=str(data.get("project_id", "")),
-            region=str(data.get("region", "")),
-            endpoint=_host(str(data.get("endpoint", ""))),
-            version=1,
+            **_first_format_header(data),
             configs=configs,
             problems=problems,
         )
