@@ -196,9 +196,7 @@ class BulkRestore(Job):
         if self._lookup(name) is not None:
             return SKIPPED, errors.failure(EXISTS, t("restore.exists", name=name))
         last: errors.ModelArtsError | None = None
-        attempts = 0
-        while attempts < RESEND_ATTEMPTS:
-            attempts += 1
+        for _ in range(RESEND_ATTEMPTS):
             try:
                 self._calls.call("POST", CONFIGS, json_body=body)
             except errors.ModelArtsError as exc:
@@ -224,5 +222,5 @@ class BulkRestore(Job):
                 )
         assert last is not None
         return FAILED, errors.failure(
-            last.error_code or "", t("restore.not_created", error=last.error_msg, attempts=attempts)
+            last.error_code or "", t("restore.not_created", error=last.error_msg, attempts=RESEND_ATTEMPTS)
         )
