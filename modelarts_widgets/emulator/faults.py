@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import random
 import threading
@@ -47,6 +48,18 @@ class Faults:
     # Operations (see OPERATIONS) whose requests wait, once authenticated, until the test calls
     # Emulator.release(): a request held in flight for as long as the test needs, no sleeps.
     hold: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_ready", True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # A setting changed in place (``em.faults.error_rate = 2``) is checked as the constructor's
+        # Emulator and the HTTP route check theirs: a bad value raises and nothing changes.
+        if getattr(self, "_ready", False):
+            trial = copy.copy(self)
+            object.__setattr__(trial, name, value)
+            trial.check()
+        object.__setattr__(self, name, value)
 
     def retry_after_header(self) -> str:
         if self.retry_after_value is not None:
@@ -139,8 +152,8 @@ class FaultInjector:
         trial = Faults(**{**asdict(self.faults), **changes})
         trial.check()
         with self._lock:
-            for key, value in changes.items():
-                setattr(self.faults, key, value)
+            for key, value in changes.items():  # checked together above, whatever their order
+                object.__setattr__(self.faults, key, value)
             if "seed" in changes:
                 self._rng = random.Random(changes["seed"])
         return self.faults
