@@ -96,11 +96,18 @@ ERROR_STATUS: dict[str, int] = {
     "ModelArts.0202": 401,
     "ModelArts.0203": 401,
     "ModelArts.0212": 401,
+    "ModelArts.0205": 401,
+    "ModelArts.0207": 401,
+    "ModelArts.0208": 401,
     "ModelArts.0206": 403,
     "ModelArts.0210": 403,
     "ModelArts.0108": 403,
     "ModelArts.0112": 403,
     "ModelArts.4504": 401,
+    "ModelArts.6201": 401,
+    "ModelArts.6203": 401,
+    "ModelArts.4116": 403,
+    "ModelArts.4118": 403,
     "ModelArts.6100": 408,
     "ModelArts.6101": 429,
     "ModelArts.0010": 500,
@@ -113,8 +120,9 @@ ERROR_STATUS: dict[str, int] = {
     "APIGW.0308": 429,
 }
 
-# Codes the table lists with a second status ("401/403").
-OTHER_STATUS: dict[str, tuple[int, ...]] = {"ModelArts.0203": (403,)}
+# Codes the table lists with a second status: 0203 as "401/403", 0206 in the 401 row of
+# 0205-0208 and in a 403 row of its own.
+OTHER_STATUS: dict[str, tuple[int, ...]] = {"ModelArts.0203": (403,), "ModelArts.0206": (401,)}
 
 
 class ContractError(Exception):
