@@ -41,6 +41,18 @@ from modelarts_widgets.emulator import Emulator, Faults
         {"deny": ["bogus"]},
         {"deny": "delete"},
         {"seed": "x"},
+        {"kinds": None},
+        {"fault_methods": ["BREW"]},
+        {"fault_methods": "POST"},
+        {"trickle": -1},
+        {"trickle": "x"},
+        {"redirect_status": 200},
+        {"redirect_status": "307"},
+        {"redirect_to": 5},
+        {"total_count": "x"},
+        {"total_count": True},
+        {"null_when_empty": "yes"},
+        {"retry_after_value": 5},
     ],
 )
 def test_bad_fault_settings_are_refused_and_change_nothing(
