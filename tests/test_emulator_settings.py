@@ -89,6 +89,9 @@ def test_bad_fault_settings_set_in_place_are_refused_too(emulator: Emulator, cha
     with pytest.raises(ValueError):
         setattr(emulator.faults, key, value)
     assert emulator.faults.as_dict() == before
+    with pytest.raises(AttributeError, match="error_rte"):
+        emulator.faults.error_rte = 0.5  # type: ignore[attr-defined]  # a typo is not a new setting
+    assert emulator.faults.as_dict() == before
     emulator.faults.error_rate = 1.0  # good values still go in, one at a time
     emulator.faults.kinds = ["500"]
     assert (emulator.faults.error_rate, emulator.faults.kinds) == (1.0, ["500"])

@@ -59,6 +59,8 @@ class Faults:
         # A setting changed in place (``em.faults.error_rate = 2``) is checked as the constructor's
         # Emulator and the HTTP route check theirs: a bad value raises and nothing changes.
         if getattr(self, "_ready", False):
+            if name not in _SETTINGS:
+                raise AttributeError(f"Unknown fault setting: {name}; known: {', '.join(sorted(_SETTINGS))}")
             trial = copy.copy(self)
             object.__setattr__(trial, name, value)
             trial.check()
@@ -129,6 +131,9 @@ class Faults:
             raise ValueError(
                 f"retry_after_value is the raw header text or null, not {self.retry_after_value!r}"
             )
+
+
+_SETTINGS = frozenset(f.name for f in fields(Faults))
 
 
 def _number(value: Any) -> bool:
