@@ -81,6 +81,70 @@ def test_a_valid_create_gets_engine_and_flavor_fields_from_the_ids(
     assert stored["spec_code"] == "modelarts.vm.gpu.p100"
 
 
+# The details page's pool and mount fields (§2.3), which live create bodies send (§2.4).
+VOLUMES = [
+    {"nfs": {"id": "43b3", "src_path": "192.168.8.150:/", "dest_path": "/home/work/nas", "read_only": False}},
+    {"host_path": {"src_path": "/root/work", "dest_path": "/home/mind", "read_only": False}},
+]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"pool_id": 123},
+        {"pool_id": ["pool1"]},
+        {"volumes": "/home/work/nas"},
+        {"volumes": {"nfs": VOLUMES[0]["nfs"]}},
+        {"volumes": [1]},
+        {"volumes": [{}]},
+        {"volumes": [{"s3": {"src_path": "/a", "dest_path": "/b"}}]},
+        {"volumes": [{**VOLUMES[0], **VOLUMES[1]}]},
+        {"volumes": [{"host_path": "/root/work"}]},
+        {"volumes": [{"nfs": {**VOLUMES[0]["nfs"], "src_path": 1}}]},
+        {"volumes": [{"host_path": {"src_path": "/root/work"}}]},
+        {"volumes": [{"nfs": {**VOLUMES[0]["nfs"], "read_only": "no"}}]},
+        {"volumes": [{"nfs": {**VOLUMES[0]["nfs"], "id": 7}}]},
+        {"flavor": "modelarts.vm.cpu.8u"},
+        {"flavor": {"code": 8}},
+    ],
+)
+def test_the_pool_mount_and_flavor_fields_are_checked_by_their_documented_types(
+    emulator: Emulator, session: Session, change: dict[str, Any]
+) -> None:
+    # Fields the create page does not list but live bodies carry are typed by the details page:
+    # a client that sends them wrong is told so, create and update alike, and nothing is stored.
+    (key,) = change
+    before = emulator.store.snapshot()
+    answer = _post(session, {**GOOD_BODY, **change})
+    assert answer.get("status") == 400, answer
+    assert answer["error_code"] == "ModelArts.0104"
+    assert key in answer["error_msg"]
+    name = sorted(before)[0]
+    update = {k: v for k, v in GOOD_BODY.items() if k != "config_name"}
+    from modelarts_widgets.sdk import ModelArtsError
+
+    with pytest.raises(ModelArtsError, match=key) as caught:
+        session.call("PUT", f"/training-job-configs/{name}", json_body={**update, "model_id": 0, **change})
+    assert caught.value.status == 400
+    assert emulator.store.snapshot() == before
+
+
+def test_the_documented_pool_and_mounts_are_taken_and_shown(emulator: Emulator, session: Session) -> None:
+    body = {
+        **GOOD_BODY,
+        "pool_id": "pool9928813f",
+        "volumes": VOLUMES,
+        "flavor": {"code": "modelarts.vm.cpu.8u"},
+    }
+    assert _post(session, body) == {"is_success": True}
+    details = session.call("GET", "/training-job-configs/body-check")
+    assert (details["pool_id"], details["volumes"]) == ("pool9928813f", VOLUMES)
+    # Empty values are a config without a pool or mounts.
+    assert _post(session, {**GOOD_BODY, "config_name": "no-pool", "pool_id": "", "volumes": []}) == {
+        "is_success": True
+    }
+
+
 OPTIONAL_FIELDS = (
     "config_desc",
     "model_id",

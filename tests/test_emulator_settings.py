@@ -41,6 +41,18 @@ from modelarts_widgets.emulator import Emulator, Faults
         {"deny": ["bogus"]},
         {"deny": "delete"},
         {"seed": "x"},
+        {"kinds": None},
+        {"fault_methods": ["BREW"]},
+        {"fault_methods": "POST"},
+        {"trickle": -1},
+        {"trickle": "x"},
+        {"redirect_status": 200},
+        {"redirect_status": "307"},
+        {"redirect_to": 5},
+        {"total_count": "x"},
+        {"total_count": True},
+        {"null_when_empty": "yes"},
+        {"retry_after_value": 5},
     ],
 )
 def test_bad_fault_settings_are_refused_and_change_nothing(
@@ -52,6 +64,37 @@ def test_bad_fault_settings_are_refused_and_change_nothing(
     assert emulator.faults.as_dict() == before
     with pytest.raises(ValueError):
         Emulator(faults=Faults(**changes))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"kinds": ["500", "teapot"]},
+        {"error_rate": 1.5},
+        {"error_rate": -0.1},
+        {"error_rate": float("nan")},
+        {"latency": -1},
+        {"deny": ["bogus"]},
+        {"fail_names": {"a": [404, "ModelArts.0104", "the table pairs 0104 with 400"]}},
+        {"error_rate": 0.5, "kinds": []},
+    ],
+)
+def test_bad_fault_settings_set_in_place_are_refused_too(emulator: Emulator, changes: dict[str, Any]) -> None:
+    # em.faults.<setting> = value is how tests and notebooks change a running emulator: a bad value
+    # raises there as it does over HTTP and in the constructor, and the setting stays as it was.
+    *first, (key, value) = changes.items()  # the last one is bad where the others are not
+    for good_key, good_value in first:
+        setattr(emulator.faults, good_key, good_value)
+    before = emulator.faults.as_dict()
+    with pytest.raises(ValueError):
+        setattr(emulator.faults, key, value)
+    assert emulator.faults.as_dict() == before
+    with pytest.raises(AttributeError, match="error_rte"):
+        emulator.faults.error_rte = 0.5  # type: ignore[attr-defined]  # a typo is not a new setting
+    assert emulator.faults.as_dict() == before
+    emulator.faults.error_rate = 1.0  # good values still go in, one at a time
+    emulator.faults.kinds = ["500"]
+    assert (emulator.faults.error_rate, emulator.faults.kinds) == (1.0, ["500"])
 
 
 def test_the_command_line_refuses_bad_settings() -> None:

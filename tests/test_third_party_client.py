@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from modelarts_widgets.emulator import Emulator
+from modelarts_widgets.sdk import Estimator, Session
 
 openstack_connection = pytest.importorskip(
     "openstack.connection", reason="openstacksdk is not installed (it comes with otcextensions)"
@@ -130,3 +131,32 @@ def test_a_wrong_password_is_refused(emulator: Emulator) -> None:
     with pytest.raises(openstack_exceptions.SDKException, match="password is wrong"):
         log_in_and_list()
     assert emulator.count("GET") == 0
+
+
+def test_its_pool_and_mounts_are_taken_and_our_update_keeps_them(
+    emulator: Emulator, session: Session, modelarts: Any
+) -> None:
+    # otcextensions types volumes as nfs / host_path mounts (its VolumeSpec), as the details page
+    # does: what it sends passes the emulator's checks, and our read-modify-write keeps it.
+    pool = {
+        "pool_id": "pool9928813f",
+        "volumes": [
+            {
+                "nfs": {
+                    "id": "43b3",
+                    "src_path": "192.168.8.150:/",
+                    "dest_path": "/home/work/nas",
+                    "read_only": False,
+                }
+            },
+            {"host_path": {"src_path": "/root/work", "dest_path": "/home/mind", "read_only": True}},
+        ],
+    }
+    modelarts.create_training_job_config(config_name="otc-pooled", **FULL_BODY, **pool)
+    config = Estimator(modelarts_session=session, config_name="otc-pooled")
+    assert config.update_job_configs(inputs="/bucket/other-data/") == {"is_success": True}
+    stored = emulator.store.snapshot()["otc-pooled"]
+    assert {k: stored[k] for k in pool} == pool
+    assert stored["data_url"] == "/bucket/other-data/"
+    got = modelarts.get_training_job_config("otc-pooled")
+    assert (got.pool_id, len(got.volumes)) == ("pool9928813f", 2)

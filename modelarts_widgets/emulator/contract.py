@@ -53,7 +53,9 @@ DATA_FIELDS = ("data_url", "dataset_id", "dataset_version_id", "data_source")
 # Fields the update page marks mandatory; the update body is the create body without config_name.
 UPDATE_REQUIRED = ("worker_server_num", "app_url", "boot_file_url", "model_id", "spec_id", "engine_id")
 # Fields live servers are seen to accept although the create page does not list them (OPENI
-# sends them); stored as given, never checked.
+# sends them); checked by the types the details page gives them (modelarts_03_0062): pool_id a
+# String, volumes an array of {nfs: {id, src_path, dest_path, read_only}} or {host_path: {src_path,
+# dest_path, read_only}}; flavor, OPENI's {"code": ...}, an object.
 TOLERATED = ("flavor", "pool_id", "volumes")
 
 # GET /v1/{project_id}/job/ai-engines?job_type=train: one entry per engine version.
@@ -94,11 +96,18 @@ ERROR_STATUS: dict[str, int] = {
     "ModelArts.0202": 401,
     "ModelArts.0203": 401,
     "ModelArts.0212": 401,
+    "ModelArts.0205": 401,
+    "ModelArts.0207": 401,
+    "ModelArts.0208": 401,
     "ModelArts.0206": 403,
     "ModelArts.0210": 403,
     "ModelArts.0108": 403,
     "ModelArts.0112": 403,
     "ModelArts.4504": 401,
+    "ModelArts.6201": 401,
+    "ModelArts.6203": 401,
+    "ModelArts.4116": 403,
+    "ModelArts.4118": 403,
     "ModelArts.6100": 408,
     "ModelArts.6101": 429,
     "ModelArts.0010": 500,
@@ -111,8 +120,9 @@ ERROR_STATUS: dict[str, int] = {
     "APIGW.0308": 429,
 }
 
-# Codes the table lists with a second status ("401/403").
-OTHER_STATUS: dict[str, tuple[int, ...]] = {"ModelArts.0203": (403,)}
+# Codes the table lists with a second status: 0203 as "401/403", 0206 in the 401 row of
+# 0205-0208 and in a 403 row of its own.
+OTHER_STATUS: dict[str, tuple[int, ...]] = {"ModelArts.0203": (403,), "ModelArts.0206": (401,)}
 
 
 class ContractError(Exception):
@@ -224,6 +234,7 @@ def validate(body: Mapping[str, Any], *, update: bool) -> None:
         )
     _validate_data(body)
     _validate_parameter(body.get("parameter"))
+    _validate_tolerated(body)
 
 
 def _validate_data(body: Mapping[str, Any]) -> None:
@@ -250,3 +261,33 @@ def _validate_parameter(parameter: Any) -> None:
         value = item.get("value")
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise _bad(f"parameter {item['label']} needs a string or number value")
+
+
+# Each mount kind's fields: (required strings, optional strings).
+_MOUNTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "nfs": (("src_path", "dest_path"), ("id",)),
+    "host_path": (("src_path", "dest_path"), ()),
+}
+
+
+def _validate_tolerated(body: Mapping[str, Any]) -> None:
+    if "pool_id" in body and not isinstance(body["pool_id"], str):
+        raise _bad(f"pool_id must be str, not {body['pool_id']!r}")
+    flavor = body.get("flavor")
+    if "flavor" in body and not (isinstance(flavor, dict) and isinstance(flavor.get("code", ""), str)):
+        raise _bad(f"flavor must be an object with a string code, not {flavor!r}")
+    volumes = body.get("volumes", [])
+    if not isinstance(volumes, list):
+        raise _bad(f"volumes must be list, not {volumes!r}")
+    for item in volumes:
+        kind = next(iter(item), None) if isinstance(item, dict) and len(item) == 1 else None
+        mount = item.get(kind) if kind in _MOUNTS else None
+        if not isinstance(mount, dict):
+            raise _bad(f"volumes entries are objects with one of {', '.join(_MOUNTS)}, not {item!r}")
+        required, optional = _MOUNTS[str(kind)]
+        if not all(isinstance(mount.get(k), str) for k in required) or not all(
+            isinstance(mount[k], str) for k in optional if k in mount
+        ):
+            raise _bad(f"a volumes {kind} entry needs string {', '.join(required)}, not {mount!r}")
+        if not isinstance(mount.get("read_only", False), bool):
+            raise _bad(f"volumes {kind} read_only must be true or false, not {mount['read_only']!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import random
 import threading
@@ -19,6 +20,9 @@ FAULT_KINDS = ("429", "500", "503", "drop", "drop_after")
 MALFORMED_KINDS = ("html", "badjson", "empty", "noenvelope")
 # The configs API's operations, as ``deny`` names them.
 OPERATIONS = ("list", "get", "create", "update", "delete")
+# The methods the emulator answers (``fault_methods``) and the redirects it can give.
+METHODS = ("GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS", "TRACE")
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
 
 @dataclass
@@ -48,6 +52,20 @@ class Faults:
     # Emulator.release(): a request held in flight for as long as the test needs, no sleeps.
     hold: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_ready", True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # A setting changed in place (``em.faults.error_rate = 2``) is checked as the constructor's
+        # Emulator and the HTTP route check theirs: a bad value raises and nothing changes.
+        if getattr(self, "_ready", False):
+            if name not in _SETTINGS:
+                raise AttributeError(f"Unknown fault setting: {name}; known: {', '.join(sorted(_SETTINGS))}")
+            trial = copy.copy(self)
+            object.__setattr__(trial, name, value)
+            trial.check()
+        object.__setattr__(self, name, value)
+
     def retry_after_header(self) -> str:
         if self.retry_after_value is not None:
             return self.retry_after_value
@@ -60,20 +78,20 @@ class Faults:
     def check(self) -> None:
         """Refuse settings that would be silently ignored or miscounted (ValueError)."""
         known = FAULT_KINDS + MALFORMED_KINDS
+        if not isinstance(self.kinds, list):
+            raise ValueError(f"kinds must be a list of fault kinds, not {self.kinds!r}")
         unknown = [k for k in self.kinds if k not in known]
         if unknown:
             raise ValueError(
                 f"Unknown fault kinds: {', '.join(map(str, unknown))}; known: {', '.join(known)}"
             )
-        if not isinstance(self.kinds, list):
-            raise ValueError(f"kinds must be a list of fault kinds, not {self.kinds!r}")
         rate = self.error_rate
         if not _number(rate) or not 0 <= rate <= 1:
             raise ValueError(f"error_rate must be a number from 0 to 1, not {rate!r}")
         if rate > 0 and not self.kinds:
             raise ValueError(f"error_rate {rate} needs at least one fault kind; none are set")
         # A negative latency would fail every request in time.sleep, an infinite one hang it.
-        for name in ("latency", "retry_after", "rate_limit"):
+        for name in ("latency", "retry_after", "rate_limit", "trickle"):
             value = getattr(self, name)
             if not _number(value) or value < 0:
                 raise ValueError(f"{name} must be a number of 0 or more, not {value!r}")
@@ -93,6 +111,29 @@ class Faults:
             raise ValueError(f"hold takes operations among {', '.join(OPERATIONS)}, not {self.hold!r}")
         if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
             raise ValueError(f"seed must be an integer or null, not {self.seed!r}")
+        if not isinstance(self.fault_methods, list) or not set(self.fault_methods) <= set(METHODS):
+            raise ValueError(
+                f"fault_methods takes methods among {', '.join(METHODS)}, not {self.fault_methods!r}"
+            )
+        if not isinstance(self.redirect_to, str):
+            raise ValueError(f"redirect_to must be a URL or empty, not {self.redirect_to!r}")
+        if self.redirect_status not in REDIRECT_STATUSES or isinstance(self.redirect_status, bool):
+            raise ValueError(
+                f"redirect_status is one of {', '.join(map(str, REDIRECT_STATUSES))},"
+                f" not {self.redirect_status!r}"
+            )
+        count = self.total_count
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int)):
+            raise ValueError(f"total_count must be an integer or null, not {count!r}")
+        if not isinstance(self.null_when_empty, bool):
+            raise ValueError(f"null_when_empty must be true or false, not {self.null_when_empty!r}")
+        if self.retry_after_value is not None and not isinstance(self.retry_after_value, str):
+            raise ValueError(
+                f"retry_after_value is the raw header text or null, not {self.retry_after_value!r}"
+            )
+
+
+_SETTINGS = frozenset(f.name for f in fields(Faults))
 
 
 def _number(value: Any) -> bool:
@@ -139,8 +180,8 @@ class FaultInjector:
         trial = Faults(**{**asdict(self.faults), **changes})
         trial.check()
         with self._lock:
-            for key, value in changes.items():
-                setattr(self.faults, key, value)
+            for key, value in changes.items():  # checked together above, whatever their order
+                object.__setattr__(self.faults, key, value)
             if "seed" in changes:
                 self._rng = random.Random(changes["seed"])
         return self.faults

@@ -358,8 +358,8 @@ def create_body(details: Mapping[str, Any]) -> dict[str, Any]:
     """The create call's body for a config described by ``details`` (e.g. saved details).
 
     The documented create fields are sent, with one data source, and the :data:`CARRIED_FIELDS`
-    the config has (its pool, mounts and flavor); empty values are left out so the server applies
-    its defaults.
+    the config has (its pool and mounts; not ``flavor`` nor the legacy ``nas_*`` fields); empty
+    values are left out so the server applies its defaults.
     """
     body: dict[str, Any] = {"config_name": check_config_name(details.get("config_name"))}
     for key in (*CREATE_FIELDS, *CARRIED_FIELDS):
