@@ -50,6 +50,10 @@ _ARGPARSE_ERRORS = (
     ),
     (re.compile(r"argument (?P<arg>\S+): expected one argument"), "magic.args.expected_one"),
     (
+        re.compile(r"argument (?P<arg>\S+): ignored explicit argument (?P<value>.+)", re.S),
+        "magic.args.ignored_value",
+    ),
+    (
         re.compile(r"ambiguous option: (?P<option>\S+) could match (?P<matches>.+)", re.S),
         "magic.args.ambiguous",
     ),

@@ -202,6 +202,7 @@ NOT_MESSAGES = {
     "argument (?P<arg>\\S+): invalid (?P<type>\\w+) value: (?P<value>.+)",
     "ambiguous option: (?P<option>\\S+) could match (?P<matches>.+)",
     "argument (?P<arg>\\S+): expected one argument",
+    "argument (?P<arg>\\S+): ignored explicit argument (?P<value>.+)",
     '<tr><th colspan="4">{}</th></tr>',  # HTML markup around a translated heading
     '<div class="maw-fallback"><b>{}</b> {}</div>',  # and around the doctor's translated hint
 }
@@ -375,6 +376,9 @@ def test_usage_errors_in_chinese(ip: InteractiveShell, chinese: str) -> None:
         ),
         ("--older-than x", "argument --older-than: invalid float value: 'x'", "参数 --older-than 的值无效"),
         ("--restore", "argument --restore: expected one argument", "参数 --restore 需要一个值"),
+        ("--yes=please", "argument -y/--yes: ignored explicit argument 'please'", "参数 -y/--yes 不接受值"),
+        ("-yx", "argument -y/--yes: ignored explicit argument 'x'", "参数 -y/--yes 不接受值"),
+        ("--no-backup=1", "argument --no-backup: ignored explicit argument '1'", "参数 --no-backup 不接受值"),
     ],
 )
 def test_argument_errors_in_both_languages(
