@@ -371,3 +371,9 @@ class DeleteMagics(Magics):
             report.results = {**results, **report.results}
             report.backup = str(run.backup_path) if run.backup_path else ""
             report.backed_up = list(run.backed_up)
+
+
+# IPython's `?` asks an object's getdoc() before its __doc__ (a bound method reads it from its
+# function): `%modelarts_delete?` is then in the language of the moment it is asked, not of
+# the last %load_ext or --help.
+DeleteMagics.modelarts_delete.getdoc = localize_help

@@ -233,8 +233,21 @@ def test_help_prints_in_the_sessions_language_and_does_nothing_else(
         assert out.count(word) == 2, word
     assert emulator.store.names() == before
     assert emulator.requests == []
-    # %modelarts_delete? shows the same help, in the language of the last load or --help.
+    # %modelarts_delete? shows the same help (in the language of when it is asked: see below).
     assert words[0] in ip.find_line_magic("modelarts_delete").__doc__
+
+
+def test_question_mark_help_follows_the_language_set_after_loading(
+    ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`%modelarts_delete?` is in the session's language when asked, not when last loaded."""
+    for first, second, word in (("en", "zh-CN", "真正删除"), ("zh-CN", "en", "really delete")):
+        monkeypatch.setenv("MODELARTS_LANGUAGE", first)
+        magic(ip, "--help")  # the help is made once in the first language
+        monkeypatch.setenv("MODELARTS_LANGUAGE", second)  # e.g. %env in a later cell
+        shown = ip.object_inspect_text("%modelarts_delete")
+        assert word in shown, shown[:400]
+    capsys.readouterr()
 
 
 def test_no_credentials_is_a_usage_error_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
