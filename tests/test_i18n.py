@@ -397,9 +397,29 @@ def test_argument_errors_in_both_languages(
 
 def test_hints_follow_the_language_and_server_messages_do_not(chinese: str) -> None:
     error = ModelArtsError("You are not authorized.", "ModelArts.0108", status=403)
-    assert str(error).startswith("ModelArts.0108: You are not authorized. (HTTP 403). 当前 IAM 用户")
+    assert str(error).startswith("ModelArts.0108: You are not authorized. (HTTP 403)。当前 IAM 用户")
     assert hint_for("HTTP.503").startswith("ModelArts 或其前端网关出错")
     assert hint_for("ModelArts.0108", language="en").startswith("Your IAM user lacks")
+
+
+@pytest.mark.parametrize(
+    ("language", "message", "status", "expected"),
+    [
+        ("en", "Not authorized", None, "ModelArts.0108: Not authorized. Your IAM user lacks"),
+        ("en", "Not authorized.", None, "ModelArts.0108: Not authorized. Your IAM user lacks"),
+        ("en", "没有权限。", None, "ModelArts.0108: 没有权限。Your IAM user lacks"),
+        ("zh-CN", "没有权限", None, "ModelArts.0108: 没有权限。当前 IAM 用户"),
+        ("zh-CN", "没有权限。", None, "ModelArts.0108: 没有权限。当前 IAM 用户"),
+        ("zh-CN", "Not authorized.", None, "ModelArts.0108: Not authorized. 当前 IAM 用户"),
+        ("zh-CN", "Not authorized", 403, "ModelArts.0108: Not authorized (HTTP 403)。当前 IAM 用户"),
+    ],
+)
+def test_the_hint_follows_the_message_with_the_languages_punctuation(
+    monkeypatch: pytest.MonkeyPatch, language: str, message: str, status: int | None, expected: str
+) -> None:
+    """The server's words stay as sent; the joint to our hint is the chosen language's, once."""
+    monkeypatch.setenv("MODELARTS_LANGUAGE", language)
+    assert str(ModelArtsError(message, "ModelArts.0108", status=status)).startswith(expected)
 
 
 def test_no_credentials_message_in_chinese(chinese: str) -> None:
