@@ -156,6 +156,34 @@ def has(key: str) -> bool:
     return key in catalog(DEFAULT_LANGUAGE)
 
 
+# argparse words its errors in English only: each shape our parsers (magic, doctor) meet, as a key.
+_ARGPARSE_ERRORS = (
+    (re.compile(r"unrecognized arguments: (?P<args>.+)", re.S), "magic.args.unrecognized"),
+    (
+        re.compile(r"argument (?P<arg>\S+): invalid (?P<type>\w+) value: (?P<value>.+)", re.S),
+        "magic.args.invalid",
+    ),
+    (re.compile(r"argument (?P<arg>\S+): expected one argument"), "magic.args.expected_one"),
+    (
+        re.compile(r"argument (?P<arg>\S+): ignored explicit argument (?P<value>.+)", re.S),
+        "magic.args.ignored_value",
+    ),
+    (
+        re.compile(r"ambiguous option: (?P<option>\S+) could match (?P<matches>.+)", re.S),
+        "magic.args.ambiguous",
+    ),
+)
+
+
+def argument_error(message: str) -> str:
+    """argparse's error ``message`` in the current language (its own text if of an unknown shape)."""
+    for pattern, key in _ARGPARSE_ERRORS:
+        found = pattern.fullmatch(message)
+        if found:
+            return t(key, **found.groupdict())
+    return t("magic.bad_arguments", error=message)
+
+
 def width(text: str) -> int:
     """Columns ``text`` takes in a terminal: CJK characters take two."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
@@ -169,6 +197,7 @@ def ljust(text: str, columns: int) -> str:
 __all__ = [
     "DEFAULT_LANGUAGE",
     "LANGUAGES",
+    "argument_error",
     "catalog",
     "language_for",
     "ljust",
