@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -552,6 +553,33 @@ def test_widget_following_the_page_speaks_the_page_language(emulator: Emulator, 
     table.language = "en"  # a forced language wins over the page's
     table.list_trash()
     assert table.trash_scope.startswith("project ")
+
+
+def test_a_failed_load_worded_before_the_pages_hello_is_worded_again_in_the_pages_language(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The load starts when the widget is made, before the page can say its language: a failure
+    it met then (our words: unreachable, no credentials) is asked again and worded for the page."""
+    monkeypatch.setenv("MODELARTS_LANGUAGE", "en")
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    session = Session(environ={**emulator.env(), "MODELARTS_ENDPOINT": f"http://127.0.0.1:{port}"})
+    table = JobConfigTable(session=session)
+    table.wait_loaded(10)
+    assert table.phase == "error"
+    assert i18n.t("transport.reason.refused", lang="en") in table.error["message"]
+    table._on_front_msg(None, {"type": "hello", "language": "zh-CN"}, [])
+    table.wait_loaded(10)
+    assert table.phase == "error"
+    assert table.error["code"] == "Client.Unreachable"
+    assert i18n.t("transport.reason.refused", lang="zh-CN") in table.error["message"]
+    loader = table._loader
+    table._on_front_msg(None, {"type": "hello", "language": "zh-CN"}, [])  # the same language: not again
+    assert table._loader is loader
+    table.language = "en"  # forced from Python: worded again too
+    table.wait_loaded(10)
+    assert i18n.t("transport.reason.refused", lang="en") in table.error["message"]
 
 
 def test_english_backup_notes_agree_with_one_config(tmp_path: Path) -> None:
