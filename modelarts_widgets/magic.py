@@ -231,8 +231,8 @@ class DeleteMagics(Magics):
         if variable is None:
             try:
                 return Session()
-            except ModelArtsError as exc:
-                raise UsageError(str(exc)) from None
+            except ModelArtsError as exc:  # e.g. no credentials: the sources tried, one a line
+                raise UsageError(exc.describe(lines=True)) from None
         value = self.shell.user_ns.get(variable) if self.shell is not None else None
         if not isinstance(value, Session):
             raise UsageError(t("magic.no_session", variable=variable))

@@ -255,8 +255,13 @@ def test_no_credentials_is_a_usage_error_not_a_traceback(monkeypatch: pytest.Mon
     shell.run_line_magic("load_ext", "modelarts_widgets")
     for key in ("HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK"):
         monkeypatch.delenv(key, raising=False)
-    with pytest.raises(UsageError, match="No ModelArts credentials found"):
+    with pytest.raises(UsageError, match="No ModelArts credentials found") as caught:
         shell.run_line_magic("modelarts_delete", "some-config")
+    # The sources tried, one a line as the message words them (not one line of literal '\n's).
+    shown = str(caught.value)
+    assert "\\n" not in shown, shown
+    assert "\n  1. environment variables: " in shown, shown
+    assert "\nSet HUAWEICLOUD_SDK_AK" in shown, shown
 
 
 def test_works_in_a_plain_terminal_ipython(emulator: Emulator, emulator_env: dict[str, str]) -> None:

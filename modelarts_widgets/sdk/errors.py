@@ -101,7 +101,15 @@ class ModelArtsError(Exception):
 
     def __str__(self) -> str:
         # The code and message are the server's text: escaped, so a traceback shows one line.
-        message = visible(self.error_msg)
+        return self.describe()
+
+    def describe(self, *, lines: bool = False) -> str:
+        """What ``str()`` gives; with ``lines``, the message's line breaks are kept (each line
+        still escaped): for our own messages that list things, such as the credentials tried."""
+        if lines:
+            message = "\n".join(visible(line) for line in self.error_msg.split("\n"))
+        else:
+            message = visible(self.error_msg)
         head = f"{visible(self.error_code)}: {message}" if self.error_code else message
         if self.status is not None:
             head += f" (HTTP {self.status})"
