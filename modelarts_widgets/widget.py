@@ -853,15 +853,18 @@ class JobConfigTable(anywidget.AnyWidget):
     def _ipython_display_(self, **kwargs: Any) -> None:
         from .frontend import display_with_hint
 
-        display_with_hint(self, getattr(super(), "_ipython_display_", None), **kwargs)
+        with i18n.speaking(self._lang):  # the "Widget not shown?" hint in the widget's language
+            display_with_hint(self, getattr(super(), "_ipython_display_", None), **kwargs)
 
     def __repr__(self) -> str:
         # Also the page's text where it cannot render the widget: the fix first (ipywidgets 7
         # cuts the text to 110 characters), then the kernel's versions, then the state.
         from .frontend import fallback_text
 
+        with i18n.speaking(self._lang):
+            fix = fallback_text()
         return (
-            f"{fallback_text()} · JobConfigTable(project={self.project!r}, configs={len(self.rows)}, "
+            f"{fix} · JobConfigTable(project={self.project!r}, configs={len(self.rows)}, "
             f"selected={len(self.selected)}, phase={self.phase!r})"
         )
 

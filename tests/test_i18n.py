@@ -582,6 +582,18 @@ def test_a_failed_load_worded_before_the_pages_hello_is_worded_again_in_the_page
     assert i18n.t("transport.reason.refused", lang="en") in table.error["message"]
 
 
+@pytest.mark.parametrize(
+    ("environment", "forced", "start"), [("zh-CN", "en", "Widget not shown?"), ("en", "zh-CN", "控件未显示")]
+)
+def test_the_widgets_plain_text_is_in_its_forced_language(
+    session: Session, monkeypatch: pytest.MonkeyPatch, environment: str, forced: str, start: str
+) -> None:
+    """language= wins over $MODELARTS_LANGUAGE for the widget's own text/plain form too."""
+    monkeypatch.setenv("MODELARTS_LANGUAGE", environment)
+    table = JobConfigTable(session=session, language=forced, autoload=False)
+    assert repr(table).startswith(start), repr(table)
+
+
 def test_english_backup_notes_agree_with_one_config(tmp_path: Path) -> None:
     """One config is "it", not "them": the notes beside a count take its plural form too."""
     from modelarts_widgets.report import DeletionReport
