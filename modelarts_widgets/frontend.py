@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, NoReturn
 
-from .i18n import argument_error, t
+from .i18n import WideHelpFormatter, argument_error, t
 from .sdk import settings
 
 
@@ -516,7 +516,7 @@ def main(argv: list[str] | None = None) -> int:
     """``doctor [--check]``: print the diagnosis; exit status 1 when a problem remains unfixed."""
     import argparse
 
-    class Formatter(argparse.HelpFormatter):
+    class Formatter(WideHelpFormatter, argparse.HelpFormatter):
         def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
             super().add_usage(usage, actions, groups, t("doctor.usage_prefix") if prefix is None else prefix)
 

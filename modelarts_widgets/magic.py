@@ -18,7 +18,7 @@ from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from .choose import choose_configs, protect_patterns, protected_names
-from .i18n import argument_error, ljust, t, width
+from .i18n import WideHelpFormatter, argument_error, ljust, t, width
 from .report import DeletionReport, RestoreReport
 from .sdk import errors, states
 from .sdk.bulk import DEFAULT_DELETE_CONCURRENCY, BulkDelete, list_all_configs
@@ -88,6 +88,8 @@ def localize_help() -> str:
     """
     func = DeleteMagics.modelarts_delete
     parser = func.parser
+    if not issubclass(parser.formatter_class, WideHelpFormatter):  # Chinese help fits the terminal too
+        parser.formatter_class = type("HelpFormatter", (WideHelpFormatter, parser.formatter_class), {})
     parser.description = t("magic.help.description")
     parser._positionals.title = t("magic.help.positionals")
     parser._optionals.title = t("magic.help.options")

@@ -14,6 +14,7 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
+from modelarts_widgets import i18n
 from modelarts_widgets.emulator import Emulator
 from modelarts_widgets.report import DeletionReport
 
@@ -235,6 +236,21 @@ def test_help_prints_in_the_sessions_language_and_does_nothing_else(
     assert emulator.requests == []
     # %modelarts_delete? shows the same help (in the language of when it is asked: see below).
     assert words[0] in ip.find_line_magic("modelarts_delete").__doc__
+
+
+@pytest.mark.parametrize("language", ["en", "zh-CN"])
+def test_help_options_fit_the_terminal_in_both_languages(
+    ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], language: str
+) -> None:
+    """argparse wraps the options' help by characters; a CJK character takes two columns."""
+    monkeypatch.setenv("MODELARTS_LANGUAGE", language)
+    monkeypatch.setenv("COLUMNS", "80")
+    magic(ip, "--help")
+    out = capsys.readouterr().out
+    options = out[out.index("\n  NAME ") :]  # below the translator's own (preformatted) description
+    wide = [line for line in options.splitlines() if i18n.width(line) > 80]
+    assert wide == []
+    assert ("TEXT 的参数" in options) == (language == "zh-CN")  # every word still there
 
 
 def test_question_mark_help_follows_the_language_set_after_loading(
