@@ -24,9 +24,9 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NoReturn
 
-from .i18n import t
+from .i18n import WideHelpFormatter, argument_error, t
 from .sdk import settings
 
 
@@ -516,9 +516,24 @@ def main(argv: list[str] | None = None) -> int:
     """``doctor [--check]``: print the diagnosis; exit status 1 when a problem remains unfixed."""
     import argparse
 
-    parser = argparse.ArgumentParser(
-        prog="python -m modelarts_widgets doctor", description=__doc__.split("\n")[0]
+    class Formatter(WideHelpFormatter, argparse.HelpFormatter):
+        def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+            super().add_usage(usage, actions, groups, t("doctor.usage_prefix") if prefix is None else prefix)
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:  # argparse's words, in the session's language
+            self.print_usage(sys.stderr)
+            self.exit(2, f"{self.prog}: {argument_error(message)}\n")
+
+    # The help in the session's language, as %modelarts_delete's: argparse's own words replaced.
+    parser = Parser(
+        prog="python -m modelarts_widgets doctor",
+        description=t("doctor.description"),
+        formatter_class=Formatter,
+        add_help=False,
     )
+    parser._optionals.title = t("magic.help.options")
+    parser.add_argument("-h", "--help", action="help", help=t("magic.help.help"))
     parser.add_argument("--check", action="store_true", help=t("doctor.check_help"))
     args = parser.parse_args(argv)
     report = diagnose(install=not args.check)

@@ -156,6 +156,34 @@ def has(key: str) -> bool:
     return key in catalog(DEFAULT_LANGUAGE)
 
 
+# argparse words its errors in English only: each shape our parsers (magic, doctor) meet, as a key.
+_ARGPARSE_ERRORS = (
+    (re.compile(r"unrecognized arguments: (?P<args>.+)", re.S), "magic.args.unrecognized"),
+    (
+        re.compile(r"argument (?P<arg>\S+): invalid (?P<type>\w+) value: (?P<value>.+)", re.S),
+        "magic.args.invalid",
+    ),
+    (re.compile(r"argument (?P<arg>\S+): expected one argument"), "magic.args.expected_one"),
+    (
+        re.compile(r"argument (?P<arg>\S+): ignored explicit argument (?P<value>.+)", re.S),
+        "magic.args.ignored_value",
+    ),
+    (
+        re.compile(r"ambiguous option: (?P<option>\S+) could match (?P<matches>.+)", re.S),
+        "magic.args.ambiguous",
+    ),
+)
+
+
+def argument_error(message: str) -> str:
+    """argparse's error ``message`` in the current language (its own text if of an unknown shape)."""
+    for pattern, key in _ARGPARSE_ERRORS:
+        found = pattern.fullmatch(message)
+        if found:
+            return t(key, **found.groupdict())
+    return t("magic.bad_arguments", error=message)
+
+
 def width(text: str) -> int:
     """Columns ``text`` takes in a terminal: CJK characters take two."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
@@ -166,9 +194,46 @@ def ljust(text: str, columns: int) -> str:
     return text + " " * max(columns - width(text), 0)
 
 
+# What a line may break between: a wide character with the punctuation that must not start a
+# line after it and must not end one before it; a run of other non-space characters; spaces.
+_WRAP_TOKENS = re.compile(
+    "[\uff08\u300c\u300e\u300a\u3010]*[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]"
+    "[\uff0c\u3002\u3001\uff1b\uff1a\uff09\u300d\u300f\u300b\u3011\uff01\uff1f]*"
+    "|[^\\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+|\\s+"
+)
+
+
+def wrap(text: str, columns: int) -> list[str]:
+    """``text`` in lines of at most ``columns`` terminal columns (one word longer than that gets
+    a line of its own): broken at spaces and between CJK characters, which take two columns
+    (``textwrap``, and so argparse's help, counts them as one)."""
+    lines: list[str] = []
+    line = ""
+    for token in _WRAP_TOKENS.findall(" ".join(text.split())):
+        if line.strip() and width(line.rstrip() + token.rstrip()) > columns:
+            lines.append(line.rstrip())
+            line = token.lstrip()
+        else:
+            line += token
+    return [*lines, line.rstrip()] if line.strip() else lines
+
+
+class WideHelpFormatter:
+    """A mixin for an ``argparse.HelpFormatter`` (first in the bases): help text with CJK is
+    wrapped by :func:`wrap`; other text as argparse does."""
+
+    def _split_lines(self, text: str, columns: int) -> list[str]:
+        if width(text) == len(text):
+            lines: list[str] = super()._split_lines(text, columns)  # type: ignore[misc]
+            return lines
+        return wrap(text, columns)
+
+
 __all__ = [
     "DEFAULT_LANGUAGE",
     "LANGUAGES",
+    "WideHelpFormatter",
+    "argument_error",
     "catalog",
     "language_for",
     "ljust",
@@ -176,4 +241,5 @@ __all__ = [
     "page_catalogs",
     "speaking",
     "t",
+    "wrap",
 ]

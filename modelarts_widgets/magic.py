@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import math
 import queue
-import re
 import shlex
 import sys
 from pathlib import Path
@@ -19,7 +18,7 @@ from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from .choose import choose_configs, protect_patterns, protected_names
-from .i18n import ljust, t, width
+from .i18n import WideHelpFormatter, argument_error, ljust, t, width
 from .report import DeletionReport, RestoreReport
 from .sdk import errors, states
 from .sdk.bulk import DEFAULT_DELETE_CONCURRENCY, BulkDelete, list_all_configs
@@ -41,21 +40,6 @@ _MARK_KEYS = {
     states.SKIPPED: "report.outcome.protected",
 }
 
-# argparse words its errors in English only: each shape it uses here, as a catalog key.
-_ARGPARSE_ERRORS = (
-    (re.compile(r"unrecognized arguments: (?P<args>.+)", re.S), "magic.args.unrecognized"),
-    (
-        re.compile(r"argument (?P<arg>\S+): invalid (?P<type>\w+) value: (?P<value>.+)", re.S),
-        "magic.args.invalid",
-    ),
-    (re.compile(r"argument (?P<arg>\S+): expected one argument"), "magic.args.expected_one"),
-    (
-        re.compile(r"ambiguous option: (?P<option>\S+) could match (?P<matches>.+)", re.S),
-        "magic.args.ambiguous",
-    ),
-)
-
-
 # Catalog keys of the options' help texts, by argparse dest.
 _HELP_KEYS = {
     "names": "magic.help.names",
@@ -73,15 +57,6 @@ _HELP_KEYS = {
     "concurrency": "magic.help.concurrency",
     "help": "magic.help.help",
 }
-
-
-def _argument_error(message: str) -> str:
-    """argparse's error ``message`` in the catalog's language (its own text if of an unknown shape)."""
-    for pattern, key in _ARGPARSE_ERRORS:
-        found = pattern.fullmatch(message)
-        if found:
-            return t(key, **found.groupdict())
-    return t("magic.bad_arguments", error=message)
 
 
 def _mark(state: str) -> str:
@@ -113,6 +88,8 @@ def localize_help() -> str:
     """
     func = DeleteMagics.modelarts_delete
     parser = func.parser
+    if not issubclass(parser.formatter_class, WideHelpFormatter):  # Chinese help fits the terminal too
+        parser.formatter_class = type("HelpFormatter", (WideHelpFormatter, parser.formatter_class), {})
     parser.description = t("magic.help.description")
     parser._positionals.title = t("magic.help.positionals")
     parser._optionals.title = t("magic.help.options")
@@ -165,7 +142,7 @@ class DeleteMagics(Magics):
         try:
             args = self.modelarts_delete.parser.parse_intermixed_args(argv)
         except UsageError as exc:
-            raise UsageError(_argument_error(str(exc))) from None
+            raise UsageError(argument_error(str(exc))) from None
         args.names = [*args.names, *tail]
         if args.help:
             print(localize_help().removeprefix("::").strip())  # "::" marks the docstring's usage for Sphinx
@@ -256,8 +233,8 @@ class DeleteMagics(Magics):
         if variable is None:
             try:
                 return Session()
-            except ModelArtsError as exc:
-                raise UsageError(str(exc)) from None
+            except ModelArtsError as exc:  # e.g. no credentials: the sources tried, one a line
+                raise UsageError(exc.describe(lines=True)) from None
         value = self.shell.user_ns.get(variable) if self.shell is not None else None
         if not isinstance(value, Session):
             raise UsageError(t("magic.no_session", variable=variable))
@@ -367,3 +344,9 @@ class DeleteMagics(Magics):
             report.results = {**results, **report.results}
             report.backup = str(run.backup_path) if run.backup_path else ""
             report.backed_up = list(run.backed_up)
+
+
+# IPython's `?` asks an object's getdoc() before its __doc__ (a bound method reads it from its
+# function): `%modelarts_delete?` is then in the language of the moment it is asked, not of
+# the last %load_ext or --help.
+DeleteMagics.modelarts_delete.getdoc = localize_help

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import logging
 import threading
@@ -56,7 +57,8 @@ def _asset(name: str) -> Path:
 #
 # Custom messages, page -> kernel (PageRequest): {"type": ...} and
 #   hello                {"language"}          -> a StatusesMessage with reset=True; the kernel words
-#                                                 its texts for this page in that language
+#                                                 its texts for this page in that language (a
+#                                                 load that failed in another is listed again)
 #   refresh | stop                             no answer (the traits change)
 #   retry | undo         {"id"}                -> a ReplyMessage
 #   delete               {"id", "names", "token"}: exactly the names the confirmation showed;
@@ -223,6 +225,7 @@ class JobConfigTable(anywidget.AnyWidget):
         self._loader: threading.Thread | None = None
         self._load_cancel = threading.Event()
         self._page_language: str | None = None  # the language the page chose (its hello), if any
+        self._load_language = ""  # the language the last load worded its texts in
         self._finished = threading.Event()
         self.results: dict[str, Status] = {}
         self.selected = list(selected)
@@ -305,8 +308,27 @@ class JobConfigTable(anywidget.AnyWidget):
             loader.join(timeout)
 
     def _load(self, cancel: threading.Event) -> None:
+        self._load_language = i18n.language_for(self._lang)
         with i18n.speaking(self._lang):  # e.g. the no-credentials message, in the widget's language
             self._load_here(cancel)
+        self._reword_failed_load()
+
+    def _reword_failed_load(self) -> None:
+        """A failed load's banner is our text: when the page's language came after the load chose
+        its own (the load starts as the widget is made, before the page's hello), list again so
+        that the failure is worded for the page (a listing only reads)."""
+        if (
+            self.phase == "error"
+            and not self.running
+            and self._load_language != i18n.language_for(self._lang)
+        ):
+            with contextlib.suppress(RuntimeError):  # a job started meanwhile: its table stays as is
+                self.refresh()
+
+    @traitlets.observe("language")
+    def _language_changed(self, _change: Any) -> None:
+        if getattr(self, "_load_language", ""):  # not while __init__ sets it: no load has run yet
+            self._reword_failed_load()
 
     def _load_here(self, cancel: threading.Event) -> None:
         def current() -> bool:
@@ -738,6 +760,7 @@ class JobConfigTable(anywidget.AnyWidget):
             page = content.get("language")
             if page in i18n.LANGUAGES:
                 self._page_language = page
+                self._reword_failed_load()
             with self._lock:
                 statuses, counts, total = dict(self._statuses), self._job_counts(), len(self._job)
             self._send_statuses(
@@ -830,15 +853,18 @@ class JobConfigTable(anywidget.AnyWidget):
     def _ipython_display_(self, **kwargs: Any) -> None:
         from .frontend import display_with_hint
 
-        display_with_hint(self, getattr(super(), "_ipython_display_", None), **kwargs)
+        with i18n.speaking(self._lang):  # the "Widget not shown?" hint in the widget's language
+            display_with_hint(self, getattr(super(), "_ipython_display_", None), **kwargs)
 
     def __repr__(self) -> str:
         # Also the page's text where it cannot render the widget: the fix first (ipywidgets 7
         # cuts the text to 110 characters), then the kernel's versions, then the state.
         from .frontend import fallback_text
 
+        with i18n.speaking(self._lang):
+            fix = fallback_text()
         return (
-            f"{fallback_text()} · JobConfigTable(project={self.project!r}, configs={len(self.rows)}, "
+            f"{fix} · JobConfigTable(project={self.project!r}, configs={len(self.rows)}, "
             f"selected={len(self.selected)}, phase={self.phase!r})"
         )
 

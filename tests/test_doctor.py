@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -125,6 +126,45 @@ def test_unknown_command_is_a_usage_error() -> None:
     )
     assert result.returncode == 2
     assert "usage: python -m modelarts_widgets doctor" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("language", "words", "foreign"),
+    [
+        (
+            "en",
+            ["usage: python -m modelarts_widgets doctor", "why the widget does not show", "options"],
+            "用法",
+        ),
+        ("zh-CN", ["用法\uff1apython -m modelarts_widgets doctor", "控件", "只报告", "选项"], "usage"),
+    ],
+)
+def test_the_doctors_help_and_argument_errors_are_in_the_sessions_language(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    language: str,
+    words: list[str],
+    foreign: str,
+) -> None:
+    """`%run -m modelarts_widgets.doctor --help` (and a mistyped option) in a Chinese session."""
+    monkeypatch.setenv("MODELARTS_LANGUAGE", language)
+    with pytest.raises(SystemExit) as exited:
+        doctor.main(["--help"])
+    assert exited.value.code == 0
+    shown = capsys.readouterr().out
+    for word in words:
+        assert word in shown, shown
+    assert foreign not in shown.lower(), shown
+    if language == "zh-CN":
+        below_usage = shown.split("\n", 1)[1]  # the usage line is the command, as typed
+        assert not re.search(r"[a-z]{3,} [a-z]{3,}", below_usage), shown  # no English sentence of argparse's
+    with pytest.raises(SystemExit) as exited:
+        doctor.main(["--chek"])
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert "--chek" in error
+    assert ("unrecognized arguments" in error) == (language == "en"), error
+    assert ("无法识别的参数" in error) == (language == "zh-CN"), error
 
 
 def test_run_in_a_cell_leaves_the_users_names_alone(jupyter_dirs: dict[str, Path]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -202,6 +203,7 @@ NOT_MESSAGES = {
     "argument (?P<arg>\\S+): invalid (?P<type>\\w+) value: (?P<value>.+)",
     "ambiguous option: (?P<option>\\S+) could match (?P<matches>.+)",
     "argument (?P<arg>\\S+): expected one argument",
+    "argument (?P<arg>\\S+): ignored explicit argument (?P<value>.+)",
     '<tr><th colspan="4">{}</th></tr>',  # HTML markup around a translated heading
     '<div class="maw-fallback"><b>{}</b> {}</div>',  # and around the doctor's translated hint
 }
@@ -375,6 +377,9 @@ def test_usage_errors_in_chinese(ip: InteractiveShell, chinese: str) -> None:
         ),
         ("--older-than x", "argument --older-than: invalid float value: 'x'", "参数 --older-than 的值无效"),
         ("--restore", "argument --restore: expected one argument", "参数 --restore 需要一个值"),
+        ("--yes=please", "argument -y/--yes: ignored explicit argument 'please'", "参数 -y/--yes 不接受值"),
+        ("-yx", "argument -y/--yes: ignored explicit argument 'x'", "参数 -y/--yes 不接受值"),
+        ("--no-backup=1", "argument --no-backup: ignored explicit argument '1'", "参数 --no-backup 不接受值"),
     ],
 )
 def test_argument_errors_in_both_languages(
@@ -393,9 +398,29 @@ def test_argument_errors_in_both_languages(
 
 def test_hints_follow_the_language_and_server_messages_do_not(chinese: str) -> None:
     error = ModelArtsError("You are not authorized.", "ModelArts.0108", status=403)
-    assert str(error).startswith("ModelArts.0108: You are not authorized. (HTTP 403). 当前 IAM 用户")
+    assert str(error).startswith("ModelArts.0108: You are not authorized. (HTTP 403)。当前 IAM 用户")
     assert hint_for("HTTP.503").startswith("ModelArts 或其前端网关出错")
     assert hint_for("ModelArts.0108", language="en").startswith("Your IAM user lacks")
+
+
+@pytest.mark.parametrize(
+    ("language", "message", "status", "expected"),
+    [
+        ("en", "Not authorized", None, "ModelArts.0108: Not authorized. Your IAM user lacks"),
+        ("en", "Not authorized.", None, "ModelArts.0108: Not authorized. Your IAM user lacks"),
+        ("en", "没有权限。", None, "ModelArts.0108: 没有权限。Your IAM user lacks"),
+        ("zh-CN", "没有权限", None, "ModelArts.0108: 没有权限。当前 IAM 用户"),
+        ("zh-CN", "没有权限。", None, "ModelArts.0108: 没有权限。当前 IAM 用户"),
+        ("zh-CN", "Not authorized.", None, "ModelArts.0108: Not authorized. 当前 IAM 用户"),
+        ("zh-CN", "Not authorized", 403, "ModelArts.0108: Not authorized (HTTP 403)。当前 IAM 用户"),
+    ],
+)
+def test_the_hint_follows_the_message_with_the_languages_punctuation(
+    monkeypatch: pytest.MonkeyPatch, language: str, message: str, status: int | None, expected: str
+) -> None:
+    """The server's words stay as sent; the joint to our hint is the chosen language's, once."""
+    monkeypatch.setenv("MODELARTS_LANGUAGE", language)
+    assert str(ModelArtsError(message, "ModelArts.0108", status=status)).startswith(expected)
 
 
 def test_no_credentials_message_in_chinese(chinese: str) -> None:
@@ -528,6 +553,45 @@ def test_widget_following_the_page_speaks_the_page_language(emulator: Emulator, 
     table.language = "en"  # a forced language wins over the page's
     table.list_trash()
     assert table.trash_scope.startswith("project ")
+
+
+def test_a_failed_load_worded_before_the_pages_hello_is_worded_again_in_the_pages_language(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The load starts when the widget is made, before the page can say its language: a failure
+    it met then (our words: unreachable, no credentials) is asked again and worded for the page."""
+    monkeypatch.setenv("MODELARTS_LANGUAGE", "en")
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    session = Session(environ={**emulator.env(), "MODELARTS_ENDPOINT": f"http://127.0.0.1:{port}"})
+    table = JobConfigTable(session=session)
+    table.wait_loaded(10)
+    assert table.phase == "error"
+    assert i18n.t("transport.reason.refused", lang="en") in table.error["message"]
+    table._on_front_msg(None, {"type": "hello", "language": "zh-CN"}, [])
+    table.wait_loaded(10)
+    assert table.phase == "error"
+    assert table.error["code"] == "Client.Unreachable"
+    assert i18n.t("transport.reason.refused", lang="zh-CN") in table.error["message"]
+    loader = table._loader
+    table._on_front_msg(None, {"type": "hello", "language": "zh-CN"}, [])  # the same language: not again
+    assert table._loader is loader
+    table.language = "en"  # forced from Python: worded again too
+    table.wait_loaded(10)
+    assert i18n.t("transport.reason.refused", lang="en") in table.error["message"]
+
+
+@pytest.mark.parametrize(
+    ("environment", "forced", "start"), [("zh-CN", "en", "Widget not shown?"), ("en", "zh-CN", "控件未显示")]
+)
+def test_the_widgets_plain_text_is_in_its_forced_language(
+    session: Session, monkeypatch: pytest.MonkeyPatch, environment: str, forced: str, start: str
+) -> None:
+    """language= wins over $MODELARTS_LANGUAGE for the widget's own text/plain form too."""
+    monkeypatch.setenv("MODELARTS_LANGUAGE", environment)
+    table = JobConfigTable(session=session, language=forced, autoload=False)
+    assert repr(table).startswith(start), repr(table)
 
 
 def test_english_backup_notes_agree_with_one_config(tmp_path: Path) -> None:

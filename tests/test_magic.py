@@ -14,6 +14,7 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
+from modelarts_widgets import i18n
 from modelarts_widgets.emulator import Emulator
 from modelarts_widgets.report import DeletionReport
 
@@ -233,8 +234,36 @@ def test_help_prints_in_the_sessions_language_and_does_nothing_else(
         assert out.count(word) == 2, word
     assert emulator.store.names() == before
     assert emulator.requests == []
-    # %modelarts_delete? shows the same help, in the language of the last load or --help.
+    # %modelarts_delete? shows the same help (in the language of when it is asked: see below).
     assert words[0] in ip.find_line_magic("modelarts_delete").__doc__
+
+
+@pytest.mark.parametrize("language", ["en", "zh-CN"])
+def test_help_options_fit_the_terminal_in_both_languages(
+    ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], language: str
+) -> None:
+    """argparse wraps the options' help by characters; a CJK character takes two columns."""
+    monkeypatch.setenv("MODELARTS_LANGUAGE", language)
+    monkeypatch.setenv("COLUMNS", "80")
+    magic(ip, "--help")
+    out = capsys.readouterr().out
+    options = out[out.index("\n  NAME ") :]  # below the translator's own (preformatted) description
+    wide = [line for line in options.splitlines() if i18n.width(line) > 80]
+    assert wide == []
+    assert ("TEXT 的参数" in options) == (language == "zh-CN")  # every word still there
+
+
+def test_question_mark_help_follows_the_language_set_after_loading(
+    ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`%modelarts_delete?` is in the session's language when asked, not when last loaded."""
+    for first, second, word in (("en", "zh-CN", "真正删除"), ("zh-CN", "en", "really delete")):
+        monkeypatch.setenv("MODELARTS_LANGUAGE", first)
+        magic(ip, "--help")  # the help is made once in the first language
+        monkeypatch.setenv("MODELARTS_LANGUAGE", second)  # e.g. %env in a later cell
+        shown = ip.object_inspect_text("%modelarts_delete")
+        assert word in shown, shown[:400]
+    capsys.readouterr()
 
 
 def test_no_credentials_is_a_usage_error_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -242,8 +271,13 @@ def test_no_credentials_is_a_usage_error_not_a_traceback(monkeypatch: pytest.Mon
     shell.run_line_magic("load_ext", "modelarts_widgets")
     for key in ("HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK"):
         monkeypatch.delenv(key, raising=False)
-    with pytest.raises(UsageError, match="No ModelArts credentials found"):
+    with pytest.raises(UsageError, match="No ModelArts credentials found") as caught:
         shell.run_line_magic("modelarts_delete", "some-config")
+    # The sources tried, one a line as the message words them (not one line of literal '\n's).
+    shown = str(caught.value)
+    assert "\\n" not in shown, shown
+    assert "\n  1. environment variables: " in shown, shown
+    assert "\nSet HUAWEICLOUD_SDK_AK" in shown, shown
 
 
 def test_works_in_a_plain_terminal_ipython(emulator: Emulator, emulator_env: dict[str, str]) -> None:

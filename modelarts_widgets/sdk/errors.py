@@ -59,6 +59,10 @@ CREDENTIAL_CODES = frozenset(
 )
 
 
+_STOPS = (".", "!", "?")
+_WIDE_STOPS = ("\u3002", "\uff01", "\uff1f")  # the ideographic full stop, fullwidth ! and ?
+
+
 def hint_for(code: str | None, *, language: str | None = None) -> str:
     """What the user can do about an error code, in ``language`` (see :mod:`..i18n`); empty when
     there is nothing specific to say. The hints live in the catalogs as ``hint.<code>``."""
@@ -97,11 +101,27 @@ class ModelArtsError(Exception):
 
     def __str__(self) -> str:
         # The code and message are the server's text: escaped, so a traceback shows one line.
-        message = visible(self.error_msg)
+        return self.describe()
+
+    def describe(self, *, lines: bool = False) -> str:
+        """What ``str()`` gives; with ``lines``, the message's line breaks are kept (each line
+        still escaped): for our own messages that list things, such as the credentials tried."""
+        if lines:
+            message = "\n".join(visible(line) for line in self.error_msg.split("\n"))
+        else:
+            message = visible(self.error_msg)
         head = f"{visible(self.error_code)}: {message}" if self.error_code else message
         if self.status is not None:
             head += f" (HTTP {self.status})"
-        return f"{head}. {self.hint}" if self.hint else head
+        hint = self.hint
+        if not hint:
+            return head
+        # A message that ends a sentence is not given a second stop: a wide one (。) takes no space.
+        if head.endswith(_WIDE_STOPS):
+            return head + hint
+        if head.endswith(_STOPS):
+            return f"{head} {hint}"
+        return i18n.t("error.with_hint", error=head, hint=hint)  # "{error}. {hint}", "{error}。{hint}"
 
     def as_status(self) -> dict[str, Any]:
         """The failure in the shape ``delete_job_configs()`` returns."""
