@@ -335,3 +335,31 @@ def test_ctrl_c_during_a_restore_stops_it_and_still_returns_a_report(
     assert f"{len(names)} not sent" in repr(report)
     assert emulator.count("POST") == 0  # nothing was created after the Ctrl-C
     assert not emulator.store.names() & set(names)
+
+
+def test_a_second_ctrl_c_during_a_restore_still_returns_and_stores_a_report(
+    emulator: Emulator, ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from .conftest import CTRL_C, interrupt_when_held, main_thread_waits, stderr_shows, wait_until, waited
+
+    names = sorted(n for n in emulator.store.names() if not n.startswith("prod-"))
+    magic(ip, " ".join(names) + " -y")
+    emulator.hold("get")  # each restore first asks whether its config exists again
+    waiting = stderr_shows(monkeypatch, "waiting for what is in flight")
+    # Ctrl-C once two lookups are in flight, and again once the magic says it waits for them.
+    presses = interrupt_when_held(emulator, 2, waited(waiting), lambda: wait_until(main_thread_waits), CTRL_C)
+    try:
+        report = magic(ip, "--restore latest -o r")
+    except KeyboardInterrupt:
+        pytest.fail("a second Ctrl-C escaped %modelarts_delete --restore: no report, nothing stored in -o")
+    finally:
+        emulator.release()
+    presses.join()
+    assert ip.user_ns["r"] is report
+    assert set(report) == set(names)
+    unknown = {n for n in names if report[n].get("error_code") == "Client.Interrupted"}
+    not_sent = {n for n in names if report[n].get("error_code") == "Client.Cancelled"}
+    assert len(unknown) >= 1  # in flight: neither claimed restored nor claimed not sent
+    assert unknown | not_sent == set(names)
+    assert all("unknown" in report[n]["error_msg"] for n in unknown)
+    assert emulator.count("POST") == 0  # nothing is created after the first Ctrl-C
