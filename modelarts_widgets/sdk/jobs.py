@@ -167,8 +167,10 @@ class Job:
 
     def run(self) -> dict[str, Status]:
         """Start, wait for the end, and cancel what is unsent on KeyboardInterrupt."""
-        self.start()
         try:
+            # Inside the try: a Ctrl-C landing in start() (say in Thread.start, once the
+            # coordinator is off) stops the job too; one that never started ends not sent.
+            self.start()
             return self.wait()
         except KeyboardInterrupt:
             self.cancel()
