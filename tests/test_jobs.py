@@ -161,3 +161,27 @@ def test_run_interrupted_while_it_starts_the_job_stops_the_job(
     assert emulator.count("DELETE", second) == 0
     assert second in emulator.store.names()
     presses.join()
+
+
+def test_wait_with_a_timeout_sees_an_interrupt_message_at_once(emulator: Emulator, session: Session) -> None:
+    """As run() and wait() without one: a kernel's interrupt message (interrupt_main()) wakes no
+    blocked wait, so a long timeout must not hold the Ctrl-C back until the job ends."""
+    from .conftest import waited
+
+    first = sorted(emulator.store.names())[0]
+    emulator.hold("delete")
+    job = BulkDelete(session, [first], concurrency=1, backup=False).start()
+    seen = threading.Event()
+    # The held DELETE is let go only once wait() has raised (TimeoutError in join() if not).
+    presses = Background(
+        lambda: emulator.wait_held(1, timeout=10), _thread.interrupt_main, waited(seen, timeout=5)
+    )
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            job.wait(timeout=60)
+        seen.set()
+    finally:
+        emulator.release()
+    presses.join()
+    job.wait()
+    assert job.states == {first: "deleted"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import threading
+import time
 from collections.abc import Collection
 from typing import Callable, ClassVar, Optional, TypeVar
 
@@ -156,13 +157,13 @@ class Job:
         with self._starting:
             if self._coordinator is None:
                 self._launch()
-        if timeout is None:
-            # Polled, so that a Ctrl-C that comes as interrupt_main() (a kernel's interrupt
-            # message), which wakes no blocked wait, is seen at once.
-            while not self._done.wait(0.1):
-                pass
-        else:
-            self._done.wait(timeout)
+        # Polled, with a timeout or without, so that a Ctrl-C that comes as interrupt_main()
+        # (a kernel's interrupt message), which wakes no blocked wait, is seen at once.
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = 0.1 if deadline is None else min(0.1, deadline - time.monotonic())
+            if left <= 0 or self._done.wait(left):
+                break
         return {name: self.results[name] for name in self.names if name in self.results}
 
     def run(self) -> dict[str, Status]:
