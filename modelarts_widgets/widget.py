@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -221,6 +222,7 @@ class JobConfigTable(anywidget.AnyWidget):
         self._trash_names: dict[str, list[str]] = {}
         self._tokens: set[str] = set()
         self._loader: threading.Thread | None = None
+        self._loaded = threading.Event()  # set when the current load's thread has ended
         self._load_cancel = threading.Event()
         self._page_language: str | None = None  # the language the page chose (its hello), if any
         self._finished = threading.Event()
@@ -292,21 +294,34 @@ class JobConfigTable(anywidget.AnyWidget):
             self.phase = "loading"
             self.error = {}
             cancel = self._load_cancel
+            self._loaded = loaded = threading.Event()
             self._loader = threading.Thread(
-                target=self._load, args=(cancel,), name="modelarts-widget-load", daemon=True
+                target=self._load, args=(cancel, loaded), name="modelarts-widget-load", daemon=True
             )
         self._send_statuses({"type": "statuses", "reset": True, "updates": {}, "counts": {}, "total": 0})
         self._loader.start()
 
     def wait_loaded(self, timeout: float | None = None) -> None:
-        """Block until the current load has finished (for scripts and tests)."""
-        loader = self._loader
-        if loader is not None:
-            loader.join(timeout)
+        """Block until the current load has finished, or ``timeout`` seconds (for scripts and tests).
 
-    def _load(self, cancel: threading.Event) -> None:
-        with i18n.speaking(self._lang):  # e.g. the no-credentials message, in the widget's language
-            self._load_here(cancel)
+        Polled, so that a Ctrl-C that comes as interrupt_main() (a kernel's interrupt message),
+        which wakes no blocked join, is seen at once.
+        """
+        if self._loader is None:
+            return
+        loaded = self._loaded  # an Event: a Thread.join interrupted by Ctrl-C may mark it ended early
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = 0.1 if deadline is None else min(0.1, deadline - time.monotonic())
+            if left <= 0 or loaded.wait(left):
+                break
+
+    def _load(self, cancel: threading.Event, loaded: threading.Event) -> None:
+        try:
+            with i18n.speaking(self._lang):  # e.g. the no-credentials message, in the widget's language
+                self._load_here(cancel)
+        finally:
+            loaded.set()
 
     def _load_here(self, cancel: threading.Event) -> None:
         def current() -> bool:
@@ -399,8 +414,7 @@ class JobConfigTable(anywidget.AnyWidget):
         job = self._restore_job
         if job is not None:
             job.cancel()
-        loader = self._loader
-        if loader is not None and loader.is_alive():
+        if self._loader is not None and not self._loaded.is_set():
             self.stop_loading()
 
     def retry_failed(self, *, wait: bool = False) -> dict[str, Status]:
