@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import logging
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -21,7 +20,7 @@ from .sdk.bulk import DEFAULT_DELETE_CONCURRENCY, BulkDelete, iter_config_pages
 from .sdk.configs import Status
 from .sdk.errors import CANCELLED as CANCELLED_CODE
 from .sdk.errors import ModelArtsError, hint_for
-from .sdk.jobs import Job
+from .sdk.jobs import Job, polled_wait
 from .sdk.restore import BulkRestore
 from .sdk.session import Session
 from .sdk.states import FAILED, GONE_STATES, QUEUED, RESTORING, StatusEntry
@@ -307,14 +306,8 @@ class JobConfigTable(anywidget.AnyWidget):
         Polled, so that a Ctrl-C that comes as interrupt_main() (a kernel's interrupt message),
         which wakes no blocked join, is seen at once.
         """
-        if self._loader is None:
-            return
-        loaded = self._loaded  # an Event: a Thread.join interrupted by Ctrl-C may mark it ended early
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            left = 0.1 if deadline is None else min(0.1, deadline - time.monotonic())
-            if left <= 0 or loaded.wait(left):
-                break
+        if self._loader is not None:  # an Event: a join interrupted by Ctrl-C may mark it ended early
+            polled_wait(self._loaded, timeout)
 
     def _load(self, cancel: threading.Event, loaded: threading.Event) -> None:
         try:

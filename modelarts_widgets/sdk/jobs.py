@@ -28,6 +28,18 @@ OnStatus = Callable[[str, str, Optional[Status]], None]
 J = TypeVar("J", bound="Job")
 
 
+def polled_wait(event: threading.Event, timeout: float | None = None) -> bool:
+    """``event.wait(timeout)`` in slices of 0.1 s, so that a Ctrl-C that comes as interrupt_main()
+    (a kernel's interrupt message), which wakes no blocked wait, is seen at once."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        left = 0.1 if deadline is None else min(0.1, deadline - time.monotonic())
+        if left <= 0:
+            return event.is_set()
+        if event.wait(left):
+            return True
+
+
 class Job:
     """Names, their states and results, a coordinator thread, cancel, wait and run.
 
@@ -157,13 +169,7 @@ class Job:
         with self._starting:
             if self._coordinator is None:
                 self._launch()
-        # Polled, with a timeout or without, so that a Ctrl-C that comes as interrupt_main()
-        # (a kernel's interrupt message), which wakes no blocked wait, is seen at once.
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            left = 0.1 if deadline is None else min(0.1, deadline - time.monotonic())
-            if left <= 0 or self._done.wait(left):
-                break
+        polled_wait(self._done, timeout)
         return {name: self.results[name] for name in self.names if name in self.results}
 
     def run(self) -> dict[str, Status]:
