@@ -25,7 +25,7 @@ from .sdk import errors, states
 from .sdk.bulk import DEFAULT_DELETE_CONCURRENCY, BulkDelete, list_all_configs
 from .sdk.configs import Status, config_exists
 from .sdk.errors import ModelArtsError
-from .sdk.jobs import Job
+from .sdk.jobs import Job, polled_wait
 from .sdk.names import is_valid_config_name
 from .sdk.restore import BulkRestore
 from .sdk.session import Session
@@ -101,8 +101,7 @@ def _stop_and_wait(job: Job) -> None:
     with contextlib.suppress(RuntimeError):  # RuntimeError: it had started
         job.start()  # interrupted before it started: with cancel set, it only marks names
     print(t("magic.interrupted"), file=sys.stderr, flush=True)
-    while not job.finished.wait(0.1):
-        pass
+    polled_wait(job.finished)
 
 
 def _outcomes(job: Job, in_flight: str, unknown_key: str) -> dict[str, Status]:
@@ -315,8 +314,7 @@ class DeleteMagics(Magics):
         try:
             try:
                 job.start()
-                while not job.finished.wait(0.1):  # polled, so that a Ctrl-C is seen at once
-                    pass
+                polled_wait(job.finished)
             except KeyboardInterrupt:  # as in a delete: send nothing more, report what happened
                 _stop_and_wait(job)
         except KeyboardInterrupt:  # a second Ctrl-C: stop waiting, report what is known
@@ -374,6 +372,9 @@ class DeleteMagics(Magics):
                         if result is not None and not result.get("is_success"):
                             detail = f"  {result.get('error_code')}: {result.get('error_msg')}"
                         print(visible(f"  {_mark(state)}  {name}{detail}"), flush=True)
+                # Every name is final; the job ends once its backup file is closed (or removed
+                # as empty): the report names the file only then.
+                polled_wait(run.finished)
             except KeyboardInterrupt:
                 report.interrupted = True
                 _stop_and_wait(run)

@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -363,3 +364,44 @@ def test_a_second_ctrl_c_during_a_restore_still_returns_and_stores_a_report(
     assert unknown | not_sent == set(names)
     assert all("unknown" in report[n]["error_msg"] for n in unknown)
     assert emulator.count("POST") == 0  # nothing is created after the first Ctrl-C
+
+
+def test_the_report_names_no_backup_file_the_run_removed_as_empty(
+    emulator: Emulator, ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every name turned out gone at its backup read, so the run's backup file holds nothing and
+    is removed when the job closes it. The magic must report once the job has ended, not as soon
+    as the last name is printed: on a slow disk it named the file it was about to remove."""
+    from modelarts_widgets.sdk import trash
+
+    from .conftest import Background, wait_until
+
+    names = _plain(emulator, 2)
+    close = trash.BackupWriter.close
+    closing = threading.Event()
+
+    def slow_close(writer: trash.BackupWriter, **options: Any) -> None:
+        closing.set()
+        time.sleep(0.5)  # a slow disk: the magic, if it does not wait for the job, reports meanwhile
+        close(writer, **options)
+
+    monkeypatch.setattr(trash.BackupWriter, "close", slow_close)
+    emulator.hold("get")  # the backup reads: the configs vanish before they are answered
+
+    def vanish() -> None:
+        emulator.wait_held(2)
+        for name in names:
+            emulator.store.delete(name)
+        emulator.release()
+
+    helper = Background(vanish)
+    try:
+        report = magic(ip, " ".join(names) + " --yes")
+    finally:
+        emulator.release()
+    helper.join()
+    assert report.already_gone == names
+    wait_until(lambda: not any(t.name == "modelarts-bulk-delete" for t in threading.enumerate()))
+    assert report.backup == "" or Path(report.backup).exists(), report.backup
+    assert "holds only configs still there" not in repr(report)
+    assert "holds only configs still there" not in repr(report)
