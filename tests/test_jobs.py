@@ -166,17 +166,23 @@ def test_run_interrupted_while_it_starts_the_job_stops_the_job(
 def test_wait_with_a_timeout_sees_an_interrupt_message_at_once(emulator: Emulator, session: Session) -> None:
     """As run() and wait() without one: a kernel's interrupt message (interrupt_main()) wakes no
     blocked wait, so a long timeout must not hold the Ctrl-C back until the job ends."""
-    from .conftest import waited
+    from .conftest import main_thread_waits, waited
 
     first = sorted(emulator.store.names())[0]
     emulator.hold("delete")
     job = BulkDelete(session, [first], concurrency=1, backup=False).start()
     seen = threading.Event()
     # The held DELETE is let go only once wait() has raised (TimeoutError in join() if not).
+    calling = threading.Event()  # the main thread waits in wait() alone, not in Thread.start
     presses = Background(
-        lambda: emulator.wait_held(1, timeout=10), _thread.interrupt_main, waited(seen, timeout=5)
+        lambda: emulator.wait_held(1, timeout=10),
+        waited(calling),
+        lambda: wait_until(main_thread_waits),  # Ctrl-C once wait() waits
+        _thread.interrupt_main,
+        waited(seen, timeout=5),
     )
     try:
+        calling.set()  # no threading wait until job.wait(): the Ctrl-C comes in there
         with pytest.raises(KeyboardInterrupt):
             job.wait(timeout=60)
         seen.set()

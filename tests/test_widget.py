@@ -191,14 +191,23 @@ def test_wait_loaded_sees_an_interrupt_message_at_once(emulator: Emulator, sessi
     import _thread
     import threading
 
-    from .conftest import Background, waited
+    from .conftest import Background, main_thread_waits, waited
 
     emulator.hold("list")
     seen = threading.Event()
-    # The held listing is let go only once wait_loaded() has raised (TimeoutError in join() if not).
-    presses = Background(lambda: emulator.wait_held(1, timeout=10), _thread.interrupt_main, waited(seen, 5))
+    table = JobConfigTable(session=session)
+    # Ctrl-C once wait_loaded() waits; the held listing is let go only once it has raised
+    # (TimeoutError in join() if not).
+    calling = threading.Event()  # the main thread waits in wait_loaded() alone, not in Thread.start
+    presses = Background(
+        lambda: emulator.wait_held(1, timeout=10),
+        waited(calling),
+        lambda: wait_until(main_thread_waits),
+        _thread.interrupt_main,
+        waited(seen, 5),
+    )
     try:
-        table = JobConfigTable(session=session)
+        calling.set()  # no threading wait until table.wait_loaded(): the Ctrl-C comes in there
         with pytest.raises(KeyboardInterrupt):
             table.wait_loaded(60)
         seen.set()
