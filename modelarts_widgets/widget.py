@@ -76,6 +76,7 @@ class StatusesMessage(TypedDict, total=False):
     counts: dict[str, int]  # state -> how many names of the job are in it
     total: int  # names in the job
     reset: bool  # forget earlier statuses first
+    job: str  # the job they belong to: Job.KIND ("delete" | "restore"), "" when none
 
 
 class ReplyMessage(TypedDict, total=False):
@@ -213,6 +214,7 @@ class JobConfigTable(anywidget.AnyWidget):
         self._trash = trash_for(backup)
         self.backups = self._trash is not None
         self._job: list[str] = []
+        self._job_kind = ""  # Job.KIND of the job in self._job
         self._undo_file: Path | None = None
         self._undo_names: list[str] = []
         self._retry_names: list[str] = []  # names whose delete failed in the last job, if a delete
@@ -290,6 +292,7 @@ class JobConfigTable(anywidget.AnyWidget):
             self._statuses.clear()
             self._pending.clear()
             self._job = []
+            self._job_kind = ""
             self.phase = "loading"
             self.error = {}
             cancel = self._load_cancel
@@ -297,7 +300,9 @@ class JobConfigTable(anywidget.AnyWidget):
             self._loader = threading.Thread(
                 target=self._load, args=(cancel, loaded), name="modelarts-widget-load", daemon=True
             )
-        self._send_statuses({"type": "statuses", "reset": True, "updates": {}, "counts": {}, "total": 0})
+        self._send_statuses(
+            {"type": "statuses", "reset": True, "updates": {}, "counts": {}, "total": 0, "job": ""}
+        )
         self._loader.start()
 
     def wait_loaded(self, timeout: float | None = None) -> None:
@@ -539,11 +544,13 @@ class JobConfigTable(anywidget.AnyWidget):
             and self._statuses.get(n, [""])[0] not in GONE_STATES
         ]
 
-    def _begin(self, names: list[str], state: str) -> None:
-        """Mark ``names`` as taken by a new job (call with the lock held)."""
+    def _begin(self, job: Job, state: str) -> None:
+        """Mark ``job``'s names as taken by it (call with the lock held)."""
+        names = job.names
         self.results = {}
         self._retry_names = []
         self._job = list(names)
+        self._job_kind = job.KIND
         for name in names:
             self._statuses[name] = StatusEntry(state)
         self._pending = {}
@@ -608,7 +615,7 @@ class JobConfigTable(anywidget.AnyWidget):
                 return None
             on_claim()
             with self._lock:
-                self._begin(job.names, state)
+                self._begin(job, state)
             self._flush(initial=True)
             job.start()
         except BaseException:  # e.g. Ctrl-C: send nothing, but let the job end so the table frees
@@ -690,14 +697,16 @@ class JobConfigTable(anywidget.AnyWidget):
 
     def _flush(self, *, initial: bool = False) -> None:
         with self._lock:
-            job = list(self._job)
+            job, kind = list(self._job), self._job_kind
             if initial:
                 updates = {n: self._statuses[n] for n in job}
             else:
                 updates, self._pending = self._pending, {}
             counts = self._job_counts()
         if updates:
-            self._send_statuses({"type": "statuses", "updates": updates, "counts": counts, "total": len(job)})
+            self._send_statuses(
+                {"type": "statuses", "updates": updates, "counts": counts, "total": len(job), "job": kind}
+            )
 
     def _send_statuses(self, message: StatusesMessage) -> None:
         self.send(message)
@@ -747,8 +756,16 @@ class JobConfigTable(anywidget.AnyWidget):
                 self._page_language = page
             with self._lock:
                 statuses, counts, total = dict(self._statuses), self._job_counts(), len(self._job)
+                kind = self._job_kind
             self._send_statuses(
-                {"type": "statuses", "reset": True, "updates": statuses, "counts": counts, "total": total}
+                {
+                    "type": "statuses",
+                    "reset": True,
+                    "updates": statuses,
+                    "counts": counts,
+                    "total": total,
+                    "job": kind,
+                }
             )
         elif kind == "refresh":
             if not self.running:

@@ -196,6 +196,7 @@ class BulkDelete(Job):
     """
 
     FINAL_STATES = DELETE_FINAL_STATES
+    KIND = "delete"
     THREAD_NAME = "modelarts-bulk-delete"
     STOPPED_KEY = "bulk.stopped"
     STARTED_KEY = "bulk.started"

@@ -50,6 +50,7 @@ class Job:
     """
 
     FINAL_STATES: ClassVar[Collection[str]]
+    KIND: ClassVar[str]  # "delete" or "restore": what the widget tells the page the job is
     THREAD_NAME: ClassVar[str]
     STOPPED_KEY: ClassVar[str]  # catalog key: why a name was not sent when the job was stopped
     STARTED_KEY: ClassVar[str]  # catalog key: the job was started twice
