@@ -210,7 +210,7 @@ def test_retry_after_a_failed_undo_deletes_nothing(
     deletes = emulator.count("DELETE")
     recorder = Recorder(table)
     if via == "page":
-        front(table, {"type": "retry"})  # the "Retry failed" button, shown after the failed Undo
+        front(table, {"type": "retry"})  # "Retry failed" after the failed Undo (our page hides it)
         wait_until(lambda: any(m.get("rejected") for m in recorder.messages))
     else:
         assert table.retry_failed(wait=True) == {}
