@@ -195,7 +195,7 @@ def test_retry_after_a_failed_undo_deletes_nothing(
     from modelarts_widgets import JobConfigTable
     from modelarts_widgets.sdk.trash import Trash
 
-    from .test_widget import Recorder, front, wait_until
+    from .conftest import Recorder, front, wait_until
 
     emulator.store.replace([_config("a"), _config("b")])
     table = JobConfigTable(session=session, backup=Trash(tmp_path / "trash"))
