@@ -39,9 +39,10 @@
 /** key -> text, or plural category -> text. @typedef {Record<string, string | Record<string, string>>} Catalog */
 /** [state, code, message]: a state of sdk/states.py, and the error's code and message ("" if none). */
 /** @typedef {[string, string, string]} StatusEntry */
+/** The kind of job statuses belong to (sdk Job.KIND); "" when none. @typedef {"" | "delete" | "restore"} JobKind */
 /**
  * @typedef {{type: "statuses", updates?: Record<string, StatusEntry>, counts?: Record<string, number>,
- *   total?: number, reset?: boolean}} StatusesMessage
+ *   total?: number, reset?: boolean, job?: JobKind}} StatusesMessage
  */
 /**
  * `reason` (when refused): "busy" | "changed" | "restore" | "retry", a page.rejected.* key.
@@ -340,11 +341,12 @@ function stateClass(state) {
  * @param {Record<string, number>} counts state -> names of the run in it
  * @param {number} total names in the run
  * @param {Translate} t
+ * @param {JobKind} [job] the run's kind (a restore may end with no name restored)
  */
-export function summarize(counts, total, t) {
+export function summarize(counts, total, t, job = "delete") {
   if (!total) return "";
   const done = finishedCount(counts, total);
-  const restoring = counts.restoring || counts.restored;
+  const restoring = job === "restore";
   const parts = [
     restoring
       ? t("page.summary.restored", { done: counts.restored || 0, total })
@@ -392,6 +394,8 @@ function draw({ model, el }) {
     /** @type {Record<string, number>} */
     counts: {},
     total: 0,
+    /** @type {JobKind} */
+    job: "", // the kind of the run the statuses belong to
     /** @type {Row[]} */
     view: [],
     sent: false, // a delete was sent and `running` has not flipped yet
@@ -640,9 +644,9 @@ function draw({ model, el }) {
     runBar.hidden = ui.total === 0 && !undo;
     progress.max = Math.max(ui.total, 1);
     progress.value = Math.max(done, 0);
-    summaryText.textContent = summarize(ui.counts, ui.total, t);
+    summaryText.textContent = summarize(ui.counts, ui.total, t, ui.job);
     stopButton.hidden = !running;
-    retryButton.hidden = running || !ui.counts.failed || Boolean(ui.counts.restored || ui.counts.restoring);
+    retryButton.hidden = running || !ui.counts.failed || ui.job !== "delete"; // Retry repeats a delete only
     undoButton.hidden = running || !undo;
     undoButton.textContent = t("page.undo", { count: undo });
     trashButton.disabled = !model.get("backups");
@@ -944,7 +948,8 @@ function draw({ model, el }) {
     for (const [name, status] of Object.entries(msg.updates || {})) ui.statuses.set(name, status);
     ui.counts = msg.counts || {};
     ui.total = msg.total || 0;
-    if (ui.total) announce(summarize(ui.counts, ui.total, t));
+    ui.job = msg.job || "";
+    if (ui.total) announce(summarize(ui.counts, ui.total, t, ui.job));
     drawAll();
   }
 

@@ -24,6 +24,7 @@ from .sdk import errors, states
 from .sdk.bulk import DEFAULT_DELETE_CONCURRENCY, BulkDelete, list_all_configs
 from .sdk.configs import Status, config_exists
 from .sdk.errors import ModelArtsError
+from .sdk.jobs import Job, polled_wait
 from .sdk.names import is_valid_config_name
 from .sdk.restore import BulkRestore
 from .sdk.session import Session
@@ -66,6 +67,30 @@ def _mark(state: str) -> str:
     widest = max(width(t(key)) for key in _MARK_KEYS.values())
     mark = t(_MARK_KEYS[state])
     return ljust(mark.upper() if state == states.FAILED else mark, widest)
+
+
+def _stop_and_wait(job: Job) -> None:
+    """After a Ctrl-C: send nothing more and wait for what is in flight (a second Ctrl-C ends
+    the waiting: it raises ``KeyboardInterrupt`` here, polled so that it is seen at once)."""
+    job.cancel()
+    with contextlib.suppress(RuntimeError):  # RuntimeError: it had started
+        job.start()  # interrupted before it started: with cancel set, it only marks names
+    print(t("magic.interrupted"), file=sys.stderr, flush=True)
+    polled_wait(job.finished)
+
+
+def _outcomes(job: Job, in_flight: str, unknown_key: str) -> dict[str, Status]:
+    """Each of ``job``'s names with its result; one without (a second Ctrl-C stopped the waiting)
+    is unknown when it was in the ``in_flight`` state (``unknown_key`` says so), else not sent."""
+    results: dict[str, Status] = {}
+    for name in job.names:
+        if name in job.results:
+            results[name] = job.results[name]
+        elif job.states.get(name) == in_flight:
+            results[name] = errors.failure(errors.INTERRUPTED, t(unknown_key))
+        else:
+            results[name] = errors.failure(errors.CANCELLED, t("magic.not_sent_interrupted"))
+    return results
 
 
 def _criteria(args: Any) -> str:
@@ -263,14 +288,16 @@ class DeleteMagics(Magics):
             )
         except (OSError, ValueError) as exc:
             raise UsageError(t("magic.restore_failed", which=which, error=exc)) from None
-        job.start()
         try:
-            while not job.finished.wait(0.1):  # polled, so that a Ctrl-C is seen at once
-                pass
-        except KeyboardInterrupt:  # as in a delete: send nothing more, report what happened
-            job.cancel()
-            print(t("magic.interrupted"), file=sys.stderr, flush=True)
-        return RestoreReport(backup=str(job.backup_path), results=job.wait())
+            try:
+                job.start()
+                polled_wait(job.finished)
+            except KeyboardInterrupt:  # as in a delete: send nothing more, report what happened
+                _stop_and_wait(job)
+        except KeyboardInterrupt:  # a second Ctrl-C: stop waiting, report what is known
+            print(t("magic.interrupted_again"), file=sys.stderr, flush=True)
+        results = _outcomes(job, states.RESTORING, "magic.in_flight_interrupted_restore")
+        return RestoreReport(backup=str(job.backup_path), results=results)
 
     @staticmethod
     def _delete(
@@ -322,25 +349,16 @@ class DeleteMagics(Magics):
                         if result is not None and not result.get("is_success"):
                             detail = f"  {result.get('error_code')}: {result.get('error_msg')}"
                         print(visible(f"  {_mark(state)}  {name}{detail}"), flush=True)
+                # Every name is final; the job ends once its backup file is closed (or removed
+                # as empty): the report names the file only then.
+                polled_wait(run.finished)
             except KeyboardInterrupt:
                 report.interrupted = True
-                run.cancel()
-                with contextlib.suppress(RuntimeError):  # RuntimeError: it had started
-                    run.start()  # interrupted before it started: with cancel set, it only marks names
-                print(t("magic.interrupted"), file=sys.stderr, flush=True)
-                while not run.finished.wait(0.1):  # polled, so that a second Ctrl-C is seen at once
-                    pass
+                _stop_and_wait(run)
         except KeyboardInterrupt:  # a second Ctrl-C: stop waiting, report what is known
             print(t("magic.interrupted_again"), file=sys.stderr, flush=True)
         finally:
-            results: dict[str, Status] = {}
-            for name in run.names:
-                if name in run.results:
-                    results[name] = run.results[name]
-                elif run.states.get(name) == states.DELETING:
-                    results[name] = errors.failure(errors.INTERRUPTED, t("magic.in_flight_interrupted"))
-                else:
-                    results[name] = errors.failure(errors.CANCELLED, t("magic.not_sent_interrupted"))
+            results = _outcomes(run, states.DELETING, "magic.in_flight_interrupted")
             report.results = {**results, **report.results}
             report.backup = str(run.backup_path) if run.backup_path else ""
             report.backed_up = list(run.backed_up)

@@ -21,7 +21,7 @@ from .sdk.bulk import DEFAULT_DELETE_CONCURRENCY, BulkDelete, iter_config_pages
 from .sdk.configs import Status
 from .sdk.errors import CANCELLED as CANCELLED_CODE
 from .sdk.errors import ModelArtsError, hint_for
-from .sdk.jobs import Job
+from .sdk.jobs import Job, polled_wait
 from .sdk.restore import BulkRestore
 from .sdk.session import Session
 from .sdk.states import FAILED, GONE_STATES, QUEUED, RESTORING, StatusEntry
@@ -78,6 +78,7 @@ class StatusesMessage(TypedDict, total=False):
     counts: dict[str, int]  # state -> how many names of the job are in it
     total: int  # names in the job
     reset: bool  # forget earlier statuses first
+    job: str  # the job they belong to: Job.KIND ("delete" | "restore"), "" when none
 
 
 class ReplyMessage(TypedDict, total=False):
@@ -215,6 +216,7 @@ class JobConfigTable(anywidget.AnyWidget):
         self._trash = trash_for(backup)
         self.backups = self._trash is not None
         self._job: list[str] = []
+        self._job_kind = ""  # Job.KIND of the job in self._job
         self._undo_file: Path | None = None
         self._undo_names: list[str] = []
         self._retry_names: list[str] = []  # names whose delete failed in the last job, if a delete
@@ -223,6 +225,7 @@ class JobConfigTable(anywidget.AnyWidget):
         self._trash_names: dict[str, list[str]] = {}
         self._tokens: set[str] = set()
         self._loader: threading.Thread | None = None
+        self._loaded = threading.Event()  # set when the current load's thread has ended
         self._load_cancel = threading.Event()
         self._page_language: str | None = None  # the language the page chose (its hello), if any
         self._load_language = ""  # the language the last load worded its texts in
@@ -292,25 +295,35 @@ class JobConfigTable(anywidget.AnyWidget):
             self._statuses.clear()
             self._pending.clear()
             self._job = []
+            self._job_kind = ""
             self.phase = "loading"
             self.error = {}
             cancel = self._load_cancel
+            self._loaded = loaded = threading.Event()
             self._loader = threading.Thread(
-                target=self._load, args=(cancel,), name="modelarts-widget-load", daemon=True
+                target=self._load, args=(cancel, loaded), name="modelarts-widget-load", daemon=True
             )
-        self._send_statuses({"type": "statuses", "reset": True, "updates": {}, "counts": {}, "total": 0})
+        self._send_statuses(
+            {"type": "statuses", "reset": True, "updates": {}, "counts": {}, "total": 0, "job": ""}
+        )
         self._loader.start()
 
     def wait_loaded(self, timeout: float | None = None) -> None:
-        """Block until the current load has finished (for scripts and tests)."""
-        loader = self._loader
-        if loader is not None:
-            loader.join(timeout)
+        """Block until the current load has finished, or ``timeout`` seconds (for scripts and tests).
 
-    def _load(self, cancel: threading.Event) -> None:
+        Polled, so that a Ctrl-C that comes as interrupt_main() (a kernel's interrupt message),
+        which wakes no blocked join, is seen at once.
+        """
+        if self._loader is not None:  # an Event: a join interrupted by Ctrl-C may mark it ended early
+            polled_wait(self._loaded, timeout)
+
+    def _load(self, cancel: threading.Event, loaded: threading.Event) -> None:
         self._load_language = i18n.language_for(self._lang)
-        with i18n.speaking(self._lang):  # e.g. the no-credentials message, in the widget's language
-            self._load_here(cancel)
+        try:
+            with i18n.speaking(self._lang):  # e.g. the no-credentials message, in the widget's language
+                self._load_here(cancel)
+        finally:
+            loaded.set()
         self._reword_failed_load()
 
     def _reword_failed_load(self) -> None:
@@ -421,8 +434,7 @@ class JobConfigTable(anywidget.AnyWidget):
         job = self._restore_job
         if job is not None:
             job.cancel()
-        loader = self._loader
-        if loader is not None and loader.is_alive():
+        if self._loader is not None and not self._loaded.is_set():
             self.stop_loading()
 
     def retry_failed(self, *, wait: bool = False) -> dict[str, Status]:
@@ -554,11 +566,13 @@ class JobConfigTable(anywidget.AnyWidget):
             and self._statuses.get(n, [""])[0] not in GONE_STATES
         ]
 
-    def _begin(self, names: list[str], state: str) -> None:
-        """Mark ``names`` as taken by a new job (call with the lock held)."""
+    def _begin(self, job: Job, state: str) -> None:
+        """Mark ``job``'s names as taken by it (call with the lock held)."""
+        names = job.names
         self.results = {}
         self._retry_names = []
         self._job = list(names)
+        self._job_kind = job.KIND
         for name in names:
             self._statuses[name] = StatusEntry(state)
         self._pending = {}
@@ -623,7 +637,7 @@ class JobConfigTable(anywidget.AnyWidget):
                 return None
             on_claim()
             with self._lock:
-                self._begin(job.names, state)
+                self._begin(job, state)
             self._flush(initial=True)
             job.start()
         except BaseException:  # e.g. Ctrl-C: send nothing, but let the job end so the table frees
@@ -705,14 +719,16 @@ class JobConfigTable(anywidget.AnyWidget):
 
     def _flush(self, *, initial: bool = False) -> None:
         with self._lock:
-            job = list(self._job)
+            job, kind = list(self._job), self._job_kind
             if initial:
                 updates = {n: self._statuses[n] for n in job}
             else:
                 updates, self._pending = self._pending, {}
             counts = self._job_counts()
         if updates:
-            self._send_statuses({"type": "statuses", "updates": updates, "counts": counts, "total": len(job)})
+            self._send_statuses(
+                {"type": "statuses", "updates": updates, "counts": counts, "total": len(job), "job": kind}
+            )
 
     def _send_statuses(self, message: StatusesMessage) -> None:
         self.send(message)
@@ -763,8 +779,16 @@ class JobConfigTable(anywidget.AnyWidget):
                 self._reword_failed_load()
             with self._lock:
                 statuses, counts, total = dict(self._statuses), self._job_counts(), len(self._job)
+                kind = self._job_kind
             self._send_statuses(
-                {"type": "statuses", "reset": True, "updates": statuses, "counts": counts, "total": total}
+                {
+                    "type": "statuses",
+                    "reset": True,
+                    "updates": statuses,
+                    "counts": counts,
+                    "total": total,
+                    "job": kind,
+                }
             )
         elif kind == "refresh":
             if not self.running:

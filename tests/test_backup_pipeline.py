@@ -21,7 +21,7 @@ from modelarts_widgets.sdk.trash import (
     Trash,
     restore,
 )
-from tests.test_widget import wait_until
+from tests.conftest import wait_until
 
 # -- pipelined, durable backups -------------------------------------------------------------------
 

@@ -116,3 +116,34 @@ def test_throttled_server_slows_the_run_down_but_it_finishes(emulator: Emulator,
     results = delete_job_configs(session, chosen, concurrency=8)
     assert all(r["is_success"] for r in results.values())
     assert not set(chosen) & emulator.store.names()
+
+
+def test_listing_sees_an_interrupt_message_while_it_waits_for_a_page(
+    emulator: Emulator, session: Session
+) -> None:
+    """The magic lists on the kernel's main thread: a kernel's interrupt message (interrupt_main(),
+    which wakes no blocked wait) must stop it while it waits for a later page, not after it."""
+    import _thread
+    import threading
+
+    import pytest
+
+    from .conftest import main_thread_waits, waited
+
+    emulator.hold("list")
+    seen = threading.Event()
+    presses = Background(
+        lambda: emulator.wait_held(1, timeout=10),
+        lambda: emulator.release(keep_holding=True),  # the first page goes; the next are held
+        lambda: emulator.wait_held(1, timeout=10),
+        lambda: wait_until(main_thread_waits),
+        _thread.interrupt_main,
+        waited(seen, 5),  # the held page is let go only once the listing has raised
+    )
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            list_all_configs(session, per_page=10)
+        seen.set()
+    finally:
+        emulator.release()
+    presses.join()

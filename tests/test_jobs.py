@@ -129,3 +129,65 @@ def test_run_sees_an_interrupt_message_at_once(emulator: Emulator, session: Sess
     assert job.states == {first: "deleted", second: "cancelled"}
     assert emulator.count("DELETE", second) == 0
     assert second in emulator.store.names()
+
+
+def test_run_interrupted_while_it_starts_the_job_stops_the_job(
+    emulator: Emulator, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C can land anywhere in run(), also in start() once the coordinator is off (say in
+    Thread.start, which waits for the new thread): the job must stop, not delete on unattended."""
+    from modelarts_widgets.sdk.jobs import Job
+
+    first, second = sorted(emulator.store.names())[:2]
+    emulator.hold("delete")
+    launch = Job._launch
+
+    def launch_then_ctrl_c(job: Job) -> None:
+        launch(job)
+        emulator.wait_held(1, timeout=10)  # the job is sending: its first DELETE is held
+        raise KeyboardInterrupt  # as a Ctrl-C landing in start() after the thread started
+
+    monkeypatch.setattr(Job, "_launch", launch_then_ctrl_c)
+    job = BulkDelete(session, [first, second], concurrency=1, backup=False)
+    # The first DELETE is let go once run() has seen the Ctrl-C.
+    presses = Background(lambda: wait_until(job._cancel.is_set, timeout=5), emulator.release)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            job.run()
+    finally:
+        emulator.release()
+    wait_until(job.finished.is_set)
+    assert job.states == {first: "deleted", second: "cancelled"}
+    assert emulator.count("DELETE", second) == 0
+    assert second in emulator.store.names()
+    presses.join()
+
+
+def test_wait_with_a_timeout_sees_an_interrupt_message_at_once(emulator: Emulator, session: Session) -> None:
+    """As run() and wait() without one: a kernel's interrupt message (interrupt_main()) wakes no
+    blocked wait, so a long timeout must not hold the Ctrl-C back until the job ends."""
+    from .conftest import main_thread_waits, waited
+
+    first = sorted(emulator.store.names())[0]
+    emulator.hold("delete")
+    job = BulkDelete(session, [first], concurrency=1, backup=False).start()
+    seen = threading.Event()
+    # The held DELETE is let go only once wait() has raised (TimeoutError in join() if not).
+    calling = threading.Event()  # the main thread waits in wait() alone, not in Thread.start
+    presses = Background(
+        lambda: emulator.wait_held(1, timeout=10),
+        waited(calling),
+        lambda: wait_until(main_thread_waits),  # Ctrl-C once wait() waits
+        _thread.interrupt_main,
+        waited(seen, timeout=5),
+    )
+    try:
+        calling.set()  # no threading wait until job.wait(): the Ctrl-C comes in there
+        with pytest.raises(KeyboardInterrupt):
+            job.wait(timeout=60)
+        seen.set()
+    finally:
+        emulator.release()
+    presses.join()
+    job.wait()
+    assert job.states == {first: "deleted"}

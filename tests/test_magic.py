@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -369,3 +370,72 @@ def test_ctrl_c_during_a_restore_stops_it_and_still_returns_a_report(
     assert f"{len(names)} not sent" in repr(report)
     assert emulator.count("POST") == 0  # nothing was created after the Ctrl-C
     assert not emulator.store.names() & set(names)
+
+
+def test_a_second_ctrl_c_during_a_restore_still_returns_and_stores_a_report(
+    emulator: Emulator, ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from .conftest import CTRL_C, interrupt_when_held, main_thread_waits, stderr_shows, wait_until, waited
+
+    names = sorted(n for n in emulator.store.names() if not n.startswith("prod-"))
+    magic(ip, " ".join(names) + " -y")
+    emulator.hold("get")  # each restore first asks whether its config exists again
+    waiting = stderr_shows(monkeypatch, "waiting for what is in flight")
+    # Ctrl-C once two lookups are in flight, and again once the magic says it waits for them.
+    presses = interrupt_when_held(emulator, 2, waited(waiting), lambda: wait_until(main_thread_waits), CTRL_C)
+    try:
+        report = magic(ip, "--restore latest -o r")
+    except KeyboardInterrupt:
+        pytest.fail("a second Ctrl-C escaped %modelarts_delete --restore: no report, nothing stored in -o")
+    finally:
+        emulator.release()
+    presses.join()
+    assert ip.user_ns["r"] is report
+    assert set(report) == set(names)
+    unknown = {n for n in names if report[n].get("error_code") == "Client.Interrupted"}
+    not_sent = {n for n in names if report[n].get("error_code") == "Client.Cancelled"}
+    assert len(unknown) >= 1  # in flight: neither claimed restored nor claimed not sent
+    assert unknown | not_sent == set(names)
+    assert all("unknown" in report[n]["error_msg"] for n in unknown)
+    assert emulator.count("POST") == 0  # nothing is created after the first Ctrl-C
+
+
+def test_the_report_names_no_backup_file_the_run_removed_as_empty(
+    emulator: Emulator, ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every name turned out gone at its backup read, so the run's backup file holds nothing and
+    is removed when the job closes it. The magic must report once the job has ended, not as soon
+    as the last name is printed: on a slow disk it named the file it was about to remove."""
+    from modelarts_widgets.sdk import trash
+
+    from .conftest import Background, wait_until
+
+    names = _plain(emulator, 2)
+    close = trash.BackupWriter.close
+    closing = threading.Event()
+
+    def slow_close(writer: trash.BackupWriter, **options: Any) -> None:
+        closing.set()
+        time.sleep(0.5)  # a slow disk: the magic, if it does not wait for the job, reports meanwhile
+        close(writer, **options)
+
+    monkeypatch.setattr(trash.BackupWriter, "close", slow_close)
+    emulator.hold("get")  # the backup reads: the configs vanish before they are answered
+
+    def vanish() -> None:
+        emulator.wait_held(2)
+        for name in names:
+            emulator.store.delete(name)
+        emulator.release()
+
+    helper = Background(vanish)
+    try:
+        report = magic(ip, " ".join(names) + " --yes")
+    finally:
+        emulator.release()
+    helper.join()
+    assert report.already_gone == names
+    wait_until(lambda: not any(t.name == "modelarts-bulk-delete" for t in threading.enumerate()))
+    assert report.backup == "" or Path(report.backup).exists(), report.backup
+    assert "holds only configs still there" not in repr(report)
+    assert "holds only configs still there" not in repr(report)

@@ -92,3 +92,10 @@ def test_every_client_code_hint_in_the_catalogs_names_a_defined_code() -> None:
     catalog = json.loads((PACKAGE / "locales" / "en.json").read_text(encoding="utf-8"))
     hinted = {key[len("hint.") :] for key in catalog if key.startswith("hint.Client.")}
     assert hinted <= codes
+
+
+def test_the_page_knows_the_same_job_kinds_as_the_sdk() -> None:
+    found = re.search(r"@typedef \{([^}]*)\} JobKind", WIDGET_JS.read_text(encoding="utf-8"))
+    assert found, "js/widget.js no longer defines JobKind"
+    kinds = {"", bulk.BulkDelete.KIND, restore.BulkRestore.KIND}  # "": no job yet
+    assert set(re.findall(r'"([^"]*)"', found.group(1))) == kinds

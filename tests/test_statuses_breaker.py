@@ -195,7 +195,7 @@ def test_retry_after_a_failed_undo_deletes_nothing(
     from modelarts_widgets import JobConfigTable
     from modelarts_widgets.sdk.trash import Trash
 
-    from .test_widget import Recorder, front, wait_until
+    from .conftest import Recorder, front, wait_until
 
     emulator.store.replace([_config("a"), _config("b")])
     table = JobConfigTable(session=session, backup=Trash(tmp_path / "trash"))
@@ -210,7 +210,7 @@ def test_retry_after_a_failed_undo_deletes_nothing(
     deletes = emulator.count("DELETE")
     recorder = Recorder(table)
     if via == "page":
-        front(table, {"type": "retry"})  # the "Retry failed" button, shown after the failed Undo
+        front(table, {"type": "retry"})  # "Retry failed" after the failed Undo (our page hides it)
         wait_until(lambda: any(m.get("rejected") for m in recorder.messages))
     else:
         assert table.retry_failed(wait=True) == {}

@@ -16,7 +16,7 @@ from modelarts_widgets.emulator import Emulator
 from modelarts_widgets.sdk import BulkDelete, Session, delete_job_configs
 from modelarts_widgets.sdk.estimator import CREATE_FIELDS, DATA_FIELDS
 from modelarts_widgets.sdk.trash import BackupFile, Trash, restore
-from tests.test_widget import wait_until
+from tests.conftest import wait_until
 
 VARIED: list[dict[str, Any]] = [
     {

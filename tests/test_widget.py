@@ -183,3 +183,37 @@ def test_no_secret_in_synced_state(emulator: Emulator, table: JobConfigTable) ->
     secret = emulator.env()["HUAWEICLOUD_SDK_SK"]
     assert secret not in state
     assert secret not in repr(table)
+
+
+def test_wait_loaded_sees_an_interrupt_message_at_once(emulator: Emulator, session: Session) -> None:
+    """A kernel's interrupt message comes as interrupt_main(), which wakes no blocked join: the
+    quick-start's table.wait_loaded() must still stop at once on a slow listing."""
+    import _thread
+    import threading
+
+    from .conftest import Background, main_thread_waits, waited
+
+    emulator.hold("list")
+    seen = threading.Event()
+    table = JobConfigTable(session=session)
+    # Ctrl-C once wait_loaded() waits; the held listing is let go only once it has raised
+    # (TimeoutError in join() if not).
+    calling = threading.Event()  # the main thread waits in wait_loaded() alone, not in Thread.start
+    presses = Background(
+        lambda: emulator.wait_held(1, timeout=10),
+        waited(calling),
+        lambda: wait_until(main_thread_waits),
+        _thread.interrupt_main,
+        waited(seen, 5),
+    )
+    try:
+        calling.set()  # no threading wait until table.wait_loaded(): the Ctrl-C comes in there
+        with pytest.raises(KeyboardInterrupt):
+            table.wait_loaded(60)
+        seen.set()
+    finally:
+        emulator.release()
+    presses.join()
+    table.wait_loaded(10)
+    assert table.phase == "ready"
+    assert len(table.rows) == len(emulator.store.names())

@@ -15,8 +15,7 @@ from modelarts_widgets.sdk import Session
 from modelarts_widgets.sdk import bulk as bulk_module
 from modelarts_widgets.sdk.trash import Trash
 
-from .conftest import CTRL_C, Background, main_thread_waits, waited
-from .test_widget import Recorder, front, wait_until
+from .conftest import CTRL_C, Background, Recorder, front, main_thread_waits, wait_until, waited
 
 GONE = {"is_success": True, "already_gone": True}
 

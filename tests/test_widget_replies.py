@@ -188,3 +188,28 @@ def test_retry_from_the_page_while_a_job_runs_says_a_job_is_running(
     }
     assert "running" in str(reply["rejected"])
     assert a in emulator.store.names()  # the retry sent nothing
+
+
+def test_the_statuses_say_which_job_they_belong_to(emulator: Emulator, table: JobConfigTable) -> None:
+    """An Undo whose configs all exist again ends with no name restored or restoring: the page
+    cannot tell it from a delete by the counts (it said "Deleted 0 of 1" and offered "Retry
+    failed"), so each statuses message names its job."""
+    a = sorted(emulator.store.names())[0]
+    table.selected = [a]
+    recorder = Recorder(table)
+    table.delete_selected()
+    deleting = [m for m in recorder.messages if m.get("type") == "statuses"]
+    assert deleting
+    assert {m.get("job") for m in deleting} == {"delete"}
+    emulator.store.replace([*emulator.store.snapshot().values(), {"config_name": a}])  # re-created meanwhile
+    recorder.messages.clear()
+    table.undo(wait=True)
+    assert table._statuses[a][0] == "skipped"
+    restoring = [m for m in recorder.messages if m.get("type") == "statuses"]
+    assert restoring
+    assert {m.get("job") for m in restoring} == {"restore"}
+    recorder.messages.clear()
+    front(table, {"type": "hello", "language": "en"})  # a view opened afterwards
+    [hello] = recorder.messages
+    assert hello["job"] == "restore"
+    assert hello["counts"] == {"skipped": 1}

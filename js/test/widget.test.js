@@ -172,6 +172,7 @@ describe("deleting", () => {
       updates: { "cfg-00000": ["deleted", "", ""], "cfg-00001": ["failed", "ModelArts.0108", "not authorized"] },
       counts: { deleted: 1, failed: 1 },
       total: 2,
+      job: "delete",
     });
     const row0 = q(el, "tr[data-name='cfg-00000']");
     const row1 = q(el, "tr[data-name='cfg-00001']");
@@ -219,10 +220,25 @@ describe("deleting", () => {
     undo.click();
     assert.equal(model.sent.at(-1).type, "undo");
     assert.ok(model.sent.at(-1).id, "an undo Python can refuse carries an id for its reply");
-    model.receive({ type: "statuses", reset: true, updates: { "cfg-00000": ["restored", "", ""] }, counts: { restored: 1 }, total: 1 });
+    model.receive({
+      type: "statuses",
+      reset: true,
+      updates: { "cfg-00000": ["restored", "", ""] },
+      counts: { restored: 1 },
+      total: 1,
+      job: "restore",
+    });
     assert.match(q(el, "tr[data-name='cfg-00000']").textContent, /Restored/);
     assert.equal(q(el, ".maw-summary").textContent, "Restored 1 of 1");
     assert.equal(box(el, "cfg-00000").disabled, false); // a restored config can be chosen again
+  });
+
+  test("a restore that restored nothing is still worded as a restore and offers no Retry", () => {
+    const { el, model } = mount(baseState(makeRows(2)));
+    const updates = { "cfg-00000": ["skipped", "Client.Exists", "exists"], "cfg-00001": ["failed", "ModelArts.0108", "denied"] };
+    model.receive({ type: "statuses", reset: true, updates, counts: { skipped: 1, failed: 1 }, total: 2, job: "restore" });
+    assert.equal(q(el, ".maw-summary").textContent, "Restored 0 of 2 · 1 failed · 1 skipped (they exist again)");
+    assert.equal(button(el, "Retry failed").hidden, true); // Retry repeats a delete; the kernel refuses it here
   });
 
   test("the trash lists backups and restores the ticked configs once", () => {

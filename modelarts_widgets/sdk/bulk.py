@@ -14,6 +14,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +140,7 @@ def iter_config_pages(
                 next_page += 1
             if not pending:
                 return
-            _, configs = pending.popleft().result()
+            _, configs = _result(pending.popleft())
             if cancel is not None and cancel.is_set():
                 raise Cancelled(t("bulk.listing_stopped"))
             yield fresh(configs)
@@ -149,6 +150,16 @@ def iter_config_pages(
         for future in pending:
             future.cancel()
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _result(future: Future[tuple[int | None, list[Config]]]) -> tuple[int | None, list[Config]]:
+    """``future.result()``, polled: the listing may run on a kernel's main thread, where a Ctrl-C
+    that comes as interrupt_main() (a kernel's interrupt message) wakes no blocked wait."""
+    while True:
+        try:
+            return future.result(timeout=0.1)
+        except FutureTimeout:
+            pass
 
 
 def list_all_configs(session: Session, **options: Any) -> list[Config]:
@@ -185,6 +196,7 @@ class BulkDelete(Job):
     """
 
     FINAL_STATES = DELETE_FINAL_STATES
+    KIND = "delete"
     THREAD_NAME = "modelarts-bulk-delete"
     STOPPED_KEY = "bulk.stopped"
     STARTED_KEY = "bulk.started"

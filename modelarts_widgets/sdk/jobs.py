@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import threading
+import time
 from collections.abc import Collection
 from typing import Callable, ClassVar, Optional, TypeVar
 
@@ -27,6 +28,18 @@ OnStatus = Callable[[str, str, Optional[Status]], None]
 J = TypeVar("J", bound="Job")
 
 
+def polled_wait(event: threading.Event, timeout: float | None = None) -> bool:
+    """``event.wait(timeout)`` in slices of 0.1 s, so that a Ctrl-C that comes as interrupt_main()
+    (a kernel's interrupt message), which wakes no blocked wait, is seen at once."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        left = 0.1 if deadline is None else min(0.1, deadline - time.monotonic())
+        if left <= 0:
+            return event.is_set()
+        if event.wait(left):
+            return True
+
+
 class Job:
     """Names, their states and results, a coordinator thread, cancel, wait and run.
 
@@ -37,6 +50,7 @@ class Job:
     """
 
     FINAL_STATES: ClassVar[Collection[str]]
+    KIND: ClassVar[str]  # "delete" or "restore": what the widget tells the page the job is
     THREAD_NAME: ClassVar[str]
     STOPPED_KEY: ClassVar[str]  # catalog key: why a name was not sent when the job was stopped
     STARTED_KEY: ClassVar[str]  # catalog key: the job was started twice
@@ -156,19 +170,15 @@ class Job:
         with self._starting:
             if self._coordinator is None:
                 self._launch()
-        if timeout is None:
-            # Polled, so that a Ctrl-C that comes as interrupt_main() (a kernel's interrupt
-            # message), which wakes no blocked wait, is seen at once.
-            while not self._done.wait(0.1):
-                pass
-        else:
-            self._done.wait(timeout)
+        polled_wait(self._done, timeout)
         return {name: self.results[name] for name in self.names if name in self.results}
 
     def run(self) -> dict[str, Status]:
         """Start, wait for the end, and cancel what is unsent on KeyboardInterrupt."""
-        self.start()
         try:
+            # Inside the try: a Ctrl-C landing in start() (say in Thread.start, once the
+            # coordinator is off) stops the job too; one that never started ends not sent.
+            self.start()
             return self.wait()
         except KeyboardInterrupt:
             self.cancel()

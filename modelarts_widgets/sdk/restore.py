@@ -95,6 +95,7 @@ class BulkRestore(Job):
     """
 
     FINAL_STATES = RESTORE_FINAL_STATES
+    KIND = "restore"
     THREAD_NAME = "modelarts-bulk-restore"
     STOPPED_KEY = "restore.stopped"
     STARTED_KEY = "restore.started"
