@@ -62,7 +62,8 @@ def _asset(name: str) -> Path:
 #   refresh | stop                             no answer (the traits change)
 #   retry | undo         {"id"}                -> a ReplyMessage
 #   delete               {"id", "names", "token"}: exactly the names the confirmation showed;
-#                                                 a token acts once -> a ReplyMessage
+#                                                 a token acts (and is answered) once; one without
+#                                                 a token or a names list is refused -> a ReplyMessage
 #   restore              {"id", "file", "names", "token", "allow_other_project"?} -> a ReplyMessage
 #   trash                {"all_projects"?}     lists the trash into trash_files
 #   trash_open           {"file"}              reads one file's names into trash_files
@@ -825,8 +826,11 @@ class JobConfigTable(anywidget.AnyWidget):
         elif kind in ("delete", "restore"):
             token = str(content.get("token") or "")
             names = content.get("names")
-            if not token or token in self._tokens or not isinstance(names, list):
-                return  # one confirmation acts once, however often it arrives
+            if token and token in self._tokens:
+                return  # one confirmation acts once, however often it arrives (its reply went once)
+            if not token or not isinstance(names, list):  # not a confirmation the page made
+                self._reply(request, False, "changed" if kind == "delete" else "restore")
+                return
             self._tokens.add(token)
             names = [n for n in names if isinstance(n, str)]
             busy = self._busy or self.running

@@ -213,3 +213,37 @@ def test_the_statuses_say_which_job_they_belong_to(emulator: Emulator, table: Jo
     [hello] = recorder.messages
     assert hello["job"] == "restore"
     assert hello["counts"] == {"skipped": 1}
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        {"type": "delete", "id": "q-20", "names": "abc", "token": "t-20"},
+        {"type": "delete", "id": "q-21", "names": ["abc"]},
+        {"type": "restore", "id": "q-22", "file": "x.jsonl", "names": None, "token": "t-22"},
+    ],
+)
+def test_a_malformed_confirmation_is_refused_with_its_request_id(
+    emulator: Emulator, table: JobConfigTable, request_: dict[str, object]
+) -> None:
+    a = sorted(emulator.store.names())[0]
+    table.selected = [a]
+    recorder = Recorder(table)
+    front(table, {**request_, "names": [a] if request_["names"] == ["abc"] else request_["names"]})
+    [reply] = _replies(recorder)
+    assert reply["id"] == request_["id"]
+    assert reply["ok"] is False
+    assert emulator.count("DELETE") == 0
+    assert emulator.count("POST") == 0
+    assert a in emulator.store.names()
+
+
+def test_a_confirmation_sent_twice_acts_and_answers_once(emulator: Emulator, table: JobConfigTable) -> None:
+    a = sorted(emulator.store.names())[0]
+    table.selected = [a]
+    recorder = Recorder(table)
+    for _ in range(2):
+        front(table, {"type": "delete", "id": "q-30", "names": [a], "token": "t-30"})
+    wait_until(lambda: not table.running and bool(table.results))
+    assert _replies(recorder) == [{"type": "reply", "id": "q-30", "request": "delete", "ok": True}]
+    assert emulator.count("DELETE", a) == 1
