@@ -110,12 +110,14 @@ def data_dir() -> Path:
     try:
         from jupyter_core.paths import jupyter_data_dir
     except ImportError:  # a kernel without jupyter_core: the same rules, for the common platforms
-        if settings.get(settings.JUPYTER_DATA_DIR):
-            return Path(settings.get(settings.JUPYTER_DATA_DIR) or "")
+        chosen = settings.get(settings.JUPYTER_DATA_DIR)
+        if chosen:
+            return Path(chosen)
         if sys.platform == "darwin":
             return Path.home() / "Library" / "Jupyter"
-        if os.name == "nt" and settings.get(settings.APPDATA):
-            return Path(settings.get(settings.APPDATA) or "") / "jupyter"
+        appdata = settings.get(settings.APPDATA)
+        if os.name == "nt" and appdata:
+            return Path(appdata) / "jupyter"
         base = settings.get(settings.XDG_DATA_HOME) or str(Path.home() / ".local" / "share")
         return Path(base) / "jupyter"
     return Path(jupyter_data_dir())

@@ -547,14 +547,11 @@ class JobConfigTable(anywidget.AnyWidget):
         if job is None or not wait:
             return {}
         try:
-            while not self._finished.wait(0.1):
-                pass
+            polled_wait(self._finished)
         except KeyboardInterrupt:
             self.stop()
-            # Polled, so that a second Ctrl-C is seen at once: it stops only this waiting; the
-            # answers in flight still arrive and free the table.
-            while not self._finished.wait(0.1):
-                pass
+            # A second Ctrl-C stops only this waiting; the answers in flight still free the table.
+            polled_wait(self._finished)
             raise
         return dict(self.results)
 
@@ -679,7 +676,7 @@ class JobConfigTable(anywidget.AnyWidget):
                 path,
                 names,
                 concurrency=self._concurrency,
-                on_status=self._on_restore_status,
+                on_status=self._on_status,
                 allow_other_project=allow_other_project,
             )
         except (ModelArtsError, ValueError) as exc:
@@ -697,10 +694,6 @@ class JobConfigTable(anywidget.AnyWidget):
             self._restore_job = job
 
         return self._drive(job, RESTORING, lambda: self._end_restore(job.results), claimed)
-
-    def _on_restore_status(self, name: str, state: str, result: Status | None) -> None:
-        if state != QUEUED:
-            self._on_status(name, state, result)
 
     def _end_restore(self, results: dict[str, Status]) -> None:
         self._restore_job = None

@@ -29,6 +29,20 @@ def _session(emulator: Emulator, **kwargs: Any) -> Session:
     return Session(environ=emulator.env(), backoff_factor=0.01, **kwargs)
 
 
+def _password_session(emulator: Emulator, iam_endpoint: str | None = None) -> Session:
+    """A password session of the emulator's user acct/bob (registered here), IAM at ``iam_endpoint``."""
+    emulator.identities.users[("acct", "bob")] = "bob-password-1"
+    return Session(
+        account="acct",
+        username="bob",
+        password="bob-password-1",
+        region_name=emulator.region,
+        modelarts_endpoint=emulator.endpoint,
+        iam_endpoint=iam_endpoint or emulator.endpoint,
+        environ={},
+    )
+
+
 class _Recorder(BaseHTTPRequestHandler):
     """Answers from a script; records each request's signing headers."""
 

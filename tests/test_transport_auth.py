@@ -19,22 +19,14 @@ from modelarts_widgets.sdk import (
     Session,
     errors,
 )
-from tests.helpers_transport import _fill, _session
+from tests.helpers_transport import _fill, _password_session, _session
 from tests.test_auth_chain import official_sdk  # noqa: F401  (a fixture)
 
 # -- 9. single-flight renewal ----------------------------------------------------------------------
 
 
 def test_one_expiry_during_an_eight_way_delete_is_one_login(emulator: Emulator) -> None:
-    emulator.identities.users[("acct", "bob")] = "bob-password-1"
-    session = Session(
-        account="acct",
-        username="bob",
-        password="bob-password-1",
-        region_name=emulator.region,
-        modelarts_endpoint=emulator.endpoint,
-        iam_endpoint=emulator.endpoint,
-    )
+    session = _password_session(emulator)
     names = _fill(emulator, 40)
     emulator.faults.latency = 0.05
     expiring_token(emulator, -1)
@@ -81,16 +73,21 @@ def test_credentials_http_cannot_carry_are_refused_at_session(
 # -- 11. notebook auto-auth finds the real SDK -----------------------------------------------------
 
 
+def _modelarts_folder_in_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A notebook's folder holding a ``modelarts/`` directory, on sys.path as a notebook has it."""
+    work = tmp_path / "work"
+    (work / "modelarts").mkdir(parents=True)
+    monkeypatch.chdir(work)
+    monkeypatch.syspath_prepend(str(work))
+
+
 def test_a_modelarts_folder_in_the_working_directory_does_not_hide_the_sdk(
     emulator: Emulator,
     official_sdk: Path,  # noqa: F811
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    work = tmp_path / "work"
-    (work / "modelarts").mkdir(parents=True)
-    monkeypatch.chdir(work)
-    monkeypatch.syspath_prepend(str(work))
+    _modelarts_folder_in_the_working_directory(tmp_path, monkeypatch)
     import importlib
 
     importlib.import_module("modelarts")  # the namespace package, as a notebook cell might
@@ -105,10 +102,7 @@ def test_a_failed_sdk_import_does_not_stick(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    work = tmp_path / "work"
-    (work / "modelarts").mkdir(parents=True)
-    monkeypatch.chdir(work)
-    monkeypatch.syspath_prepend(str(work))
+    _modelarts_folder_in_the_working_directory(tmp_path, monkeypatch)
     real = os.environ["MODELARTS_SDK_PATHS"]
     monkeypatch.setenv("MODELARTS_SDK_PATHS", str(tmp_path / "not-yet-installed"))
     with pytest.raises(AuthenticationError, match="official modelarts SDK"):

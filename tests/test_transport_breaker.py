@@ -17,7 +17,7 @@ import pytest
 from modelarts_widgets.emulator import Emulator, expiring_token
 from modelarts_widgets.sdk import BulkDelete, Estimator, Session, TransportError, errors
 from tests.conftest import wait_until
-from tests.helpers_transport import _private_ca
+from tests.helpers_transport import _password_session, _private_ca
 
 
 class _ThrottlingIam:
@@ -72,16 +72,7 @@ def test_cancel_reaches_a_token_renewal_waiting_on_a_throttled_iam(
     emulator: Emulator, iam: _ThrottlingIam
 ) -> None:
     """A renewal honouring IAM's Retry-After: 30 must not hold wait() after cancel(), nor resend."""
-    emulator.identities.users[("acct", "bob")] = "bob-password-1"
-    session = Session(
-        account="acct",
-        username="bob",
-        password="bob-password-1",
-        region_name=emulator.region,
-        modelarts_endpoint=emulator.endpoint,
-        iam_endpoint=iam.endpoint,
-        environ={},
-    )
+    session = _password_session(emulator, iam.endpoint)
     names = sorted(emulator.store.names())
     iam.throttle = True
     expiring_token(emulator, -1)
@@ -103,18 +94,9 @@ def test_cancel_reaches_a_token_renewal_waiting_on_a_throttled_iam(
 @pytest.mark.parametrize("expired", [True, False], ids=["after-401", "before-expiry"])
 def test_a_failed_renewal_is_one_login_and_stops_the_run(emulator: Emulator, expired: bool) -> None:
     """The password changed meanwhile: one refused login, not one per config (IAM locks accounts)."""
-    emulator.identities.users[("acct", "bob")] = "bob-password-1"
     if not expired:
         emulator.identities.token_ttl = 60  # inside the renewal margin: renewed before each use
-    session = Session(
-        account="acct",
-        username="bob",
-        password="bob-password-1",
-        region_name=emulator.region,
-        modelarts_endpoint=emulator.endpoint,
-        iam_endpoint=emulator.endpoint,
-        environ={},
-    )
+    session = _password_session(emulator)
     names = sorted(emulator.store.names())
     emulator.faults.latency = 0.05
     emulator.identities.users[("acct", "bob")] = "changed-meanwhile"
@@ -173,14 +155,7 @@ def test_a_redirect_with_a_huge_body_is_not_read_past_the_cap() -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        session = Session(
-            access_key="ak",
-            secret_key="sk",
-            project_id="p",
-            region_name="r",
-            modelarts_endpoint=f"http://127.0.0.1:{server.server_port}",
-            environ={},
-        )
+        session = _session_at(server)
         with pytest.raises(TransportError) as failure:
             session.call("GET", "/training-job-configs")
         assert failure.value.error_code == errors.REDIRECTED
@@ -215,6 +190,12 @@ def _answering(status: int, body: bytes, headers: dict[str, str] | None = None) 
     return server
 
 
+def _session_at(server: ThreadingHTTPServer, **options: Any) -> Session:
+    """An AK/SK session whose endpoint is ``server``."""
+    endpoint = f"http://127.0.0.1:{server.server_port}"
+    return Session("ak", "sk", "p", "r", modelarts_endpoint=endpoint, environ={}, **options)
+
+
 @pytest.fixture
 def no_collection_at_depth() -> Iterator[None]:
     """No garbage collection while json is a thousand frames deep in a ``[[[…`` answer.
@@ -236,16 +217,7 @@ def no_collection_at_depth() -> Iterator[None]:
 def test_a_deeply_nested_answer_is_a_bad_answer_not_a_recursion_error(status: int) -> None:
     server = _answering(status, b"[" * 200_000)
     try:
-        session = Session(
-            access_key="ak",
-            secret_key="sk",
-            project_id="p",
-            region_name="r",
-            modelarts_endpoint=f"http://127.0.0.1:{server.server_port}",
-            environ={},
-            backoff_factor=0.01,
-            max_retries=1,
-        )
+        session = _session_at(server, backoff_factor=0.01, max_retries=1)
         listed = Estimator.get_job_configs_list(session)
         assert listed["is_success"] is False
         assert listed["error_code"] in (errors.BAD_RESPONSE, f"HTTP.{status}")
@@ -290,16 +262,7 @@ def test_many_resends_without_retry_after_never_overflow() -> None:
     """More than 1,024 resends of a 503 without Retry-After: 2 ** 1024 must not reach a float."""
     server = _answering(503, b'{"error_msg": "busy"}')
     try:
-        session = Session(
-            access_key="ak",
-            secret_key="sk",
-            project_id="p",
-            region_name="r",
-            modelarts_endpoint=f"http://127.0.0.1:{server.server_port}",
-            environ={},
-            backoff_factor=0.0,
-            max_retries=1100,
-        )
+        session = _session_at(server, backoff_factor=0.0, max_retries=1100)
         listed = Estimator.get_job_configs_list(session)
         assert listed["error_code"] == "HTTP.503"
     finally:

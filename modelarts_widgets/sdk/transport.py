@@ -539,8 +539,9 @@ class ApiClient:
             self._check_cancel()  # signing may have waited for a renewal
             sent_at = time.monotonic()
             remaining = budget - spent
-            first_connect = self.first_connect is not None and not self._reached.is_set()
-            connect = min(self._connect_timeout(), remaining)
+            limit = self._connect_timeout()
+            shortened = limit < self.timeout[0]  # a first connect to an endpoint never reached
+            connect = min(limit, remaining)
             try:
                 response = send(
                     self.http,
@@ -554,7 +555,7 @@ class ApiClient:
                 )
             except errors.TransportError as exc:
                 spent += time.monotonic() - sent_at
-                if first_connect and exc.error_code == errors.UNREACHABLE and self._reached.is_set():
+                if shortened and exc.error_code == errors.UNREACHABLE and self._reached.is_set():
                     # The short first connect failed while other requests reached the endpoint
                     # (a busy accept queue): nothing was sent; connect again with the full timeout.
                     log.info(
