@@ -55,6 +55,33 @@ log = logging.getLogger("modelarts_widgets")
 Answered = Callable[[int], None]
 
 
+class _Window:
+    """Events (when, refused) of the last ``window`` seconds, and never fewer than MIN_EVIDENCE of
+    them, so that a slow endpoint's answers are judged on enough of them."""
+
+    def __init__(self) -> None:
+        self._events: deque[tuple[float, bool]] = deque()
+        self.refused = 0
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def first(self) -> float:
+        return self._events[0][0]
+
+    def add(self, when: float, refused: bool = False) -> None:
+        self._events.append((when, refused))
+        self.refused += refused
+
+    def trim(self, horizon: float) -> None:
+        while len(self._events) > MIN_EVIDENCE and self._events[0][0] < horizon:
+            self.refused -= self._events.popleft()[1]
+
+    def clear(self) -> None:
+        self._events.clear()
+        self.refused = 0
+
+
 class Pacer(Protocol):
     """What :class:`~.transport.ApiClient` asks before each attempt (see :class:`AdaptiveThrottle`)."""
 
@@ -89,11 +116,9 @@ class AdaptiveThrottle:
         self._recovery = recovery
         self._c = (1 - beta) / recovery**3
         self._lock = threading.Lock()
-        self._answers: deque[tuple[float, bool]] = deque()  # (when, refused) within the window
-        self._sends: deque[float] = deque()  # when each attempt within the window went
-        self._history: deque[tuple[float, bool]] = deque()  # every answer within the window
-        self._history_refused = 0
-        self._refused_in_window = 0
+        self._answers = _Window()  # answers to attempts sent since the last cut
+        self._sends = _Window()  # attempts sent
+        self._history = _Window()  # every answer
         self._pacing = False
         self._w_max = 0.0
         self._cut_at = -math.inf
@@ -145,10 +170,8 @@ class AdaptiveThrottle:
 
     def _sent(self, sent_at: float) -> Answered:
         """Note an attempt going out (with the lock held); its answer is to be reported."""
-        self._sends.append(sent_at)
-        horizon = sent_at - self._window
-        while len(self._sends) > MIN_EVIDENCE and self._sends[0] < horizon:
-            self._sends.popleft()
+        self._sends.add(sent_at)
+        self._sends.trim(sent_at - self._window)
 
         def answered(status: int) -> None:
             self.answered(status, sent_at)
@@ -166,21 +189,14 @@ class AdaptiveThrottle:
                 self.accepted += 1
             horizon = now - self._window
             # What the gateway accepted lately, whenever it was sent: the measure of its limit.
-            self._history.append((now, refused))
-            self._history_refused += refused
-            while len(self._history) > MIN_EVIDENCE and self._history[0][0] < horizon:
-                self._history_refused -= self._history.popleft()[1]
-            while len(self._sends) > MIN_EVIDENCE and self._sends[0] < horizon:
-                self._sends.popleft()
+            self._history.add(now, refused)
+            self._history.trim(horizon)
+            self._sends.trim(horizon)
             if sent_at < self._cut_at:
                 return  # sent at the rate before the last cut: no evidence against the current one
-            # The window keeps its last second, and never fewer than MIN_EVIDENCE answers, so
-            # that a slow endpoint's refusals are judged on enough of them.
-            self._answers.append((now, refused))
-            self._refused_in_window += refused
-            while len(self._answers) > MIN_EVIDENCE and self._answers[0][0] < horizon:
-                self._refused_in_window -= self._answers.popleft()[1]
-            answers, refusals = len(self._answers), self._refused_in_window
+            self._answers.add(now, refused)
+            self._answers.trim(horizon)
+            answers, refusals = len(self._answers), self._answers.refused
             many = answers >= MIN_EVIDENCE and refusals >= max(MIN_REFUSED, REFUSED_SHARE * answers)
             # Far too fast (most answers refused) shows sooner: no need to wait for MIN_EVIDENCE.
             most = refusals >= MIN_REFUSED_FAST and refusals >= FAST_SHARE * answers
@@ -190,12 +206,12 @@ class AdaptiveThrottle:
             # than the window, and dividing by the whole window would guess far too low (a rate
             # too high is corrected by the next refusals within moments; one too low only by
             # the slow growth).
-            answered_for = max(MIN_SPAN, now - self._history[0][0])
-            accepted_rate = (len(self._history) - self._history_refused) / answered_for
+            answered_for = max(MIN_SPAN, now - self._history.first())
+            accepted_rate = (len(self._history) - self._history.refused) / answered_for
             # Attempts still in flight count as accepted: their answers may just be slower
             # than a refusal.
-            sent_for = max(MIN_SPAN, now - self._sends[0]) if self._sends else MIN_SPAN
-            accepted_rate = max(accepted_rate, (len(self._sends) - self._history_refused) / sent_for)
+            sent_for = max(MIN_SPAN, now - self._sends.first()) if len(self._sends) else MIN_SPAN
+            accepted_rate = max(accepted_rate, (len(self._sends) - self._history.refused) / sent_for)
             if self._pacing:
                 # Most refused: the measure is still swollen by a burst the gateway let through
                 # (or by answers not in yet), so halve at least, as TCP does on heavy loss.
@@ -214,7 +230,6 @@ class AdaptiveThrottle:
             self.cuts += 1
             # The next cut is judged on answers to attempts sent from now on.
             self._answers.clear()
-            self._refused_in_window = 0
 
 
 class InFlightGate:
